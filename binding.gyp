@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "mmio",
+      "sources": [
+        "native/addon.cc",
+        "native/region.cc",
+        "native/map_file.cc",
+        "native/accessors.cc",
+        "native/block_io.cc",
+        "native/poll.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["_FILE_OFFSET_BITS=64", "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++14", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-Wall", "-Wextra"],
+      "cflags!": ["-fno-exceptions"]
+    }
+  ]
+}

@@ -1,0 +1,96 @@
+/**
+ * Loads the native addon (a prebuild for this platform, else the local build) with node-gyp-build, and
+ * describes what it exports. Internal: the public API wraps it.
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Functions bound to one mapping (see native/accessors.cc). Offsets in bytes; 64-bit values are bigint. */
+export interface NativeAccessors {
+  read8(offset: number): number;
+  read16(offset: number): number;
+  read32(offset: number): number;
+  read64(offset: number): bigint;
+  read8Relaxed(offset: number): number;
+  read16Relaxed(offset: number): number;
+  read32Relaxed(offset: number): number;
+  read64Relaxed(offset: number): bigint;
+  read16be(offset: number): number;
+  read32be(offset: number): number;
+  write8(value: number, offset: number): void;
+  write16(value: number, offset: number): void;
+  write32(value: number, offset: number): void;
+  write64(value: bigint, offset: number): void;
+  write8Relaxed(value: number, offset: number): void;
+  write16Relaxed(value: number, offset: number): void;
+  write32Relaxed(value: number, offset: number): void;
+  write64Relaxed(value: bigint, offset: number): void;
+  write16be(value: number, offset: number): void;
+  write32be(value: number, offset: number): void;
+}
+
+/** Opaque handle to a native mapping. */
+export type NativeHandle = { readonly __brand: 'NativeHandle' };
+
+/** What native/map_file.cc `map` returns. */
+export interface NativeMapping {
+  handle: NativeHandle;
+  /** An external ArrayBuffer over exactly the requested bytes; detached on unmap. */
+  buffer: ArrayBuffer;
+  accessors: NativeAccessors;
+  pageSize: number;
+}
+
+/** The addon's exports (native/addon.cc). */
+export interface Addon {
+  map(path: string, offset: bigint, size: number, options: { sync: boolean; readOnly: boolean }): NativeMapping;
+  unmap(handle: NativeHandle): void;
+  memcpyFromIo(handle: NativeHandle, offset: number, dst: Uint8Array, count: number): void;
+  memcpyToIo(handle: NativeHandle, offset: number, src: Uint8Array, count: number): void;
+  memsetIo(handle: NativeHandle, offset: number, value: number, count: number): void;
+  readRep(handle: NativeHandle, offset: number, width: number, dst: ArrayBufferView, count: number): void;
+  writeRep(handle: NativeHandle, offset: number, width: number, src: ArrayBufferView, count: number): void;
+  pollAtomic(
+    handle: NativeHandle,
+    width: number,
+    offset: number,
+    mask: bigint,
+    value: bigint,
+    delayUs: number,
+    timeoutUs: number,
+  ): [met: boolean, value: bigint];
+  udelay(us: number): void;
+  mb(): void;
+  rmb(): void;
+  wmb(): void;
+  /** sysconf(_SC_PAGESIZE), in bytes. */
+  pageSize: number;
+  /** The architecture the addon was built for. */
+  arch: 'x64' | 'arm64' | 'arm';
+}
+
+/** The package root: the nearest folder above this file that holds binding.gyp. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'binding.gyp'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('mmio: cannot find the package root (binding.gyp) above ' + import.meta.url);
+    dir = parent;
+  }
+  return dir;
+}
+
+let loaded: Addon | undefined;
+
+/** The native addon, loaded on first use. @throws Error if no build fits this platform (run `npm rebuild`). */
+export function addon(): Addon {
+  if (loaded === undefined) {
+    const require = createRequire(import.meta.url);
+    const load = require('node-gyp-build') as (dir: string) => Addon;
+    loaded = load(packageRoot());
+  }
+  return loaded;
+}

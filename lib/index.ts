@@ -1,0 +1,11 @@
+/**
+ * mmio: memory-mapped I/O from Linux user space, with the kernel's API.
+ * @module
+ */
+export type { AccessWidth, IoRegion, PollCondition, RepBuffer } from './io-region.js';
+export type { InterruptEvent, InterruptSource, InterruptWaitOptions } from './interrupts.js';
+export type { ArgumentError, PollTimeoutError, SystemError } from './errors.js';
+export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './ioremap.js';
+export { mapFile, pageSize, type MapFileOptions } from './map-file.js';
+export { mb, rmb, wmb } from './barriers.js';
+export { udelay } from './poll.js';

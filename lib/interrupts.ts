@@ -1,0 +1,43 @@
+/**
+ * The interrupt interface shared by UIO devices (drivers/uio: a blocking read of /dev/uioN returns the event
+ * count; irqcontrol unmasks) and by simulated devices, so driver code waits for interrupts the same way on both.
+ * @module
+ */
+
+/** One interrupt wait's result. */
+export interface InterruptEvent {
+  /** The total event count the source has seen (UIO's 32-bit counter from read() of /dev/uioN). */
+  count: number;
+  /** How many interrupts arrived since the previous wait returned, less the one reported (0 if none lost). */
+  missed: number;
+}
+
+/** Options for {@link InterruptSource.wait}. */
+export interface InterruptWaitOptions {
+  /** Give up after this many milliseconds, rejecting with code `ETIMEDOUT`. Default: wait forever. */
+  timeoutMs?: number;
+  /** Abort the wait; it rejects with the signal's reason (an `AbortError`, code `ABORT_ERR`). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A source of interrupts for one device.
+ *
+ * The usual loop, as in a UIO driver: `unmask()`, `await wait()`, read and acknowledge the device's interrupt
+ * status register, `unmask()` again.
+ */
+export interface InterruptSource extends AsyncIterable<InterruptEvent> {
+  /**
+   * Wait for the next interrupt without blocking the event loop.
+   * @returns the event count and how many were missed.
+   * @throws (rejects) Error `ETIMEDOUT` after `timeoutMs`; the signal's reason (code `ABORT_ERR`) on abort;
+   *   `ERR_IRQ_CLOSED` once {@link InterruptSource.close} has run.
+   */
+  wait(options?: InterruptWaitOptions): Promise<InterruptEvent>;
+  /** Re-enable (unmask) the interrupt line: UIO irqcontrol write of int32 1, or the driver's equivalent. */
+  unmask(): void;
+  /** Disable (mask) the interrupt line: UIO irqcontrol write of int32 0, or the driver's equivalent. */
+  mask(): void;
+  /** Stop waiting and release the source; pending waits reject with `ERR_IRQ_CLOSED`. A second call does nothing. */
+  close(): void;
+}

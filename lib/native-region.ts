@@ -1,0 +1,298 @@
+/**
+ * The IoRegion over a real mapping (/dev/mem, /dev/uioN, a PCI resourceN, any file).
+ *
+ * The access path: writes, and reads on arm64/armv7, call raw N-API functions bound to the mapping, which
+ * issue the kernel's barriers (native/io_access.h). On x86-64, readX is the plain mov the kernel's readX is,
+ * and `Atomics.load` on a typed array over the mapping is exactly that: one load of the full width that V8
+ * never narrows or reorders (a plain typed-array read can be narrowed: TurboFan turns `(u32[i] & 1)` into a
+ * 1-byte test). `Atomics.store` is NOT used for writes: on x86-64 V8 emits `xchg`, a locked read-modify-write
+ * that also reads the register (and so clears read-to-clear bits and pops FIFOs).
+ * @module
+ */
+import { addon, type Addon, type NativeAccessors, type NativeHandle, type NativeMapping } from './addon.js';
+import { checkBlock, checkBuffer, checkMicros, checkValue, checkValue64, diagnoseOffset } from './checks.js';
+import { pollTimeoutError, unmappedError } from './errors.js';
+import type { IoRegion, PollCondition } from './io-region.js';
+import { conditionPredicate, pollAsync, pollAtomic } from './poll.js';
+
+function bswap32(v: number): number {
+  return ((v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+}
+
+/** An IoRegion over a native mapping. Created by ioremap and the UIO/PCI openers, not directly. */
+export class NativeRegion implements IoRegion {
+  readonly size: number;
+  readonly phys: bigint;
+  readonly path: string;
+  #mapped = true;
+  /** Largest valid offset + 1 for accesses; -1 once unmapped, so every fast check fails. */
+  #limit: number;
+  readonly #native: Addon;
+  readonly #handle: NativeHandle;
+  readonly #fn: NativeAccessors;
+  /** True where reads may use Atomics.load (x86-64, and the mapping's address 8-byte aligned). */
+  readonly #atomicReads: boolean;
+  readonly #u8: Uint8Array;
+  readonly #u16: Uint16Array;
+  readonly #u32: Uint32Array;
+  readonly #u64: BigUint64Array;
+
+  /** @internal */
+  constructor(mapping: NativeMapping, phys: bigint, size: number, path: string, native: Addon = addon()) {
+    this.size = size;
+    this.phys = phys;
+    this.path = path;
+    this.#limit = size;
+    this.#native = native;
+    this.#handle = mapping.handle;
+    this.#fn = mapping.accessors;
+    this.#atomicReads = native.arch === 'x64' && phys % 8n === 0n;
+    const buf = mapping.buffer;
+    this.#u8 = new Uint8Array(buf);
+    this.#u16 = new Uint16Array(buf, 0, size >>> 1);
+    this.#u32 = new Uint32Array(buf, 0, Math.floor(size / 4));
+    this.#u64 = new BigUint64Array(buf, 0, Math.floor(size / 8));
+  }
+
+  get mapped(): boolean {
+    return this.#mapped;
+  }
+
+  /** The fast check of every access: in range, aligned, a number. */
+  #check(offset: number, width: number): void {
+    if (typeof offset === 'number' && offset >= 0 && offset <= this.#limit - width && offset % width === 0) return;
+    if (!this.#mapped) throw unmappedError(this.path);
+    diagnoseOffset(offset, width, this.size);
+  }
+
+  readb(offset: number): number {
+    this.#check(offset, 1);
+    return this.#atomicReads ? Atomics.load(this.#u8, offset) : this.#fn.read8(offset);
+  }
+  readw(offset: number): number {
+    this.#check(offset, 2);
+    return this.#atomicReads ? Atomics.load(this.#u16, offset / 2) : this.#fn.read16(offset);
+  }
+  readl(offset: number): number {
+    this.#check(offset, 4);
+    return this.#atomicReads ? Atomics.load(this.#u32, offset / 4) : this.#fn.read32(offset);
+  }
+  readq(offset: number): bigint {
+    this.#check(offset, 8);
+    return this.#atomicReads ? Atomics.load(this.#u64, offset / 8) : this.#fn.read64(offset);
+  }
+  readb_relaxed(offset: number): number {
+    this.#check(offset, 1);
+    return this.#atomicReads ? Atomics.load(this.#u8, offset) : this.#fn.read8Relaxed(offset);
+  }
+  readw_relaxed(offset: number): number {
+    this.#check(offset, 2);
+    return this.#atomicReads ? Atomics.load(this.#u16, offset / 2) : this.#fn.read16Relaxed(offset);
+  }
+  readl_relaxed(offset: number): number {
+    this.#check(offset, 4);
+    return this.#atomicReads ? Atomics.load(this.#u32, offset / 4) : this.#fn.read32Relaxed(offset);
+  }
+  readq_relaxed(offset: number): bigint {
+    this.#check(offset, 8);
+    return this.#atomicReads ? Atomics.load(this.#u64, offset / 8) : this.#fn.read64Relaxed(offset);
+  }
+
+  writeb(value: number, offset: number): void {
+    this.#check(offset, 1);
+    this.#fn.write8(checkValue(value, 1), offset);
+  }
+  writew(value: number, offset: number): void {
+    this.#check(offset, 2);
+    this.#fn.write16(checkValue(value, 2), offset);
+  }
+  writel(value: number, offset: number): void {
+    this.#check(offset, 4);
+    this.#fn.write32(checkValue(value, 4), offset);
+  }
+  writeq(value: bigint, offset: number): void {
+    this.#check(offset, 8);
+    this.#fn.write64(checkValue64(value), offset);
+  }
+  writeb_relaxed(value: number, offset: number): void {
+    this.#check(offset, 1);
+    this.#fn.write8Relaxed(checkValue(value, 1), offset);
+  }
+  writew_relaxed(value: number, offset: number): void {
+    this.#check(offset, 2);
+    this.#fn.write16Relaxed(checkValue(value, 2), offset);
+  }
+  writel_relaxed(value: number, offset: number): void {
+    this.#check(offset, 4);
+    this.#fn.write32Relaxed(checkValue(value, 4), offset);
+  }
+  writeq_relaxed(value: bigint, offset: number): void {
+    this.#check(offset, 8);
+    this.#fn.write64Relaxed(checkValue64(value), offset);
+  }
+
+  ioread8(offset: number): number {
+    return this.readb(offset);
+  }
+  ioread16(offset: number): number {
+    return this.readw(offset);
+  }
+  ioread32(offset: number): number {
+    return this.readl(offset);
+  }
+  ioread64(offset: number): bigint {
+    return this.readq(offset);
+  }
+  ioread16be(offset: number): number {
+    this.#check(offset, 2);
+    if (!this.#atomicReads) return this.#fn.read16be(offset);
+    const v = Atomics.load(this.#u16, offset / 2);
+    return ((v & 0xff) << 8) | (v >>> 8);
+  }
+  ioread32be(offset: number): number {
+    this.#check(offset, 4);
+    return this.#atomicReads ? bswap32(Atomics.load(this.#u32, offset / 4)) : this.#fn.read32be(offset);
+  }
+  iowrite8(value: number, offset: number): void {
+    this.writeb(value, offset);
+  }
+  iowrite16(value: number, offset: number): void {
+    this.writew(value, offset);
+  }
+  iowrite32(value: number, offset: number): void {
+    this.writel(value, offset);
+  }
+  iowrite64(value: bigint, offset: number): void {
+    this.writeq(value, offset);
+  }
+  iowrite16be(value: number, offset: number): void {
+    this.#check(offset, 2);
+    this.#fn.write16be(checkValue(value, 2), offset);
+  }
+  iowrite32be(value: number, offset: number): void {
+    this.#check(offset, 4);
+    this.#fn.write32be(checkValue(value, 4), offset);
+  }
+
+  #checkBlock(offset: number, count: number, bufferLength?: number): void {
+    if (!this.#mapped) throw unmappedError(this.path);
+    checkBlock(offset, count, this.size, bufferLength);
+  }
+
+  memcpy_fromio(dst: Uint8Array, offset: number, count: number): void {
+    checkBuffer(dst, Uint8Array, 'dst');
+    this.#checkBlock(offset, count, dst.byteLength);
+    this.#native.memcpyFromIo(this.#handle, offset, dst, count);
+  }
+  memcpy_toio(offset: number, src: Uint8Array, count: number): void {
+    checkBuffer(src, Uint8Array, 'src');
+    this.#checkBlock(offset, count, src.byteLength);
+    this.#native.memcpyToIo(this.#handle, offset, src, count);
+  }
+  memset_io(offset: number, value: number, count: number): void {
+    const byte = checkValue(value, 1);
+    this.#checkBlock(offset, count);
+    this.#native.memsetIo(this.#handle, offset, byte, count);
+  }
+
+  #readRep(offset: number, width: 1 | 2 | 4, dst: ArrayBufferView & { length: number }, count: number): void {
+    this.#check(offset, width);
+    checkBlock(0, count, Infinity, dst.length);
+    this.#native.readRep(this.#handle, offset, width, dst, count);
+  }
+  #writeRep(offset: number, width: 1 | 2 | 4, src: ArrayBufferView & { length: number }, count: number): void {
+    this.#check(offset, width);
+    checkBlock(0, count, Infinity, src.length);
+    this.#native.writeRep(this.#handle, offset, width, src, count);
+  }
+  ioread8_rep(offset: number, dst: Uint8Array, count: number): void {
+    checkBuffer(dst, Uint8Array, 'dst');
+    this.#readRep(offset, 1, dst, count);
+  }
+  ioread16_rep(offset: number, dst: Uint16Array, count: number): void {
+    checkBuffer(dst, Uint16Array, 'dst');
+    this.#readRep(offset, 2, dst, count);
+  }
+  ioread32_rep(offset: number, dst: Uint32Array, count: number): void {
+    checkBuffer(dst, Uint32Array, 'dst');
+    this.#readRep(offset, 4, dst, count);
+  }
+  iowrite8_rep(offset: number, src: Uint8Array, count: number): void {
+    checkBuffer(src, Uint8Array, 'src');
+    this.#writeRep(offset, 1, src, count);
+  }
+  iowrite16_rep(offset: number, src: Uint16Array, count: number): void {
+    checkBuffer(src, Uint16Array, 'src');
+    this.#writeRep(offset, 2, src, count);
+  }
+  iowrite32_rep(offset: number, src: Uint32Array, count: number): void {
+    checkBuffer(src, Uint32Array, 'src');
+    this.#writeRep(offset, 4, src, count);
+  }
+
+  /** The atomic poll: `{ mask, value }` spins in native code; a predicate spins here on the fast reads. */
+  #pollAtomic<T extends number | bigint>(
+    call: string,
+    width: 1 | 2 | 4 | 8,
+    read: (offset: number) => T,
+    offset: number,
+    cond: PollCondition<T>,
+    delayUs: number,
+    timeoutUs: number,
+  ): T {
+    this.#check(offset, width);
+    if (typeof cond === 'function') {
+      return pollAtomic(call, () => read.call(this, offset), offset, cond, delayUs, timeoutUs, this.path);
+    }
+    checkMicros(delayUs, 'delayUs');
+    checkMicros(timeoutUs, 'timeoutUs');
+    conditionPredicate(cond);
+    const bits = width * 8;
+    const mask = BigInt.asUintN(bits, BigInt(cond.mask));
+    const want = BigInt.asUintN(bits, BigInt(cond.value));
+    const [met, last] = this.#native.pollAtomic(this.#handle, width, offset, mask, want, delayUs, timeoutUs);
+    const value = (width === 8 ? last : Number(last)) as T;
+    if (met) return value;
+    throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
+  }
+
+  readb_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
+    return this.#pollAtomic('readb_poll_timeout_atomic', 1, this.readb, offset, cond, delayUs, timeoutUs);
+  }
+  readw_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
+    return this.#pollAtomic('readw_poll_timeout_atomic', 2, this.readw, offset, cond, delayUs, timeoutUs);
+  }
+  readl_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
+    return this.#pollAtomic('readl_poll_timeout_atomic', 4, this.readl, offset, cond, delayUs, timeoutUs);
+  }
+  readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
+    return this.#pollAtomic('readq_poll_timeout_atomic', 8, this.readq, offset, cond, delayUs, timeoutUs);
+  }
+  async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+    this.#check(offset, 1);
+    return pollAsync('readb_poll_timeout', () => this.readb(offset), offset, cond, sleepUs, timeoutUs, this.path);
+  }
+  async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+    this.#check(offset, 2);
+    return pollAsync('readw_poll_timeout', () => this.readw(offset), offset, cond, sleepUs, timeoutUs, this.path);
+  }
+  async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+    this.#check(offset, 4);
+    return pollAsync('readl_poll_timeout', () => this.readl(offset), offset, cond, sleepUs, timeoutUs, this.path);
+  }
+  async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
+    this.#check(offset, 8);
+    return pollAsync('readq_poll_timeout', () => this.readq(offset), offset, cond, sleepUs, timeoutUs, this.path);
+  }
+
+  iounmap(): void {
+    if (!this.#mapped) return;
+    this.#mapped = false;
+    this.#limit = -1;
+    this.#native.unmap(this.#handle);
+  }
+
+  [Symbol.dispose](): void {
+    this.iounmap();
+  }
+}

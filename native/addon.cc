@@ -1,0 +1,74 @@
+// Module entry: exports the mapping, block, polling and barrier functions. Context-aware (one EnvState
+// per main thread or worker), so it loads in worker_threads.
+#include <napi.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "block_io.h"
+#include "io_access.h"
+#include "map_file.h"
+#include "poll.h"
+#include "region.h"
+
+namespace mmio {
+
+EnvState* GetEnvState(napi_env env) {
+  void* data = nullptr;
+  if (napi_get_instance_data(env, &data) != napi_ok) return nullptr;
+  return static_cast<EnvState*>(data);
+}
+
+namespace {
+
+// At environment teardown (process exit or a worker ending), unmap whatever is still mapped.
+void FinalizeEnvState(napi_env, void* data, void*) {
+  EnvState* state = static_cast<EnvState*>(data);
+  std::vector<Region*> still(state->live.begin(), state->live.end());
+  for (Region* r : still) {
+    r->env = nullptr;  // the env is going: later finalizers must not look it up
+    Unmap(r, nullptr);
+  }
+  delete state;
+}
+
+Napi::Value Mb(const Napi::CallbackInfo& info) { mb(); return info.Env().Undefined(); }
+Napi::Value Rmb(const Napi::CallbackInfo& info) { rmb(); return info.Env().Undefined(); }
+Napi::Value Wmb(const Napi::CallbackInfo& info) { wmb(); return info.Env().Undefined(); }
+
+const char* ArchName() {
+#if defined(__x86_64__)
+  return "x64";
+#elif defined(__aarch64__)
+  return "arm64";
+#else
+  return "arm";
+#endif
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  napi_set_instance_data(env, new EnvState(), FinalizeEnvState, nullptr);
+  exports.Set("map", Napi::Function::New(env, Map, "map"));
+  exports.Set("unmap", Napi::Function::New(env, UnmapJs, "unmap"));
+  exports.Set("memcpyFromIo", Napi::Function::New(env, MemcpyFromIo, "memcpyFromIo"));
+  exports.Set("memcpyToIo", Napi::Function::New(env, MemcpyToIo, "memcpyToIo"));
+  exports.Set("memsetIo", Napi::Function::New(env, MemsetIo, "memsetIo"));
+  exports.Set("readRep", Napi::Function::New(env, ReadRep, "readRep"));
+  exports.Set("writeRep", Napi::Function::New(env, WriteRep, "writeRep"));
+  exports.Set("pollAtomic", Napi::Function::New(env, PollAtomic, "pollAtomic"));
+  exports.Set("udelay", Napi::Function::New(env, Udelay, "udelay"));
+  exports.Set("mb", Napi::Function::New(env, Mb, "mb"));
+  exports.Set("rmb", Napi::Function::New(env, Rmb, "rmb"));
+  exports.Set("wmb", Napi::Function::New(env, Wmb, "wmb"));
+  exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
+  exports.Set("arch", Napi::String::New(env, ArchName()));
+  return exports;
+}
+
+}  // namespace mmio
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return mmio::Init(env, exports); }
+
+NODE_API_MODULE(mmio, InitModule)

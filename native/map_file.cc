@@ -1,0 +1,100 @@
+#include "map_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "accessors.h"
+#include "region.h"
+#include "syscall_error.h"
+
+namespace mmio {
+namespace {
+
+void BufferFinalizer(napi_env, void*, void* hint) { Release(static_cast<Region*>(hint)); }
+
+}  // namespace
+
+Napi::Value Map(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  bool lossless = false;
+  const uint64_t offset = info[1].As<Napi::BigInt>().Uint64Value(&lossless);
+  const double size_arg = info[2].As<Napi::Number>().DoubleValue();
+  Napi::Object options = info[3].As<Napi::Object>();
+  const bool sync = options.Get("sync").ToBoolean();
+  const bool read_only = options.Get("readOnly").ToBoolean();
+  if (!lossless || !(size_arg > 0) || size_arg > static_cast<double>(SIZE_MAX / 2)) {
+    Napi::RangeError::New(env, "offset or size out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const size_t size = static_cast<size_t>(size_arg);
+
+  const long page = sysconf(_SC_PAGESIZE);
+  const uint64_t delta = offset % static_cast<uint64_t>(page);
+  const uint64_t map_offset = offset - delta;
+  const size_t map_length = ((delta + size + page - 1) / page) * page;
+
+  const int flags = (read_only ? O_RDONLY : O_RDWR) | (sync ? O_SYNC : 0) | O_CLOEXEC;
+  const int fd = open(path.c_str(), flags);
+  if (fd < 0) throw SyscallError(env, errno, "open", path);
+
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      (offset > static_cast<uint64_t>(st.st_size) || size > static_cast<uint64_t>(st.st_size) - offset)) {
+    // Accessing a page past the end of a regular file raises SIGBUS: refuse the range up front.
+    close(fd);
+    throw SyscallError(env, ENXIO, "mmap", path,
+                       "range ends beyond the end of the file (" + std::to_string(st.st_size) + " bytes)");
+  }
+
+  const int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
+  void* base = mmap(nullptr, map_length, prot, MAP_SHARED, fd, static_cast<off_t>(map_offset));
+  const int mmap_errno = errno;
+  close(fd);
+  if (base == MAP_FAILED) throw SyscallError(env, mmap_errno, "mmap", path);
+
+  Region* r = new Region();
+  r->map_base = static_cast<uint8_t*>(base);
+  r->map_length = map_length;
+  r->ptr = r->map_base + delta;
+  r->size = size;
+  r->mapped = true;
+  r->writable = !read_only;
+  r->env = env;
+  GetEnvState(env)->live.insert(r);
+
+  // The handle holds one reference; the ArrayBuffer and each accessor function hold their own.
+  AddRef(r);
+  Napi::External<Region> handle = Napi::External<Region>::New(env, r, [](Napi::Env, Region* region) {
+    Release(region);
+  });
+
+  napi_value buffer;
+  AddRef(r);
+  if (napi_create_external_arraybuffer(env, r->ptr, size, BufferFinalizer, r, &buffer) != napi_ok) {
+    Release(r);
+    Unmap(r, nullptr);
+    throw Napi::Error::New(env, "could not create an ArrayBuffer over the mapping");
+  }
+  napi_create_reference(env, buffer, 0, &r->buffer_ref);
+
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("handle", handle);
+  result.Set("buffer", Napi::Value(env, buffer));
+  result.Set("accessors", CreateAccessors(env, r));
+  result.Set("pageSize", Napi::Number::New(env, static_cast<double>(page)));
+  return result;
+}
+
+Napi::Value UnmapJs(const Napi::CallbackInfo& info) {
+  Region* r = info[0].As<Napi::External<Region>>().Data();
+  Unmap(r, info.Env());
+  return info.Env().Undefined();
+}
+
+}  // namespace mmio

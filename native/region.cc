@@ -1,0 +1,39 @@
+#include "region.h"
+
+#include <sys/mman.h>
+
+namespace mmio {
+
+void AddRef(Region* r) { r->refs++; }
+
+void Unmap(Region* r, napi_env env) {
+  if (!r->mapped) return;
+  r->mapped = false;
+  if (env != nullptr && r->buffer_ref != nullptr) {
+    napi_value buffer;
+    if (napi_get_reference_value(env, r->buffer_ref, &buffer) == napi_ok && buffer != nullptr) {
+      // Typed arrays over a detached buffer have length 0: any later access throws instead of touching
+      // unmapped memory.
+      napi_detach_arraybuffer(env, buffer);
+    }
+  }
+  munmap(r->map_base, r->map_length);
+  r->map_base = nullptr;
+  r->ptr = nullptr;
+  if (r->env != nullptr) {
+    EnvState* state = GetEnvState(r->env);
+    if (state != nullptr) state->live.erase(r);
+  }
+}
+
+void Release(Region* r) {
+  if (--r->refs > 0) return;
+  // Reached only from finalizers: JS can no longer see the buffer, so there is nothing to detach.
+  Unmap(r, nullptr);
+  if (r->buffer_ref != nullptr && r->env != nullptr) napi_delete_reference(r->env, r->buffer_ref);
+  delete r;
+}
+
+void ReleaseFinalizer(napi_env, void* data, void*) { Release(static_cast<Region*>(data)); }
+
+}  // namespace mmio

@@ -1,0 +1,48 @@
+// A mapped range of a device or regular file, and its lifetime.
+//
+// A Region is shared by the handle JS holds, the external ArrayBuffer over it and every bound accessor
+// function; each holds one reference and drops it in its finalizer, so the struct outlives all of them.
+// The memory itself is unmapped by iounmap (after detaching the ArrayBuffer), when the last reference goes,
+// or when the environment (main thread or worker) is torn down, whichever comes first.
+#pragma once
+
+#include <node_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+
+namespace mmio {
+
+struct Region {
+  uint8_t* map_base = nullptr;  // page-aligned start returned by mmap
+  size_t map_length = 0;        // bytes mapped, a whole number of pages
+  uint8_t* ptr = nullptr;       // map_base + the sub-page delta: offset 0 of the region
+  size_t size = 0;              // bytes the caller asked for
+  bool mapped = false;
+  bool writable = true;
+  int refs = 0;
+  napi_env env = nullptr;
+  napi_ref buffer_ref = nullptr;  // weak reference to the external ArrayBuffer, to detach it on unmap
+
+  // True when [offset, offset + width) lies inside the mapping and the address is aligned to width.
+  bool Fits(uint64_t offset, size_t width) const {
+    return mapped && offset <= size && width <= size - offset &&
+           ((reinterpret_cast<uintptr_t>(ptr) + offset) & (width - 1)) == 0;
+  }
+};
+
+// Per-environment bookkeeping: the regions still mapped, unmapped when the environment goes away.
+struct EnvState {
+  std::set<Region*> live;
+};
+
+EnvState* GetEnvState(napi_env env);
+void AddRef(Region* r);
+void Release(Region* r);  // drops one reference; unmaps and frees at zero
+// Detaches the ArrayBuffer (when env is given and it is still alive) and munmaps. Idempotent.
+void Unmap(Region* r, napi_env env);
+// A napi finalizer that releases one reference to the Region passed as data.
+void ReleaseFinalizer(napi_env env, void* data, void* hint);
+
+}  // namespace mmio
