@@ -22,6 +22,9 @@ export interface SystemError extends Error {
 const errnoNames = new Map<number, string>(
   Object.entries(osConstants.errno).map(([name, num]) => [num as number, name]),
 );
+// Where Linux gives two names one number, use the one the kernel and Node report.
+errnoNames.set(osConstants.errno.ENOTSUP, 'ENOTSUP');
+errnoNames.set(osConstants.errno.EAGAIN, 'EAGAIN');
 
 /** The errno name for a positive errno number (`13` → `EACCES`), or `E<number>` when unknown. */
 export function errnoName(errno: number): string {

@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ioremap_np, ioremap_wc, mapFile, mb, pageSize, rmb, wmb } from '../lib/index.js';
+import type { IoRegion } from '../lib/index.js';
+import { openFdCount, tempFile } from './helpers/temp-file.js';
+
+const FILE_SIZE = 64 * 1024;
+
+describe('native region over a file', () => {
+  let file: ReturnType<typeof tempFile>;
+  let region: IoRegion;
+
+  beforeEach(() => {
+    file = tempFile(FILE_SIZE);
+    region = mapFile(file.path, 0, FILE_SIZE);
+  });
+  afterEach(() => {
+    region.iounmap();
+    file.cleanup();
+  });
+
+  it('reads back every width, little-endian, and the file sees the stores', () => {
+    region.writeb(0xa5, 0);
+    region.writew(0xbeef, 2);
+    region.writel(0xdeadbeef, 4);
+    region.writeq(0x0123456789abcdefn, 8);
+    expect(region.readb(0)).toBe(0xa5);
+    expect(region.readw(2)).toBe(0xbeef);
+    expect(region.readl(4)).toBe(0xdeadbeef);
+    expect(region.readq(8)).toBe(0x0123456789abcdefn);
+    expect(readFileSync(file.path).subarray(0, 16).toString('hex')).toBe('a500efbeefbeadde efcdab8967452301'.replace(' ', ''));
+  });
+
+  it('relaxed forms access the same memory', () => {
+    region.writel_relaxed(0x11223344, 0x40);
+    region.writeb_relaxed(0x55, 0x44);
+    region.writew_relaxed(0x6677, 0x46);
+    region.writeq_relaxed(0xffeeddccbbaa9988n, 0x48);
+    expect(region.readl_relaxed(0x40)).toBe(0x11223344);
+    expect(region.readb_relaxed(0x44)).toBe(0x55);
+    expect(region.readw_relaxed(0x46)).toBe(0x6677);
+    expect(region.readq_relaxed(0x48)).toBe(0xffeeddccbbaa9988n);
+  });
+
+  it('big-endian forms swap bytes', () => {
+    region.iowrite32be(0x11223344, 0x10);
+    expect(region.readl(0x10)).toBe(0x44332211);
+    expect(region.ioread32be(0x10)).toBe(0x11223344);
+    region.iowrite16be(0xa1b2, 0x20);
+    expect(region.readw(0x20)).toBe(0xb2a1);
+    expect(region.ioread16be(0x20)).toBe(0xa1b2);
+  });
+
+  it('ioread/iowrite aliases match readX/writeX', () => {
+    region.iowrite8(0x12, 0);
+    region.iowrite16(0x3456, 2);
+    region.iowrite32(0x789abcde, 4);
+    region.iowrite64(42n, 8);
+    expect([region.ioread8(0), region.ioread16(2), region.ioread32(4), region.ioread64(8)]).toEqual([0x12, 0x3456, 0x789abcde, 42n]);
+  });
+
+  it('accepts negative values that fit the width (~x) and stores them unsigned', () => {
+    region.writel(~0x0f, 0);
+    expect(region.readl(0)).toBe(0xfffffff0);
+    region.writeq(-1n, 8);
+    expect(region.readq(8)).toBe(0xffffffffffffffffn);
+  });
+
+  it('rejects bad offsets with the documented codes', () => {
+    expect(() => region.readl(FILE_SIZE)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => region.readl(FILE_SIZE - 2)).toThrow(expect.objectContaining({ code: 'ERR_UNALIGNED' }));
+    expect(() => region.readl(2)).toThrow(expect.objectContaining({ code: 'ERR_UNALIGNED' }));
+    expect(() => region.readl(-4)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => region.readl(NaN)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => region.readl(4.5)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => region.readl('4' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => region.writel(0x1_0000_0000, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => region.writeb(256, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => region.writeq(1n << 64n, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => region.writel('1' as unknown as number, 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
+  it('block copies and fills move exactly the requested bytes', () => {
+    const src = Uint8Array.from({ length: 37 }, (_, i) => i + 1);
+    region.memset_io(0x100, 0xee, 64);
+    region.memcpy_toio(0x103, src, 37);
+    const back = new Uint8Array(64);
+    region.memcpy_fromio(back, 0x100, 64);
+    expect(back[0x02]).toBe(0xee);
+    expect(Array.from(back.subarray(3, 40))).toEqual(Array.from(src));
+    expect(back[40]).toBe(0xee);
+    expect(() => region.memcpy_fromio(back, FILE_SIZE - 8, 16)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => region.memcpy_fromio(back, 0, 65)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  });
+
+  it('_rep reads and writes hit one address', () => {
+    region.iowrite32_rep(0x200, Uint32Array.of(1, 2, 3), 3);
+    expect(region.readl(0x200)).toBe(3);
+    expect(region.readl(0x204)).toBe(0);
+    const out = new Uint16Array(4);
+    region.writew(0x7777, 0x300);
+    region.ioread16_rep(0x300, out, 4);
+    expect(Array.from(out)).toEqual([0x7777, 0x7777, 0x7777, 0x7777]);
+    expect(() => region.ioread16_rep(0x300, new Uint16Array(2), 3)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => region.ioread32_rep(0x300, new Uint16Array(2) as unknown as Uint32Array, 1)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+  });
+
+  it('polls: atomic returns the value, times out with ETIMEDOUT and the last value', async () => {
+    region.writel(0x81, 0x20);
+    expect(region.readl_poll_timeout_atomic(0x20, { mask: 0x1, value: 0x1 }, 0, 1000)).toBe(0x81);
+    expect(region.readl_poll_timeout_atomic(0x20, (v) => (v & 0x80) !== 0, 1, 1000)).toBe(0x81);
+    expect(() => region.readl_poll_timeout_atomic(0x20, { mask: 0x1, value: 0 }, 0, 200)).toThrow(
+      expect.objectContaining({ code: 'ETIMEDOUT', value: 0x81 }),
+    );
+    expect(() => region.readq_poll_timeout_atomic(0x20, (v) => v === 0n, 0, 200)).toThrow(
+      expect.objectContaining({ code: 'ETIMEDOUT', value: 0x81n }),
+    );
+    setTimeout(() => region.writel(0x80, 0x20), 5);
+    await expect(region.readl_poll_timeout(0x20, { mask: 1, value: 0 }, 100, 1_000_000)).resolves.toBe(0x80);
+    await expect(region.readl_poll_timeout(0x20, (v) => v === 1, 100, 2000)).rejects.toMatchObject({ code: 'ETIMEDOUT', value: 0x80 });
+    await expect(region.readl_poll_timeout(0x22, (v) => v === 1, 100, 2000)).rejects.toMatchObject({ code: 'ERR_UNALIGNED' });
+  });
+
+  it('iounmap detaches: accesses throw ERR_IOMEM_UNMAPPED, a second iounmap is harmless', () => {
+    region.iounmap();
+    expect(region.mapped).toBe(false);
+    expect(() => region.readl(0)).toThrow(expect.objectContaining({ code: 'ERR_IOMEM_UNMAPPED' }));
+    expect(() => region.writel(1, 0)).toThrow(expect.objectContaining({ code: 'ERR_IOMEM_UNMAPPED' }));
+    expect(() => region.memcpy_fromio(new Uint8Array(4), 0, 4)).toThrow(expect.objectContaining({ code: 'ERR_IOMEM_UNMAPPED' }));
+    expect(() => region.readl_poll_timeout_atomic(0, { mask: 1, value: 1 }, 0, 10)).toThrow(
+      expect.objectContaining({ code: 'ERR_IOMEM_UNMAPPED' }),
+    );
+    expect(() => region.iounmap()).not.toThrow();
+  });
+});
+
+describe('mapping', () => {
+  it('keeps the sub-page delta for an unaligned start and uses the system page size', () => {
+    const file = tempFile(3 * pageSize());
+    try {
+      const whole = mapFile(file.path, 0, 3 * pageSize());
+      whole.writel(0xcafef00d, pageSize() + 0x18);
+      const sub = mapFile(file.path, BigInt(pageSize() + 0x10), 0x20);
+      expect(sub.readl(0x8)).toBe(0xcafef00d);
+      expect(sub.phys).toBe(BigInt(pageSize() + 0x10));
+      expect(() => sub.readl(0x20)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      sub.iounmap();
+      whole.iounmap();
+    } finally {
+      file.cleanup();
+    }
+  });
+
+  it('maps offsets beyond 4 GiB given as bigint', () => {
+    const at = (5n << 30n) + 0x1000n; // 5 GiB + 4 KiB, in a sparse file
+    const file = tempFile(Number(at) + 0x2000);
+    try {
+      const r = mapFile(file.path, at, 0x1000);
+      r.writel(0x5a5a5a5a, 0x10);
+      r.iounmap();
+      const again = mapFile(file.path, at + 0x10n, 4);
+      expect(again.readl(0)).toBe(0x5a5a5a5a);
+      again.iounmap();
+    } finally {
+      file.cleanup();
+    }
+  });
+
+  it('refuses bad ranges and arguments without leaving anything open', () => {
+    const file = tempFile(8192);
+    const before = openFdCount();
+    try {
+      expect(() => mapFile(file.path, 8192, 4096)).toThrow(expect.objectContaining({ code: 'ENXIO', syscall: 'mmap', path: file.path }));
+      expect(() => mapFile(file.path, 0, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => mapFile(file.path, -1, 16)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => mapFile(file.path, 1n << 64n, 16)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => mapFile(file.path, NaN, 16)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => mapFile(file.path, '0' as unknown as number, 16)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      const missing = `${file.path}.missing`;
+      expect(() => mapFile(missing, 0, 16)).toThrow(
+        expect.objectContaining({ code: 'ENOENT', errno: -2, syscall: 'open', path: missing, hint: expect.any(String) }),
+      );
+      expect(openFdCount()).toBe(before);
+    } finally {
+      file.cleanup();
+    }
+  });
+
+  it('a read-only mapping reads and refuses writes', () => {
+    const file = tempFile(4096);
+    try {
+      const rw = mapFile(file.path, 0, 4096);
+      rw.writel(7, 0);
+      const ro = mapFile(file.path, 0, 4096, { readOnly: true });
+      expect(ro.readl(0)).toBe(7);
+      expect(() => ro.writel(1, 0)).toThrow(expect.objectContaining({ code: 'ERR_IOMEM_READONLY' }));
+      ro.iounmap();
+      rw.iounmap();
+    } finally {
+      file.cleanup();
+    }
+  });
+
+  it('works with using (Symbol.dispose)', () => {
+    const file = tempFile(4096);
+    let escaped: IoRegion | undefined;
+    try {
+      {
+        using r = mapFile(file.path, 0, 4096);
+        r.writel(1, 0);
+        escaped = r;
+      }
+      expect(escaped?.mapped).toBe(false);
+    } finally {
+      file.cleanup();
+    }
+  });
+
+  it('ioremap_wc needs a PCI resource path, ioremap_np is never available', () => {
+    expect(() => ioremap_wc(0, 4096)).toThrow(expect.objectContaining({ code: 'ENOTSUP', syscall: 'ioremap_wc' }));
+    expect(() => ioremap_np(0, 4096)).toThrow(expect.objectContaining({ code: 'ENOTSUP', syscall: 'ioremap_np' }));
+  });
+
+  it('barriers run', () => {
+    expect(() => {
+      mb();
+      rmb();
+      wmb();
+    }).not.toThrow();
+  });
+});
