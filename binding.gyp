@@ -8,7 +8,10 @@
         "native/map_file.cc",
         "native/accessors.cc",
         "native/block_io.cc",
-        "native/poll.cc"
+        "native/poll.cc",
+        "native/uio_irq.cc",
+        "native/port_io.cc",
+        "native/ofd_lock.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["_FILE_OFFSET_BITS=64", "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

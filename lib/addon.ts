@@ -35,6 +35,9 @@ export interface NativeAccessors {
 /** Opaque handle to a native mapping. */
 export type NativeHandle = { readonly __brand: 'NativeHandle' };
 
+/** Opaque handle to an open /dev/uioN watched for interrupts (native/uio_irq.cc). */
+export type IrqHandle = { readonly __brand: 'IrqHandle' };
+
 /** What native/map_file.cc `map` returns. */
 export interface NativeMapping {
   handle: NativeHandle;
@@ -63,6 +66,18 @@ export interface Addon {
     timeoutUs: number,
   ): [met: boolean, value: bigint];
   udelay(us: number): void;
+  irqOpen(path: string): IrqHandle;
+  irqWait(handle: IrqHandle, callback: (errno: number, count: number) => void): void;
+  irqCancel(handle: IrqHandle): void;
+  /** Returns 0 or an errno (ENOSYS where the driver has no irqcontrol). */
+  irqControl(handle: IrqHandle, enable: boolean): number;
+  irqClose(handle: IrqHandle): void;
+  portIn(port: number, width: 1 | 2 | 4): number;
+  portOut(port: number, width: 1 | 2 | 4, value: number): void;
+  /** Returns 0, or the errno (EAGAIN/EACCES on conflict). */
+  ofdLock(fd: number, start: bigint, length: bigint): number;
+  ofdUnlock(fd: number, start: bigint, length: bigint): number;
+  ofdConflict(fd: number, start: bigint, length: bigint): [start: bigint, length: bigint] | null;
   mb(): void;
   rmb(): void;
   wmb(): void;

@@ -163,3 +163,4 @@ export function irqClosedError(path: string): ArgumentError {
   err.code = 'ERR_IRQ_CLOSED';
   return err;
 }
+

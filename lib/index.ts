@@ -9,3 +9,15 @@ export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, ty
 export { mapFile, pageSize, type MapFileOptions } from './map-file.js';
 export { mb, rmb, wmb } from './barriers.js';
 export { udelay } from './poll.js';
+export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo, type OpenUioOptions } from './uio.js';
+export { UioInterrupts } from './uio-interrupts.js';
+export { openPci, listPciDevices, PciDevice, type PciBar, type PciDeviceInfo } from './pci.js';
+export { inb, inw, inl, outb, outw, outl } from './port-io.js';
+export {
+  request_mem_region,
+  release_mem_region,
+  devm_ioremap_resource,
+  claimDirectory,
+  type MemRegionClaim,
+  type IoResource,
+} from './mem-region-claim.js';

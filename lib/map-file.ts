@@ -21,6 +21,10 @@ export interface MapFileOptions {
   sync?: boolean;
   /** Open O_RDONLY and map PROT_READ; writes then throw `ERR_IOMEM_READONLY`. Default false. */
   readOnly?: boolean;
+  /** The physical address to report as `region.phys` (UIO maps, PCI BARs). Default: the file offset. */
+  phys?: bigint;
+  /** Called once, right after the region is unmapped (devm-style helpers release their claim here). */
+  onUnmap?: () => void;
 }
 
 /**
@@ -83,7 +87,7 @@ export function mapFile(path: string, offset: bigint | number, size: number, opt
   const native = addon();
   try {
     const mapping = native.map(path, start, bytes, { sync: options.sync ?? true, readOnly: options.readOnly ?? false });
-    return new NativeRegion(mapping, start, bytes, path, native);
+    return new NativeRegion(mapping, start, options.phys ?? start, bytes, path, native, options.onUnmap);
   } catch (e) {
     if (isNativeSyscallError(e)) {
       const detail = e.message.endsWith(' failed') ? undefined : `${e.message}; check offset and size.`;

@@ -36,9 +36,19 @@ export class NativeRegion implements IoRegion {
   readonly #u16: Uint16Array;
   readonly #u32: Uint32Array;
   readonly #u64: BigUint64Array;
+  readonly #onUnmap: (() => void) | undefined;
 
   /** @internal */
-  constructor(mapping: NativeMapping, phys: bigint, size: number, path: string, native: Addon = addon()) {
+  constructor(
+    mapping: NativeMapping,
+    fileOffset: bigint,
+    phys: bigint,
+    size: number,
+    path: string,
+    native: Addon = addon(),
+    onUnmap?: () => void,
+  ) {
+    this.#onUnmap = onUnmap;
     this.size = size;
     this.phys = phys;
     this.path = path;
@@ -46,7 +56,7 @@ export class NativeRegion implements IoRegion {
     this.#native = native;
     this.#handle = mapping.handle;
     this.#fn = mapping.accessors;
-    this.#atomicReads = native.arch === 'x64' && phys % 8n === 0n;
+    this.#atomicReads = native.arch === 'x64' && fileOffset % 8n === 0n;
     const buf = mapping.buffer;
     this.#u8 = new Uint8Array(buf);
     this.#u16 = new Uint16Array(buf, 0, size >>> 1);
@@ -290,6 +300,7 @@ export class NativeRegion implements IoRegion {
     this.#mapped = false;
     this.#limit = -1;
     this.#native.unmap(this.#handle);
+    this.#onUnmap?.();
   }
 
   [Symbol.dispose](): void {

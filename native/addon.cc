@@ -8,8 +8,11 @@
 #include "block_io.h"
 #include "io_access.h"
 #include "map_file.h"
+#include "ofd_lock.h"
 #include "poll.h"
+#include "port_io.h"
 #include "region.h"
+#include "uio_irq.h"
 
 namespace mmio {
 
@@ -59,6 +62,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("writeRep", Napi::Function::New(env, WriteRep, "writeRep"));
   exports.Set("pollAtomic", Napi::Function::New(env, PollAtomic, "pollAtomic"));
   exports.Set("udelay", Napi::Function::New(env, Udelay, "udelay"));
+  exports.Set("irqOpen", Napi::Function::New(env, IrqOpen, "irqOpen"));
+  exports.Set("irqWait", Napi::Function::New(env, IrqWait, "irqWait"));
+  exports.Set("irqCancel", Napi::Function::New(env, IrqCancel, "irqCancel"));
+  exports.Set("irqControl", Napi::Function::New(env, IrqControl, "irqControl"));
+  exports.Set("irqClose", Napi::Function::New(env, IrqClose, "irqClose"));
+  exports.Set("portIn", Napi::Function::New(env, PortIn, "portIn"));
+  exports.Set("portOut", Napi::Function::New(env, PortOut, "portOut"));
+  exports.Set("ofdLock", Napi::Function::New(env, OfdLock, "ofdLock"));
+  exports.Set("ofdUnlock", Napi::Function::New(env, OfdUnlock, "ofdUnlock"));
+  exports.Set("ofdConflict", Napi::Function::New(env, OfdConflict, "ofdConflict"));
   exports.Set("mb", Napi::Function::New(env, Mb, "mb"));
   exports.Set("rmb", Napi::Function::New(env, Rmb, "rmb"));
   exports.Set("wmb", Napi::Function::New(env, Wmb, "wmb"));
