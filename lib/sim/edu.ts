@@ -1,0 +1,201 @@
+/**
+ * A simulated QEMU `edu` PCI device (QEMU docs/specs/edu.rst, hw/misc/edu.c; PCI 1234:11e8, BAR0 1 MiB), as
+ * seen through its BAR0: the same registers, the same answers to wrong-width accesses, a factorial that is
+ * busy for a while, and an interrupt line. Drivers written for the real device run on it unchanged.
+ *
+ * Modelled: 0x00 identification, 0x04 liveness, 0x08 factorial, 0x20 status, 0x24 interrupt status,
+ * 0x60 interrupt raise, 0x64 interrupt acknowledge. Not modelled: DMA (0x80..0x98), which reads as all ones
+ * here and ignores writes; MSI (the line behaves as INTx).
+ * @module
+ */
+import { BusyCountdown } from './busy.js';
+import { RegisterModel, readsAs } from './register-model.js';
+import { allOnes, type BusValue } from './sim-device.js';
+import { SimInterrupts } from './sim-interrupts.js';
+import { SimRegion } from './sim-region.js';
+
+/** Size of edu's BAR0 in bytes (1 MiB). */
+export const SIM_EDU_BAR_SIZE = 0x10_0000;
+
+/** What edu's identification register (0x00) reads: `0xRRrr00ed`, major 1, minor 0. */
+export const SIM_EDU_ID = 0x0100_00ed;
+
+const REG_ID = 0x00;
+const REG_LIVENESS = 0x04;
+const REG_FACTORIAL = 0x08;
+const REG_STATUS = 0x20;
+const REG_IRQ_STATUS = 0x24;
+const REG_IRQ_RAISE = 0x60;
+const REG_IRQ_ACK = 0x64;
+
+const STATUS_COMPUTING = 0x01;
+const STATUS_IRQ_FACTORIAL = 0x80;
+/** The interrupt status bit edu raises when a factorial ends with STATUS_IRQ_FACTORIAL set. */
+const IRQ_FACTORIAL = 0x01;
+
+/** Options of {@link createSimEdu}. */
+export interface SimEduOptions {
+  /** Name in the region's and the interrupt source's `path` (`sim:<name>`). Default `'edu'`. */
+  name?: string;
+  /** The `phys` the region reports (a pretend BAR0 address). Default `0xfea00000n`. */
+  phys?: bigint;
+  /**
+   * Reads of the status register (0x20) that still show "computing" (bit 0) after a factorial is started;
+   * the next read shows it done. Default 3, so polling loops really poll.
+   */
+  factorialBusyReads?: number;
+  /**
+   * Microseconds after which a factorial ends even if nobody reads the status (and raises its interrupt if
+   * status bit 7 is set). `Infinity`: only status reads end it. Default 10 000 (10 ms).
+   */
+  factorialBusyUs?: number;
+}
+
+/** A simulated edu device: its BAR0 region, its interrupt line, and the model behind them. */
+export interface SimEdu extends Disposable {
+  /** BAR0 as an {@link IoRegion} (`sim:edu`, 1 MiB): what a driver maps. */
+  readonly regs: SimRegion;
+  /** The device's interrupt line as an {@link InterruptSource}, with UIO semantics (masked after each interrupt). */
+  readonly irq: SimInterrupts;
+  /** The register model behind `regs`, for tests that look at device state (`model.get(0x24)`). */
+  readonly model: RegisterModel;
+  /** Device reset: registers back to their reset values, a running factorial dropped, the line deasserted. */
+  reset(): void;
+  /** Unmap `regs`, close `irq`, stop the factorial timer. Idempotent; also run by `using`. */
+  close(): void;
+}
+
+/**
+ * Build a simulated QEMU edu device.
+ *
+ * Behaviour, as QEMU's hw/misc/edu.c: only 4-byte accesses reach the registers below 0x80; 1- and 2-byte
+ * accesses anywhere read 0 and are ignored (the access is refused, and refused reads return 0); 8-byte
+ * accesses below 0x80 and 4/8-byte accesses to offsets with no register read all ones and are ignored.
+ * 0x00 reads {@link SIM_EDU_ID}; 0x04 reads the bitwise NOT of the last value written; writing n to 0x08
+ * (ignored while computing) sets status bit 0 until the factorial is done, then 0x08 reads n! modulo 2^32 and,
+ * if status bit 7 is set, interrupt status bit 0 is raised; 0x60 ORs the value written into 0x24 and asserts
+ * the line; 0x64 clears the bits written from 0x24 and deasserts the line when 0x24 becomes 0.
+ *
+ * @throws RangeError `ERR_OUT_OF_RANGE` if `factorialBusyReads` is not a non-negative integer or
+ *   `factorialBusyUs` is negative.
+ */
+export function createSimEdu(options: SimEduOptions = {}): SimEdu {
+  const name = options.name ?? 'edu';
+  const irq = new SimInterrupts({ name, trigger: 'level' });
+
+  const busy = new BusyCountdown({
+    reads: options.factorialBusyReads ?? 3,
+    timeUs: options.factorialBusyUs ?? 10_000,
+    onDone: () => finishFactorial(),
+  });
+
+  const model = new RegisterModel({
+    size: SIM_EDU_BAR_SIZE,
+    // Wrong-width or unmapped accesses: refused ones (1, 2 bytes) read 0, the handler's default is all ones.
+    unmodelled: readsAs((width) => (width < 4 ? 0 : allOnes(width))),
+    mismatched: readsAs((width) => (width < 4 ? 0 : allOnes(width))),
+    registers: [
+      { name: 'ID', offset: REG_ID, width: 4, reset: SIM_EDU_ID, readOnlyMask: 0xffff_ffff },
+      {
+        name: 'LIVENESS',
+        offset: REG_LIVENESS,
+        width: 4,
+        onWrite: (value, ctx) => ctx.set(~(value as number) >>> 0),
+      },
+      {
+        name: 'FACTORIAL',
+        offset: REG_FACTORIAL,
+        width: 4,
+        onRead: () => {
+          void busy.busy; // lets a factorial whose time is up finish before the value is read
+        },
+        onWrite: (_value, ctx) => {
+          if (busy.busy) {
+            ctx.set(ctx.previous); // edu ignores a new n while computing
+            return;
+          }
+          model.set(REG_STATUS, (model.get(REG_STATUS) as number) | STATUS_COMPUTING);
+          busy.start();
+        },
+      },
+      {
+        name: 'STATUS',
+        offset: REG_STATUS,
+        width: 4,
+        readOnlyMask: ~STATUS_IRQ_FACTORIAL >>> 0, // only bit 7 is writable; bit 0 belongs to the device
+        onRead: () => {
+          busy.countRead();
+        },
+      },
+      { name: 'IRQ_STATUS', offset: REG_IRQ_STATUS, width: 4, readOnlyMask: 0xffff_ffff },
+      {
+        name: 'IRQ_RAISE',
+        offset: REG_IRQ_RAISE,
+        width: 4,
+        onRead: () => 0xffff_ffff, // write-only: edu's read handler has no case for it
+        onWrite: (value, ctx) => {
+          ctx.set(0);
+          raiseIrq(value);
+        },
+      },
+      {
+        name: 'IRQ_ACK',
+        offset: REG_IRQ_ACK,
+        width: 4,
+        onRead: () => 0xffff_ffff,
+        onWrite: (value, ctx) => {
+          ctx.set(0);
+          lowerIrq(value);
+        },
+      },
+    ],
+  });
+
+  function raiseIrq(bits: BusValue): void {
+    const status = ((model.get(REG_IRQ_STATUS) as number) | (bits as number)) >>> 0;
+    model.set(REG_IRQ_STATUS, status);
+    if (status !== 0) irq.setLevel(true);
+  }
+
+  function lowerIrq(bits: BusValue): void {
+    const status = ((model.get(REG_IRQ_STATUS) as number) & ~(bits as number)) >>> 0;
+    model.set(REG_IRQ_STATUS, status);
+    if (status === 0) irq.setLevel(false);
+  }
+
+  function finishFactorial(): void {
+    model.set(REG_FACTORIAL, factorialU32(model.get(REG_FACTORIAL) as number));
+    const status = (model.get(REG_STATUS) as number) & ~STATUS_COMPUTING;
+    model.set(REG_STATUS, status);
+    if (status & STATUS_IRQ_FACTORIAL) raiseIrq(IRQ_FACTORIAL);
+  }
+
+  const regs = new SimRegion(model, { name, phys: options.phys ?? 0xfea0_0000n });
+
+  const close = (): void => {
+    busy.cancel();
+    regs.iounmap();
+    irq.close();
+  };
+
+  return {
+    regs,
+    irq,
+    model,
+    reset() {
+      busy.cancel();
+      model.reset();
+      irq.setLevel(false);
+    },
+    close,
+    [Symbol.dispose]: close,
+  };
+}
+
+/** n! modulo 2^32, as edu's 32-bit computation gives it. From 34 on, 2^32 divides n!, so the result is 0. */
+function factorialU32(n: number): number {
+  if (n >= 34) return 0;
+  let result = 1;
+  for (let v = n; v > 0; v--) result = Math.imul(result, v) >>> 0;
+  return result;
+}
