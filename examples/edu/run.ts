@@ -1,17 +1,27 @@
 /**
  * `npm start`: run the edu demo and print what the driver did and its access trace.
- * Today the only backend is the simulated edu; a real one (/dev/mem, PCI resource0, UIO) plugs in as
- * another {@link EduBackend} returned by {@link openEduBackend}.
+ *
+ *   node dist/examples/edu/run.js                      the simulated edu (default)
+ *   node dist/examples/edu/run.js --backend uio        a real edu bound to uio_pci_generic, BAR0 through UIO map0
+ *   node dist/examples/edu/run.js --backend resource   the same edu, BAR0 through sysfs resource0
+ *   node dist/examples/edu/run.js --backend devmem     the same edu, BAR0 through /dev/mem at its physical address
+ *
+ * The real backends take interrupts from the edu's UIO device in every case (bind it first:
+ * `echo 1234 11e8 > /sys/bus/pci/drivers/uio_pci_generic/new_id`; see the README).
  * @module
  */
+import { parseArgs } from 'node:util';
 import type { InterruptSource } from '../../lib/interrupts.js';
 import type { IoRegion } from '../../lib/io-region.js';
+import { ioremap } from '../../lib/ioremap.js';
+import { openPci } from '../../lib/pci.js';
 import { createSimEdu } from '../../lib/sim/index.js';
+import { listUioDevices, openUio } from '../../lib/uio.js';
 import { formatEduDemo, runEduDemo } from './demo.js';
 
 /** An opened edu: its BAR0, its interrupt source, and how to release both. */
 export interface EduBackend {
-  /** BAR0 of the edu, 1 MiB (or at least its first 0x100 bytes). */
+  /** BAR0 of the edu, 1 MiB (or at least its first 0x1000 bytes). */
   regs: IoRegion;
   /** The edu's interrupt. */
   irq: InterruptSource;
@@ -19,13 +29,56 @@ export interface EduBackend {
   close(): void;
 }
 
-/** Open the edu to run on. Other backends are added here (e.g. chosen by an argument or environment variable). */
-export function openEduBackend(): EduBackend {
-  return createSimEdu();
+/** The backends {@link openEduBackend} knows. */
+export const EDU_BACKENDS = ['sim', 'uio', 'resource', 'devmem'] as const;
+/** One of {@link EDU_BACKENDS}. */
+export type EduBackendName = (typeof EDU_BACKENDS)[number];
+
+/** The first edu (PCI 1234:11e8) bound to uio_pci_generic, with its UIO device open. */
+function openRealEdu() {
+  const info = listUioDevices().find((u) => u.name === 'uio_pci_generic' && u.pciAddress !== undefined);
+  if (info === undefined) {
+    throw new Error('no edu bound to uio_pci_generic: load uio_pci_generic and write "1234 11e8" to its new_id (README)');
+  }
+  const uio = openUio(info.number);
+  const pci = openPci(info.pciAddress as string);
+  return { uio, pci };
+}
+
+/**
+ * Open the edu to run on.
+ * @throws Error when a real backend is asked for and no edu is bound to uio_pci_generic; the backends' own
+ *   errors (`EACCES`, `EPERM`, `ENOENT`).
+ */
+export function openEduBackend(name: EduBackendName = 'sim'): EduBackend {
+  if (name === 'sim') return createSimEdu();
+  const { uio, pci } = openRealEdu();
+  try {
+    const regs =
+      name === 'uio' ? uio.map(0) : name === 'resource' ? pci.map(0, { size: 0x1000 }) : ioremap(pci.bar(0).start, 0x1000);
+    return {
+      regs,
+      irq: uio.irq,
+      close: () => {
+        regs.iounmap();
+        pci.close();
+        uio.close();
+      },
+    };
+  } catch (e) {
+    pci.close();
+    uio.close();
+    throw e;
+  }
 }
 
 async function main(): Promise<void> {
-  const edu = openEduBackend();
+  const { values } = parseArgs({ options: { backend: { type: 'string', short: 'b', default: 'sim' } } });
+  const backend = values.backend as EduBackendName;
+  if (!EDU_BACKENDS.includes(backend)) {
+    throw new Error(`--backend must be one of ${EDU_BACKENDS.join(', ')}; got ${backend}`);
+  }
+  const edu = openEduBackend(backend);
   try {
     console.log(formatEduDemo(await runEduDemo(edu.regs, edu.irq)));
   } finally {
@@ -34,6 +87,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof Error ? `${(error as { code?: string }).code ?? 'Error'}: ${error.message}` : error);
   process.exitCode = 1;
 });
