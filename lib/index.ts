@@ -21,3 +21,15 @@ export {
   type MemRegionClaim,
   type IoResource,
 } from './mem-region-claim.js';
+export {
+  traceRegion,
+  formatTrace,
+  withoutTime,
+  collapseRepeats,
+  type TraceEntry,
+  type TraceAccess,
+  type TracedRegion,
+  type TraceOp,
+  type FormatTraceOptions,
+} from './trace.js';
+export * from './sim/index.js';
