@@ -1,0 +1,116 @@
+#!/bin/sh
+# test/vm/init.sh — the guest's /init (busybox sh), copied into the initramfs by build-initramfs.sh.
+#
+# 1. mounts proc, sysfs, devtmpfs; silences kernel messages on the console
+# 2. insmods the modules of /etc/mmio-vm/modules.boot (virtio PCI, 9p, overlay)
+# 3. mounts the host's root (9p tag "hostroot", read-only) under a tmpfs overlay at /newroot, so
+#    the guest can write anywhere (writes stay in guest RAM and vanish at power-off), and the
+#    host's writable exchange directory (9p tag "xfer") at /newroot/run/mmio-vm
+# 4. reads run.sh's settings from xfer/config; with VM_UIO=load|bind loads uio + uio_pci_generic,
+#    with bind also binds the first edu device to uio_pci_generic (-> /dev/uio0)
+# 5. chroots into /newroot and runs xfer/cmd (written by run.sh: cd, environment, the command)
+#    with the host's /bin/sh, as root, stdin /dev/null, stdout/stderr on the serial console — or,
+#    when the host's stdout is not a terminal (VM_TTY empty), on a pipe that cat copies to it
+# 6. writes "<exit status> <uptime at start> <uptime at end>" to xfer/status and powers off.
+# Any failure prints a line and powers off without a status: run.sh reports it loudly.
+
+PATH=/bin
+export PATH
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+
+fail() {
+  echo "mmio-vm(init): FAILED: $*"
+  stty -F /dev/console sane 2>/dev/null   # tcsetattr(TCSADRAIN): lets the message out first
+  echo 0 > /proc/sys/kernel/printk
+  poweroff -f
+}
+
+case " $(cat /proc/cmdline) " in *" mmio.verbose "*) VERBOSE=1 ;; *) VERBOSE= ; dmesg -n 1 ;; esac
+
+for m in $(cat /etc/mmio-vm/modules.boot); do
+  insmod "/lib/modules/$m.ko" || fail "insmod $m"
+done
+
+P9=trans=virtio,version=9p2000.L,msize=262144
+mkdir -p /lower /rw /newroot
+mount -t 9p -o "$P9,ro,cache=loose" hostroot /lower || fail "mounting the host root (9p hostroot)"
+mount -t tmpfs -o mode=0755 rw /rw && mkdir -p /rw/upper /rw/work || fail "tmpfs for the overlay"
+mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay /newroot \
+  || fail "overlay over the host root"
+mount -t proc proc /newroot/proc
+mount -t sysfs sysfs /newroot/sys
+mount -t devtmpfs devtmpfs /newroot/dev
+mkdir -p /newroot/dev/pts /newroot/dev/shm
+mount -t devpts devpts /newroot/dev/pts
+mount -t tmpfs -o mode=1777 shm /newroot/dev/shm
+X=/newroot/run/mmio-vm
+mkdir -p "$X"
+mount -t 9p -o "$P9" xfer "$X" || fail "mounting the exchange directory (9p xfer)"
+read -r up _ < /proc/uptime
+echo "$up" > "$X/started"
+[ -f "$X/config" ] || fail "no config in the exchange directory"
+. "$X/config"
+
+# --- edu devices and UIO -------------------------------------------------------------------
+EDU=
+for d in /sys/bus/pci/devices/*; do
+  [ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] && EDU="$EDU ${d##*/}"
+done
+EDU=${EDU# }
+EDU_UIO='' UIO_DEV=''
+if [ "$VM_UIO" = load ] || [ "$VM_UIO" = bind ]; then
+  for m in $(cat /etc/mmio-vm/modules.uio); do
+    insmod "/lib/modules/$m.ko" || fail "insmod $m"
+  done
+fi
+if [ "$VM_UIO" = bind ]; then
+  EDU_UIO=${EDU%% *}
+  [ -n "$EDU_UIO" ] || fail "--uio: no edu device to bind"
+  echo uio_pci_generic > "/sys/bus/pci/devices/$EDU_UIO/driver_override"
+  echo "$EDU_UIO" > /sys/bus/pci/drivers_probe
+  for u in "/sys/bus/pci/devices/$EDU_UIO/uio/"uio*; do UIO_DEV=/dev/${u##*/}; done
+  [ -e "/newroot$UIO_DEV" ] || fail "--uio: binding $EDU_UIO to uio_pci_generic gave no /dev/uioN"
+fi
+EDU_FREE=
+for b in $EDU; do [ "$b" = "$EDU_UIO" ] || EDU_FREE="$EDU_FREE $b"; done
+{
+  echo "MMIO_VM_EDU='$EDU'"
+  echo "MMIO_VM_EDU_UIO='$EDU_UIO'"
+  echo "MMIO_VM_UIO_DEV='$UIO_DEV'"
+  echo "MMIO_VM_EDU_FREE='${EDU_FREE# }'"
+} > "$X/guest.env"
+
+# --- the console: size of the host's terminal, "\n" not turned into "\r\n" -----------------
+stty -F /dev/console -onlcr
+[ -n "$VM_COLS" ] && stty -F /dev/console cols "$VM_COLS" rows "$VM_ROWS" 2>/dev/null
+
+# --- the command ---------------------------------------------------------------------------
+[ -n "$VERBOSE" ] && echo "mmio-vm(init): edu: $EDU; uio: ${EDU_UIO:-none} ${UIO_DEV}"
+read -r t0 _ < /proc/uptime
+if [ "$VM_TTY" = 1 ]; then
+  chroot /newroot /bin/sh /run/mmio-vm/cmd < /dev/null
+  status=$?
+else
+  # The host's stdout is not a terminal, so the command's is not either: a pipe to the console
+  # (tools then pick their non-interactive output, as they would on the host).
+  mkfifo /out
+  cat /out > /dev/console &
+  catpid=$!
+  chroot /newroot /bin/sh /run/mmio-vm/cmd < /dev/null > /out 2>&1
+  status=$?
+  # Leftover background processes would hold the pipe open: end them, then let cat finish.
+  for p in /proc/[0-9]*; do
+    pid=${p#/proc/}
+    [ "$pid" = 1 ] || [ "$pid" = "$catpid" ] || kill -9 "$pid" 2>/dev/null
+  done
+  wait "$catpid"
+fi
+read -r t1 _ < /proc/uptime
+stty -F /dev/console -onlcr 2>/dev/null   # tcsetattr(TCSADRAIN): waits until the output is out
+echo "$status $t0 $t1" > "$X/status.tmp" && mv "$X/status.tmp" "$X/status"
+umount "$X"
+echo 0 > /proc/sys/kernel/printk   # not even the "reboot: Power down" line
+poweroff -f
