@@ -44,6 +44,8 @@ export interface NativeMapping {
   /** An external ArrayBuffer over exactly the requested bytes; detached on unmap. */
   buffer: ArrayBuffer;
   accessors: NativeAccessors;
+  /** 16 bytes the bus-fault handler writes: Int32 [faulted, offset low, offset high, signal number]. */
+  fault: ArrayBuffer;
   pageSize: number;
 }
 

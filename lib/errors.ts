@@ -164,3 +164,29 @@ export function irqClosedError(path: string): ArgumentError {
   return err;
 }
 
+
+/** The error an access throws after a bus fault (SIGBUS/SIGSEGV) in its mapping: `code` `EFAULT`. */
+export interface BusFaultError extends SystemError {
+  /** Byte offset in the region of the access that faulted. */
+  offset: number;
+  /** Physical (or file) address that faulted: the region's `phys` + `offset`. */
+  address: bigint;
+  /** `SIGBUS` or `SIGSEGV`. */
+  signal: string;
+}
+
+/** Build the {@link BusFaultError} for a fault at `offset` of a region reported by native/fault_guard.cc. */
+export function busFaultError(call: string, path: string, phys: bigint, offset: number, signo: number): BusFaultError {
+  const signal = Object.entries(osConstants.signals).find(([, n]) => n === signo)?.[0] ?? `signal ${signo}`;
+  const address = phys + BigInt(offset);
+  const err = systemErrorByCode(
+    'EFAULT',
+    call,
+    path,
+    `${signal} at 0x${address.toString(16)} (offset 0x${offset.toString(16)}): the device did not answer (unclocked, powered down or absent) or the file was truncated under the mapping. The region is poisoned: iounmap it and map it again.`,
+  ) as BusFaultError;
+  err.offset = offset;
+  err.address = address;
+  err.signal = signal;
+  return err;
+}

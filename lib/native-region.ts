@@ -11,7 +11,7 @@
  */
 import { addon, type Addon, type NativeAccessors, type NativeHandle, type NativeMapping } from './addon.js';
 import { checkBlock, checkBuffer, checkMicros, checkValue, checkValue64, diagnoseOffset } from './checks.js';
-import { pollTimeoutError, unmappedError } from './errors.js';
+import { busFaultError, pollTimeoutError, unmappedError } from './errors.js';
 import type { IoRegion, PollCondition } from './io-region.js';
 import { conditionPredicate, pollAsync, pollAtomic } from './poll.js';
 
@@ -37,6 +37,8 @@ export class NativeRegion implements IoRegion {
   readonly #u32: Uint32Array;
   readonly #u64: BigUint64Array;
   readonly #onUnmap: (() => void) | undefined;
+  /** Written by the bus-fault handler (native/fault_guard.cc): [faulted, offset lo, offset hi, signal]. */
+  readonly #fault: Int32Array;
 
   /** @internal */
   constructor(
@@ -57,6 +59,7 @@ export class NativeRegion implements IoRegion {
     this.#handle = mapping.handle;
     this.#fn = mapping.accessors;
     this.#atomicReads = native.arch === 'x64' && fileOffset % 8n === 0n;
+    this.#fault = new Int32Array(mapping.fault);
     const buf = mapping.buffer;
     this.#u8 = new Uint8Array(buf);
     this.#u16 = new Uint16Array(buf, 0, size >>> 1);
@@ -75,70 +78,100 @@ export class NativeRegion implements IoRegion {
     diagnoseOffset(offset, width, this.size);
   }
 
+  /** Throw the EFAULT error for the bus fault recorded in this region's fault word. */
+  #throwFault(call: string): never {
+    const f = this.#fault;
+    throw busFaultError(call, this.path, this.phys, (f[2] >>> 0) * 2 ** 32 + (f[1] >>> 0), f[3]);
+  }
+
   readb(offset: number): number {
     this.#check(offset, 1);
-    return this.#atomicReads ? Atomics.load(this.#u8, offset) : this.#fn.read8(offset);
+    const v = this.#atomicReads ? Atomics.load(this.#u8, offset) : this.#fn.read8(offset);
+    if (this.#fault[0] !== 0) this.#throwFault('readb');
+    return v;
   }
   readw(offset: number): number {
     this.#check(offset, 2);
-    return this.#atomicReads ? Atomics.load(this.#u16, offset / 2) : this.#fn.read16(offset);
+    const v = this.#atomicReads ? Atomics.load(this.#u16, offset / 2) : this.#fn.read16(offset);
+    if (this.#fault[0] !== 0) this.#throwFault('readw');
+    return v;
   }
   readl(offset: number): number {
     this.#check(offset, 4);
-    return this.#atomicReads ? Atomics.load(this.#u32, offset / 4) : this.#fn.read32(offset);
+    const v = this.#atomicReads ? Atomics.load(this.#u32, offset / 4) : this.#fn.read32(offset);
+    if (this.#fault[0] !== 0) this.#throwFault('readl');
+    return v;
   }
   readq(offset: number): bigint {
     this.#check(offset, 8);
-    return this.#atomicReads ? Atomics.load(this.#u64, offset / 8) : this.#fn.read64(offset);
+    const v = this.#atomicReads ? Atomics.load(this.#u64, offset / 8) : this.#fn.read64(offset);
+    if (this.#fault[0] !== 0) this.#throwFault('readq');
+    return v;
   }
   readb_relaxed(offset: number): number {
     this.#check(offset, 1);
-    return this.#atomicReads ? Atomics.load(this.#u8, offset) : this.#fn.read8Relaxed(offset);
+    const v = this.#atomicReads ? Atomics.load(this.#u8, offset) : this.#fn.read8Relaxed(offset);
+    if (this.#fault[0] !== 0) this.#throwFault('readb_relaxed');
+    return v;
   }
   readw_relaxed(offset: number): number {
     this.#check(offset, 2);
-    return this.#atomicReads ? Atomics.load(this.#u16, offset / 2) : this.#fn.read16Relaxed(offset);
+    const v = this.#atomicReads ? Atomics.load(this.#u16, offset / 2) : this.#fn.read16Relaxed(offset);
+    if (this.#fault[0] !== 0) this.#throwFault('readw_relaxed');
+    return v;
   }
   readl_relaxed(offset: number): number {
     this.#check(offset, 4);
-    return this.#atomicReads ? Atomics.load(this.#u32, offset / 4) : this.#fn.read32Relaxed(offset);
+    const v = this.#atomicReads ? Atomics.load(this.#u32, offset / 4) : this.#fn.read32Relaxed(offset);
+    if (this.#fault[0] !== 0) this.#throwFault('readl_relaxed');
+    return v;
   }
   readq_relaxed(offset: number): bigint {
     this.#check(offset, 8);
-    return this.#atomicReads ? Atomics.load(this.#u64, offset / 8) : this.#fn.read64Relaxed(offset);
+    const v = this.#atomicReads ? Atomics.load(this.#u64, offset / 8) : this.#fn.read64Relaxed(offset);
+    if (this.#fault[0] !== 0) this.#throwFault('readq_relaxed');
+    return v;
   }
 
   writeb(value: number, offset: number): void {
     this.#check(offset, 1);
     this.#fn.write8(checkValue(value, 1), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('writeb');
   }
   writew(value: number, offset: number): void {
     this.#check(offset, 2);
     this.#fn.write16(checkValue(value, 2), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('writew');
   }
   writel(value: number, offset: number): void {
     this.#check(offset, 4);
     this.#fn.write32(checkValue(value, 4), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('writel');
   }
   writeq(value: bigint, offset: number): void {
     this.#check(offset, 8);
     this.#fn.write64(checkValue64(value), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('writeq');
   }
   writeb_relaxed(value: number, offset: number): void {
     this.#check(offset, 1);
     this.#fn.write8Relaxed(checkValue(value, 1), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('writeb_relaxed');
   }
   writew_relaxed(value: number, offset: number): void {
     this.#check(offset, 2);
     this.#fn.write16Relaxed(checkValue(value, 2), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('writew_relaxed');
   }
   writel_relaxed(value: number, offset: number): void {
     this.#check(offset, 4);
     this.#fn.write32Relaxed(checkValue(value, 4), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('writel_relaxed');
   }
   writeq_relaxed(value: bigint, offset: number): void {
     this.#check(offset, 8);
     this.#fn.write64Relaxed(checkValue64(value), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('writeq_relaxed');
   }
 
   ioread8(offset: number): number {
@@ -155,13 +188,21 @@ export class NativeRegion implements IoRegion {
   }
   ioread16be(offset: number): number {
     this.#check(offset, 2);
-    if (!this.#atomicReads) return this.#fn.read16be(offset);
-    const v = Atomics.load(this.#u16, offset / 2);
-    return ((v & 0xff) << 8) | (v >>> 8);
+    let v: number;
+    if (this.#atomicReads) {
+      const le = Atomics.load(this.#u16, offset / 2);
+      v = ((le & 0xff) << 8) | (le >>> 8);
+    } else {
+      v = this.#fn.read16be(offset);
+    }
+    if (this.#fault[0] !== 0) this.#throwFault('ioread16be');
+    return v;
   }
   ioread32be(offset: number): number {
     this.#check(offset, 4);
-    return this.#atomicReads ? bswap32(Atomics.load(this.#u32, offset / 4)) : this.#fn.read32be(offset);
+    const v = this.#atomicReads ? bswap32(Atomics.load(this.#u32, offset / 4)) : this.#fn.read32be(offset);
+    if (this.#fault[0] !== 0) this.#throwFault('ioread32be');
+    return v;
   }
   iowrite8(value: number, offset: number): void {
     this.writeb(value, offset);
@@ -178,10 +219,12 @@ export class NativeRegion implements IoRegion {
   iowrite16be(value: number, offset: number): void {
     this.#check(offset, 2);
     this.#fn.write16be(checkValue(value, 2), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('iowrite16be');
   }
   iowrite32be(value: number, offset: number): void {
     this.#check(offset, 4);
     this.#fn.write32be(checkValue(value, 4), offset);
+    if (this.#fault[0] !== 0) this.#throwFault('iowrite32be');
   }
 
   #checkBlock(offset: number, count: number, bufferLength?: number): void {
@@ -193,27 +236,32 @@ export class NativeRegion implements IoRegion {
     checkBuffer(dst, Uint8Array, 'dst');
     this.#checkBlock(offset, count, dst.byteLength);
     this.#native.memcpyFromIo(this.#handle, offset, dst, count);
+    if (this.#fault[0] !== 0) this.#throwFault('memcpy_fromio');
   }
   memcpy_toio(offset: number, src: Uint8Array, count: number): void {
     checkBuffer(src, Uint8Array, 'src');
     this.#checkBlock(offset, count, src.byteLength);
     this.#native.memcpyToIo(this.#handle, offset, src, count);
+    if (this.#fault[0] !== 0) this.#throwFault('memcpy_toio');
   }
   memset_io(offset: number, value: number, count: number): void {
     const byte = checkValue(value, 1);
     this.#checkBlock(offset, count);
     this.#native.memsetIo(this.#handle, offset, byte, count);
+    if (this.#fault[0] !== 0) this.#throwFault('memset_io');
   }
 
   #readRep(offset: number, width: 1 | 2 | 4, dst: ArrayBufferView & { length: number }, count: number): void {
     this.#check(offset, width);
     checkBlock(0, count, Infinity, dst.length);
     this.#native.readRep(this.#handle, offset, width, dst, count);
+    if (this.#fault[0] !== 0) this.#throwFault(`ioread${width * 8}_rep`);
   }
   #writeRep(offset: number, width: 1 | 2 | 4, src: ArrayBufferView & { length: number }, count: number): void {
     this.#check(offset, width);
     checkBlock(0, count, Infinity, src.length);
     this.#native.writeRep(this.#handle, offset, width, src, count);
+    if (this.#fault[0] !== 0) this.#throwFault(`iowrite${width * 8}_rep`);
   }
   ioread8_rep(offset: number, dst: Uint8Array, count: number): void {
     checkBuffer(dst, Uint8Array, 'dst');
@@ -261,6 +309,7 @@ export class NativeRegion implements IoRegion {
     const mask = BigInt.asUintN(bits, BigInt(cond.mask));
     const want = BigInt.asUintN(bits, BigInt(cond.value));
     const [met, last] = this.#native.pollAtomic(this.#handle, width, offset, mask, want, delayUs, timeoutUs);
+    if (this.#fault[0] !== 0) this.#throwFault(call);
     const value = (width === 8 ? last : Number(last)) as T;
     if (met) return value;
     throw pollTimeoutError(call, offset, value, timeoutUs, this.path);

@@ -34,6 +34,11 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   }
   const size_t size = static_cast<size_t>(size_arg);
 
+  // Made before anything is opened, so a failure here leaves nothing behind. The fault word lives in a V8-owned ArrayBuffer (its memory never moves) that the region keeps alive.
+  void* fault_data = nullptr;
+  napi_value fault_buffer;
+  NAPI_THROW_IF_FAILED(env, napi_create_arraybuffer(env, sizeof(FaultWord), &fault_data, &fault_buffer), Napi::Value());
+
   const long page = sysconf(_SC_PAGESIZE);
   const uint64_t delta = offset % static_cast<uint64_t>(page);
   const uint64_t map_offset = offset - delta;
@@ -83,9 +88,15 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   }
   napi_create_reference(env, buffer, 0, &r->buffer_ref);
 
+  napi_create_reference(env, fault_buffer, 1, &r->fault_ref);
+  r->fault = static_cast<FaultWord*>(fault_data);
+  r->fault->faulted = 0;
+  if (InstallFaultHandler()) r->fault_slot = WatchRange(r->ptr, r->size, r->fault);
+
   Napi::Object result = Napi::Object::New(env);
   result.Set("handle", handle);
   result.Set("buffer", Napi::Value(env, buffer));
+  result.Set("fault", Napi::Value(env, fault_buffer));
   result.Set("accessors", CreateAccessors(env, r));
   result.Set("pageSize", Napi::Number::New(env, static_cast<double>(page)));
   return result;

@@ -7,7 +7,7 @@ namespace mmio {
 
 // map(path: string, offset: bigint, size: number, options: { sync: boolean, readOnly: boolean })
 //   -> { handle: External<Region>, buffer: ArrayBuffer (size bytes at offset), accessors: {...},
-//        pageSize: number }
+//        fault: ArrayBuffer (the FaultWord: [faulted, offset_lo, offset_hi, signal]), pageSize: number }
 // Opens path (O_RDWR or O_RDONLY, O_SYNC when asked, O_CLOEXEC), mmaps from the offset rounded down to the
 // page size, and closes the descriptor (the mapping keeps the file alive). Throws a syscall error on failure,
 // leaving nothing open or mapped.

@@ -49,6 +49,7 @@ Napi::Value PollAtomic(const Napi::CallbackInfo& info) {
   bool met = false;
   for (;;) {
     v = OrderedRead(addr, width);
+    if (r->fault->faulted) break;  // a bus fault: the caller reports it
     if ((v & mask) == want) { met = true; break; }
     if (NowNs() > deadline) {
       v = OrderedRead(addr, width);

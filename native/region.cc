@@ -17,6 +17,8 @@ void Unmap(Region* r, napi_env env) {
       napi_detach_arraybuffer(env, buffer);
     }
   }
+  UnwatchRange(r->fault_slot);  // before munmap: the address range may be reused at once
+  r->fault_slot = -1;
   munmap(r->map_base, r->map_length);
   r->map_base = nullptr;
   r->ptr = nullptr;
@@ -31,6 +33,7 @@ void Release(Region* r) {
   // Reached only from finalizers: JS can no longer see the buffer, so there is nothing to detach.
   Unmap(r, nullptr);
   if (r->buffer_ref != nullptr && r->env != nullptr) napi_delete_reference(r->env, r->buffer_ref);
+  if (r->fault_ref != nullptr && r->env != nullptr) napi_delete_reference(r->env, r->fault_ref);
   delete r;
 }
 

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <set>
 
+#include "fault_guard.h"
+
 namespace mmio {
 
 struct Region {
@@ -24,6 +26,9 @@ struct Region {
   int refs = 0;
   napi_env env = nullptr;
   napi_ref buffer_ref = nullptr;  // weak reference to the external ArrayBuffer, to detach it on unmap
+  FaultWord* fault = nullptr;     // where the bus-fault handler reports; inside the ArrayBuffer below
+  napi_ref fault_ref = nullptr;   // strong reference to the ArrayBuffer holding *fault
+  int fault_slot = -1;            // the fault handler's slot watching this mapping, -1 if none
 
   // True when [offset, offset + width) lies inside the mapping and the address is aligned to width.
   bool Fits(uint64_t offset, size_t width) const {
