@@ -11,7 +11,7 @@
  */
 import { addon, type Addon, type NativeAccessors, type NativeHandle, type NativeMapping } from './addon.js';
 import { checkBlock, checkBuffer, checkMicros, checkValue, checkValue64, diagnoseOffset } from './checks.js';
-import { busFaultError, pollTimeoutError, unmappedError } from './errors.js';
+import { busFaultError, pollTimeoutError, rangeError, unmappedError } from './errors.js';
 import type { IoRegion, PollCondition } from './io-region.js';
 import { conditionPredicate, pollAsync, pollAtomic } from './poll.js';
 
@@ -30,6 +30,8 @@ export class NativeRegion implements IoRegion {
   readonly #native: Addon;
   readonly #handle: NativeHandle;
   readonly #fn: NativeAccessors;
+  /** The mapping's address modulo 8: alignment is checked on the address, as the hardware sees it. */
+  readonly #misalign: number;
   /** True where reads may use Atomics.load (x86-64, and the mapping's address 8-byte aligned). */
   readonly #atomicReads: boolean;
   readonly #u8: Uint8Array;
@@ -58,7 +60,8 @@ export class NativeRegion implements IoRegion {
     this.#native = native;
     this.#handle = mapping.handle;
     this.#fn = mapping.accessors;
-    this.#atomicReads = native.arch === 'x64' && fileOffset % 8n === 0n;
+    this.#misalign = Number(fileOffset % 8n);
+    this.#atomicReads = native.arch === 'x64' && this.#misalign === 0;
     this.#fault = new Int32Array(mapping.fault);
     const buf = mapping.buffer;
     this.#u8 = new Uint8Array(buf);
@@ -73,8 +76,15 @@ export class NativeRegion implements IoRegion {
 
   /** The fast check of every access: in range, aligned, a number. */
   #check(offset: number, width: number): void {
-    if (typeof offset === 'number' && offset >= 0 && offset <= this.#limit - width && offset % width === 0) return;
+    const at = offset + this.#misalign;
+    if (typeof offset === 'number' && offset >= 0 && offset <= this.#limit - width && at % width === 0) return;
     if (!this.#mapped) throw unmappedError(this.path);
+    if (this.#misalign !== 0 && Number.isInteger(offset) && offset >= 0 && at % width !== 0) {
+      throw rangeError(
+        'ERR_UNALIGNED',
+        `offset 0x${offset.toString(16)} is address 0x${(this.phys + BigInt(offset)).toString(16)}, not aligned for a ${width * 8}-bit access`,
+      );
+    }
     diagnoseOffset(offset, width, this.size);
   }
 

@@ -231,3 +231,23 @@ describe('mapping', () => {
     }).not.toThrow();
   });
 });
+
+describe('a region whose start is not 8-byte aligned', () => {
+  it('checks alignment on the address, not the offset', () => {
+    const file = tempFile(4096);
+    try {
+      const whole = mapFile(file.path, 0, 4096);
+      whole.writel(0xa1b2c3d4, 0x104);
+      const r = mapFile(file.path, 0x102, 0x40);
+      expect(r.readl(2)).toBe(0xa1b2c3d4); // offset 2 = address 0x104
+      expect(r.readw(0)).toBe(0);
+      expect(() => r.readl(0)).toThrow(expect.objectContaining({ code: 'ERR_UNALIGNED', message: expect.stringContaining('0x102') }));
+      r.writew(0x5566, 4);
+      expect(whole.readw(0x106)).toBe(0x5566);
+      r.iounmap();
+      whole.iounmap();
+    } finally {
+      file.cleanup();
+    }
+  });
+});
