@@ -50,10 +50,11 @@ export function checkValue(value: number, width: 1 | 2 | 4): number {
   if (typeof value === 'number' && value >= lo && value <= hi && Number.isInteger(value)) {
     return width === 4 ? value >>> 0 : value & hi;
   }
+  const write = `${width === 1 ? 'an' : 'a'} ${width * 8}-bit write`;
   if (typeof value !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `value must be a number for a ${width * 8}-bit write, got ${describe(value)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `value must be a number for ${write}, got ${describe(value)}`);
   }
-  throw rangeError('ERR_OUT_OF_RANGE', `value ${value} does not fit a ${width * 8}-bit write (integer ${lo}..${hi})`);
+  throw rangeError('ERR_OUT_OF_RANGE', `value ${value} does not fit ${write} (integer ${lo}..${hi})`);
 }
 
 const U64 = (1n << 64n) - 1n;
@@ -91,7 +92,10 @@ export function checkBlock(offset: number, count: number, size: number, bufferLe
     throw rangeError('ERR_OUT_OF_RANGE', `${what} ${count} is more than the buffer holds (${bufferLength})`);
   }
   if (typeof offset === 'number' && offset >= 0 && offset <= size - count && Number.isInteger(offset)) return;
-  diagnoseOffset(offset, 1, Math.max(0, size - count + 1));
+  if (typeof offset === 'number' && offset >= 0 && Number.isInteger(offset)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `offset 0x${offset.toString(16)} + ${count} bytes is beyond the region's ${size} bytes`);
+  }
+  diagnoseOffset(offset, 1, size);
 }
 
 /**
@@ -120,6 +124,7 @@ export function checkMicros(us: number, what: string): void {
 /** A short description of a value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
   if (typeof value === 'bigint') return `bigint ${value}n`;
   if (typeof value === 'string') return `string '${value.length > 20 ? value.slice(0, 20) + '…' : value}'`;
   if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;

@@ -164,6 +164,12 @@ export function irqClosedError(path: string): ArgumentError {
   return err;
 }
 
+/** The error `map()` throws on a UIO or PCI device after its `close()`: `code` `ERR_DEVICE_CLOSED`. */
+export function deviceClosedError(device: string, opener: string): ArgumentError {
+  const err = new Error(`${device} is closed; open it again with ${opener}() to map it`) as ArgumentError;
+  err.code = 'ERR_DEVICE_CLOSED';
+  return err;
+}
 
 /** The error an access throws after a bus fault (SIGBUS/SIGSEGV) in its mapping: `code` `EFAULT`. */
 export interface BusFaultError extends SystemError {

@@ -76,10 +76,10 @@ export class NativeRegion implements IoRegion {
 
   /** The fast check of every access: in range, aligned, a number. */
   #check(offset: number, width: number): void {
-    const at = offset + this.#misalign;
-    if (typeof offset === 'number' && offset >= 0 && offset <= this.#limit - width && at % width === 0) return;
+    // The sum is formed only once offset is known to be a number: a bigint offset must reach the type check.
+    if (typeof offset === 'number' && offset >= 0 && offset <= this.#limit - width && (offset + this.#misalign) % width === 0) return;
     if (!this.#mapped) throw unmappedError(this.path);
-    if (this.#misalign !== 0 && Number.isInteger(offset) && offset >= 0 && at % width !== 0) {
+    if (this.#misalign !== 0 && Number.isInteger(offset) && offset >= 0 && (offset + this.#misalign) % width !== 0) {
       throw rangeError(
         'ERR_UNALIGNED',
         `offset 0x${offset.toString(16)} is address 0x${(this.phys + BigInt(offset)).toString(16)}, not aligned for a ${width * 8}-bit access`,

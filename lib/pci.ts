@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe } from './checks.js';
-import { rangeError, systemErrorByCode, typeError } from './errors.js';
+import { deviceClosedError, rangeError, systemErrorByCode, typeError } from './errors.js';
 import type { IoRegion } from './io-region.js';
 import { mapFile } from './map-file.js';
 import { readAttr } from './sysfs.js';
@@ -102,6 +102,7 @@ export class PciDevice implements Disposable {
   /** What sysfs said when the device was opened. */
   readonly info: PciDeviceInfo;
   readonly #regions: IoRegion[] = [];
+  #closed = false;
 
   /** @internal use {@link openPci}. */
   constructor(info: PciDeviceInfo) {
@@ -124,9 +125,11 @@ export class PciDevice implements Disposable {
    * `offset`/`size` select part of the BAR (bytes; default the whole BAR). The region's `phys` is the BAR's
    * physical address plus `offset`.
    * @throws RangeError `ERR_OUT_OF_RANGE` (no such BAR, or range beyond it); SystemError `ENOTSUP` for an I/O
-   *   BAR (use inb/outb), `ENOENT` for `wc` on a non-prefetchable BAR, `EACCES`/`EPERM` from open/mmap.
+   *   BAR (use inb/outb), `ENOENT` for `wc` on a non-prefetchable BAR, `EACCES`/`EPERM` from open/mmap;
+   *   Error `ERR_DEVICE_CLOSED` after {@link PciDevice.close}.
    */
   map(index: number, options: { wc?: boolean; offset?: number; size?: number } = {}): IoRegion {
+    if (this.#closed) throw deviceClosedError(this.info.bdf, 'openPci');
     const bar = this.bar(index);
     const file = join(this.info.sysfsPath, `resource${index}${options.wc ? '_wc' : ''}`);
     if (bar.type === 'io') {
@@ -144,6 +147,7 @@ export class PciDevice implements Disposable {
 
   /** Unmap every region mapped through this device. A second call does nothing. */
   close(): void {
+    this.#closed = true;
     for (const r of this.#regions.splice(0)) r.iounmap();
   }
 

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from './checks.js';
-import { rangeError, systemErrorByCode, typeError } from './errors.js';
+import { deviceClosedError, rangeError, systemErrorByCode, typeError } from './errors.js';
 import type { IoRegion } from './io-region.js';
 import { mapFile, pageSize } from './map-file.js';
 import { readAttr, readBigAttr } from './sysfs.js';
@@ -115,6 +115,7 @@ export class UioDevice implements Disposable {
   /** The device's interrupts: wait, unmask (irqcontrol), mask. */
   readonly irq: UioInterrupts;
   readonly #regions: IoRegion[] = [];
+  #closed = false;
 
   /** @internal use {@link openUio}. */
   constructor(info: UioDeviceInfo) {
@@ -127,9 +128,11 @@ export class UioDevice implements Disposable {
    * Map memory map `index` (default 0) of the device: mmap of /dev/uioN at `index` × page size, with the
    * map's sub-page offset applied. The region's `phys` is the map's physical address.
    * @throws RangeError `ERR_OUT_OF_RANGE` when the device has no such map (naming the maps it has);
-   *   SystemError from open/mmap (`EACCES`: see the README's udev rule; `EINVAL`).
+   *   SystemError from open/mmap (`EACCES`: see the README's udev rule; `EINVAL`); Error `ERR_DEVICE_CLOSED`
+   *   after {@link UioDevice.close}.
    */
   map(index = 0): IoRegion {
+    if (this.#closed) throw deviceClosedError(this.info.devicePath, 'openUio');
     if (typeof index !== 'number') {
       throw typeError('ERR_INVALID_ARG_TYPE', `map index must be a number, got ${describe(index)}`);
     }
@@ -145,6 +148,7 @@ export class UioDevice implements Disposable {
 
   /** Unmap every region mapped through this device and close its interrupt source. A second call does nothing. */
   close(): void {
+    this.#closed = true;
     for (const r of this.#regions.splice(0)) r.iounmap();
     this.irq.close();
   }

@@ -19,6 +19,15 @@ Region* CheckedRegion(const Napi::CallbackInfo& info, uint64_t offset, uint64_t 
   return r;
 }
 
+// Block writes to a read-only mapping would fault (SIGSEGV, reported as EFAULT and poisoning the region):
+// refuse them as the single-register writes do.
+void RequireWritable(const Napi::CallbackInfo& info, const Region* r) {
+  if (r->writable) return;
+  Napi::Error e = Napi::Error::New(info.Env(), "region was mapped read-only");
+  e.Set("code", Napi::String::New(info.Env(), "ERR_IOMEM_READONLY"));
+  throw e;
+}
+
 uint64_t ArgU64(const Napi::Value& v) { return static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue()); }
 
 // The widest access of at most kMaxBlockWidth bytes that is aligned at address a and fits in n bytes.
@@ -59,6 +68,7 @@ Napi::Value MemcpyToIo(const Napi::CallbackInfo& info) {
   const uint64_t count = ArgU64(info[3]);
   if (count > src.ByteLength()) throw Napi::RangeError::New(info.Env(), "count exceeds the buffer");
   Region* r = CheckedRegion(info, offset, count, 1);
+  RequireWritable(info, r);
   const uint8_t* in = src.Data();
   uint8_t* dst = r->ptr + offset;
   size_t done = 0;
@@ -80,6 +90,7 @@ Napi::Value MemsetIo(const Napi::CallbackInfo& info) {
   const uint8_t byte = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
   const uint64_t count = ArgU64(info[3]);
   Region* r = CheckedRegion(info, offset, count, 1);
+  RequireWritable(info, r);
   uint8_t* dst = r->ptr + offset;
   const uint64_t pattern = 0x0101010101010101ULL * byte;
   size_t done = 0;
@@ -138,6 +149,7 @@ Napi::Value WriteRep(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(info.Env(), "buffer element size or length does not fit");
   }
   Region* r = CheckedRegion(info, offset, width, width);
+  RequireWritable(info, r);
   const void* in = static_cast<const uint8_t*>(src.ArrayBuffer().Data()) + src.ByteOffset();
   volatile void* addr = r->ptr + offset;
   if (width == 1) WriteRepAs<uint8_t>(addr, in, count);
