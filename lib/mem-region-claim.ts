@@ -11,7 +11,7 @@
  * The lock file is `$MMIO_LOCK_DIR/iomem.lock`, by default in /run/lock/mmio (else the temp dir).
  * @module
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addon } from './addon.js';
@@ -64,7 +64,11 @@ class Claim implements MemRegionClaim {
   }
   release(): void {
     if (this.#fd === undefined) return;
-    rmSync(this.#holderFile, { force: true });
+    try {
+      rmSync(this.#holderFile, { force: true });
+    } catch {
+      // Another user's stale name file in the sticky folder (EPERM): the lock below is what matters.
+    }
     closeSync(this.#fd); // closing the descriptor drops the lock
     this.#fd = undefined;
     held.delete(this);
@@ -87,6 +91,26 @@ function describeHolder(dir: string, start: bigint, n: bigint): string {
   } catch {
     return 'another holder';
   }
+}
+
+/**
+ * Open the shared lock file read-write. An existing file is opened without O_CREAT (so fs.protected_regular
+ * does not refuse another user's file in the sticky folder); a new one is made writable by every user, whatever
+ * the umask, since every driver process must be able to lock it.
+ */
+function openLockFile(lockFile: string): number {
+  try {
+    return openSync(lockFile, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  const fd = openSync(lockFile, 'a+', 0o666);
+  try {
+    fchmodSync(fd, 0o666);
+  } catch {
+    // Someone else created it between the two opens: it is theirs to set.
+  }
+  return fd;
 }
 
 function checkRange(start: bigint | number, n: bigint | number): [bigint, bigint] {
@@ -119,7 +143,7 @@ export function request_mem_region(start: bigint | number, n: bigint | number, n
       mkdirSync(dir, { recursive: true });
       chmodSync(dir, 0o1777); // shared by every user that drives hardware, like /tmp
     }
-    fd = openSync(lockFile, 'a+', 0o666);
+    fd = openLockFile(lockFile);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw systemError(-(err.errno ?? -5), err.syscall ?? 'open', err.path ?? lockFile, 'cannot open the claim lock file: set MMIO_LOCK_DIR to a folder every driver process can write.');
