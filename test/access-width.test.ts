@@ -1,0 +1,180 @@
+/**
+ * Access width, asserted by the CPU itself: every shipped readX/writeX path performs exactly one access of
+ * the full width per call, in a hot polling loop that TurboFan has optimized. A narrowed, split, widened,
+ * merged or elided access breaks real devices (QEMU's edu answers 0 to 8-bit reads), and a JIT can produce
+ * one from innocent-looking code, so this is checked on the machine code that actually runs, whatever
+ * Node runs the test (it uses process.execPath).
+ *
+ * How: test/access-width/watch-accesses.c runs test/access-width/hot-loop.mjs under ptrace and sets x86
+ * debug-register watchpoints on the register's first and last byte and on its two neighbours; each
+ * trapping instruction reports which of them it touched. The same check is run on deliberately wrong
+ * readers and writers (a byte read of a 32-bit register, two 16-bit halves…) to show that it catches them.
+ *
+ * The child loads lib/ transpiled from source (not dist/, which may be stale). x86-64 only; the hardware
+ * suite (test/hw/width.hw.test.ts) checks widths against the real edu device in the QEMU guest.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { tempFile } from './helpers/temp-file.js';
+
+const run = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const supportDir = join(here, 'access-width');
+
+/** Bytes mapped per case; the watched register sits at REGISTER, its warm-up twin 256 bytes further on. */
+const MAP_SIZE = 4096;
+const REGISTER = 8;
+/** Calls in the traced run: each access traps into the tracer, ~40 µs apiece. */
+const CALLS = 500;
+/** The tracer's exit code when ptrace or the debug registers are unavailable here (see watch-accesses.c). */
+const TRACE_UNAVAILABLE = 3;
+
+/** One loop to trace: `body` runs once per call with r, u8, u16, u32, words, off and i in scope (hot-loop.mjs). */
+interface Case {
+  name: string;
+  width: 1 | 2 | 4 | 8;
+  /** fast: mapFile as shipped for this machine; native: the native call path (arm64/armv7); raw: typed arrays. */
+  region: 'fast' | 'native' | 'raw';
+  body: string;
+  /** Accesses the body makes per call (default 1): two writes must stay two, not merge into one. */
+  accesses?: number;
+}
+
+const shipped: Case[] = [
+  { name: 'readb', width: 1, region: 'fast', body: 'hits += r.readb(off) & 1' },
+  { name: 'readw', width: 2, region: 'fast', body: 'hits += r.readw(off) & 1' },
+  { name: 'readl', width: 4, region: 'fast', body: 'hits += r.readl(off) & 1' },
+  { name: 'readq', width: 8, region: 'fast', body: 'hits += Number(r.readq(off) & 1n)' },
+  { name: 'readl_relaxed', width: 4, region: 'fast', body: 'hits += r.readl_relaxed(off) & 1' },
+  { name: 'ioread32be', width: 4, region: 'fast', body: 'hits += r.ioread32be(off) & 1' },
+  { name: 'readl_poll_timeout_atomic', width: 4, region: 'fast', body: 'hits += r.readl_poll_timeout_atomic(off, { mask: 0, value: 0 }, 0, 1000) & 1' },
+  { name: 'ioread32_rep', width: 4, region: 'fast', body: 'r.ioread32_rep(off, words, 1); hits += words[0] & 1' },
+  { name: 'readl on the native call path', width: 4, region: 'native', body: 'hits += r.readl(off) & 1' },
+  { name: 'readq on the native call path', width: 8, region: 'native', body: 'hits += Number(r.readq(off) & 1n)' },
+  { name: 'writeb', width: 1, region: 'fast', body: 'r.writeb(i & 1, off)' },
+  { name: 'writew', width: 2, region: 'fast', body: 'r.writew(i & 1, off)' },
+  { name: 'writel', width: 4, region: 'fast', body: 'r.writel(i & 1, off)' },
+  { name: 'writeq', width: 8, region: 'fast', body: 'r.writeq(1n, off)' },
+  { name: 'writel_relaxed', width: 4, region: 'fast', body: 'r.writel_relaxed(i & 1, off)' },
+  { name: 'iowrite32be', width: 4, region: 'fast', body: 'r.iowrite32be(i & 1, off)' },
+  { name: 'iowrite32_rep', width: 4, region: 'fast', body: 'r.iowrite32_rep(off, words, 1)' },
+  // A pulse and a re-read: neither may be merged, elided or forwarded, whatever the JIT knows.
+  { name: 'writel then writel (a pulse)', width: 4, region: 'fast', body: 'r.writel(1, off); r.writel(0, off)', accesses: 2 },
+  { name: 'writel then readl', width: 4, region: 'fast', body: 'r.writel(i & 1, off); hits += r.readl(off) & 1', accesses: 2 },
+];
+
+/** Deliberately wrong accessors: the check must catch each one. */
+const wrong: (Case & { caught: Verdict['kind'] })[] = [
+  { name: 'a byte read of a 32-bit register', width: 4, region: 'raw', body: 'hits += u8[off] & 1', caught: 'narrowed' },
+  { name: 'a 32-bit register read as two 16-bit halves', width: 4, region: 'raw', body: 'hits += (u16[off >> 1] | (u16[(off >> 1) + 1] << 16)) & 1', caught: 'split' },
+  { name: 'a 32-bit read of a 16-bit register', width: 2, region: 'raw', body: 'hits += u32[off >> 2] & 1', caught: 'widened' },
+  { name: 'a byte write to a 32-bit register', width: 4, region: 'raw', body: 'u8[off] = i & 1', caught: 'narrowed' },
+  { name: 'a read hoisted out of the polling loop', width: 4, region: 'raw', body: 'if (i === 0) hits = u32[off >> 2]', caught: 'elided' },
+];
+
+/** What the CPU did, from the tracer's counts of traps by the set of watchpoints each instruction touched. */
+interface Verdict {
+  kind: 'exact' | 'narrowed' | 'split' | 'widened' | 'elided' | 'repeated';
+  detail: string;
+}
+
+const FIRST = 0b0001;
+const LAST = 0b0010;
+const NEIGHBOURS = 0b1100;
+
+/** `expected`: the accesses the code asked for (calls × accesses per call). */
+function judge(traps: Record<string, number>, expected: number): Verdict {
+  const count = (bits: number): number => traps[String(bits)] ?? 0;
+  const total = Object.values(traps).reduce((a, b) => a + b, 0);
+  const detail = `${expected} accesses expected; seen, by bytes touched: ${JSON.stringify(traps)} (1: first byte only, 2: last only, 3: both, 4/8: a neighbour)`;
+  if (Object.keys(traps).some((bits) => Number(bits) & NEIGHBOURS)) return { kind: 'widened', detail };
+  if (count(FIRST) > 0 && count(LAST) > 0) return { kind: 'split', detail };
+  if (count(FIRST) > 0 || count(LAST) > 0) return { kind: 'narrowed', detail };
+  if (total < expected) return { kind: 'elided', detail };
+  if (total > expected) return { kind: 'repeated', detail };
+  return { kind: 'exact', detail };
+}
+
+interface TraceResult {
+  traps: Record<string, number>;
+  child: { calls: number; optimizedBefore: boolean; optimizedAfter: boolean } | null;
+  status: number;
+}
+
+let work: string;
+let tracer: string;
+let libDir: string;
+
+/** Transpile lib/ from source to `out` (inside the package, so the addon loader finds binding.gyp). */
+function transpileLib(out: string): void {
+  const src = join(root, 'lib');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  for (const file of walk(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))) {
+    const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    const dest = join(out, relative(src, file)).replace(/\.ts$/, '.js');
+    mkdirSync(dirname(dest), { recursive: true });
+    writeFileSync(dest, outputText);
+  }
+  // node_modules ends the search for a package scope: say these files are ES modules.
+  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
+}
+
+/** Trace one case; skips the test (with the reason) where this machine cannot trace with debug registers. */
+async function trace(c: Case, skip: (note: string) => never): Promise<TraceResult> {
+  const file = tempFile(MAP_SIZE, 'register.bin');
+  try {
+    const hotLoop = join(supportDir, 'hot-loop.mjs');
+    const childArgs = [process.execPath, '--allow-natives-syntax', hotLoop, libDir, file.path, String(MAP_SIZE), c.region, String(REGISTER), String(CALLS), c.body];
+    const { stdout } = await run(tracer, [file.path, String(REGISTER), String(c.width), '--', ...childArgs], { timeout: 30_000 });
+    return JSON.parse(stdout) as TraceResult;
+  } catch (e) {
+    const err = e as { code?: unknown; stderr?: string };
+    if (err.code === TRACE_UNAVAILABLE) skip(`ptrace with debug registers is unavailable here: ${err.stderr?.trim()}`);
+    throw e;
+  } finally {
+    file.cleanup();
+  }
+}
+
+describe.skipIf(process.arch !== 'x64' || process.platform !== 'linux')('access width, seen by the CPU (x86 debug registers)', () => {
+  beforeAll(async () => {
+    mkdirSync(join(root, 'node_modules', '.cache'), { recursive: true });
+    work = mkdtempSync(join(root, 'node_modules', '.cache', 'mmio-access-width-'));
+    libDir = join(work, 'lib');
+    transpileLib(libDir);
+    tracer = join(work, 'watch-accesses');
+    await run(process.env.CC ?? 'cc', ['-O2', '-Wall', '-o', tracer, join(supportDir, 'watch-accesses.c')]).catch((e: Error) => {
+      throw new Error(`cannot build the access tracer with cc (needed on x86-64): ${e.message}`);
+    });
+  }, 60_000);
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  // Concurrent: each case is mostly a Node start-up, waiting on I/O.
+  it.concurrent.for(shipped)('$name: each access is one of $width bytes', async (c, { expect, skip }) => {
+    const result = await trace(c, (note) => skip(note));
+    expect(result.status).toBe(0);
+    expect(result.child, 'the loop ran TurboFan code for the whole traced run').toEqual({ calls: CALLS, optimizedBefore: true, optimizedAfter: true });
+    const verdict = judge(result.traps, CALLS * (c.accesses ?? 1));
+    expect(verdict.kind, verdict.detail).toBe('exact');
+  });
+
+  it.concurrent.for(wrong)('catches $name as $caught', async (c, { expect, skip }) => {
+    const result = await trace(c, (note) => skip(note));
+    expect(result.status).toBe(0);
+    expect(result.child?.optimizedBefore).toBe(true);
+    const verdict = judge(result.traps, CALLS);
+    expect(verdict.kind, verdict.detail).toBe(c.caught);
+  });
+});
