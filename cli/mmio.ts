@@ -12,11 +12,10 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { SingleBar } from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { IoRegion } from '../lib/io-region.js';
-import { listPciDevices } from '../lib/pci.js';
-import { formatTrace } from '../lib/trace.js';
-import { listUioDevices } from '../lib/uio.js';
+// The library's modules and cli-progress are imported where a command needs them, so that each command loads
+// only what it uses: node's start-up is most of a command's time on a small board.
 import {
   hex,
   hexAddr,
@@ -131,13 +130,14 @@ function pathOf(opts: AccessOptions): string | undefined {
   return opts.path ?? opts.s ?? opts.d;
 }
 
-function open(target: Target, length: number, opts: AccessOptions, readOnly: boolean): OpenTarget {
+function open(target: Target, length: number, opts: AccessOptions, readOnly: boolean): Promise<OpenTarget> {
   const mapSize = opts.mapSize === undefined ? undefined : Number(parseNumber(opts.mapSize, '--map-size', { suffix: true }));
   return openTarget(target, length, { readOnly, wc: opts.wc, mapSize, trace: opts.trace });
 }
 
 async function printTrace(io: Io, t: OpenTarget): Promise<void> {
   if (t.trace === undefined) return;
+  const { formatTrace } = await import('../lib/trace.js');
   const text = formatTrace(t.trace);
   await write(io.stderr, `access trace (${t.path}, offsets in the mapping):\n${text === '' ? '(none)' : text}\n`);
 }
@@ -176,7 +176,7 @@ async function cmdRead(io: Io, targetText: string, widthText: string, opts: Acce
   const width = parseWidth(widthText);
   const target = parseTarget(targetText, { path: pathOf(opts) });
   alignmentCheck(target, width);
-  const t = open(target, width, opts, true);
+  const t = await open(target, width, opts, true);
   try {
     const value = readOne(t.region, t.at, width, opts.be === true);
     if (opts.json) {
@@ -213,7 +213,7 @@ async function cmdWrite(
   const value = parseValue(valueText);
   const target = parseTarget(targetText, { path: pathOf(opts) });
   alignmentCheck(target, width);
-  const t = open(target, width, opts, false);
+  const t = await open(target, width, opts, false);
   try {
     writeOne(t.region, value, t.at, width, opts.be === true);
     const written = hex(BigInt.asUintN(width * 8, value), width);
@@ -270,11 +270,12 @@ async function cmdDump(io: Io, regionText: string, sizeText: string | undefined,
   const bytes = Number(length);
   const bigEndian = opts.be === true;
 
-  const t = open(target, bytes, opts, true);
+  const t = await open(target, bytes, opts, true);
   let bar: SingleBar | undefined;
   try {
     const buf = Buffer.alloc(bytes);
     if (showProgress(bytes, io, opts.progress !== false)) {
+      const { SingleBar } = await import('cli-progress');
       bar = new SingleBar({
         format: `mmio md ${describeTarget(target)} [{bar}] {percentage}% | {value}/{total} bytes | ETA {eta_formatted}`,
         stream: io.stderr as NodeJS.WriteStream,
@@ -338,7 +339,7 @@ async function cmdMemWrite(io: Io, targetText: string, valueTexts: string[], opt
   const values = valueTexts.map(parseValue);
   const target = parseTarget(targetText, { path: pathOf(opts) });
   alignmentCheck(target, width);
-  const t = open(target, values.length * width, opts, false);
+  const t = await open(target, values.length * width, opts, false);
   try {
     values.forEach((v, i) => writeOne(t.region, v, t.at + i * width, width, opts.be === true));
     if (opts.json) {
@@ -362,6 +363,7 @@ async function cmdMemWrite(io: Io, targetText: string, valueTexts: string[], opt
 }
 
 async function cmdUioList(io: Io, opts: { json?: boolean }): Promise<void> {
+  const { listUioDevices } = await import('../lib/uio.js');
   const devices = listUioDevices();
   if (opts.json) await write(io.stdout, `${toJson(devices.map(uioJson))}\n`);
   else if (devices.length === 0) await write(io.stderr, 'no UIO devices (is the uio module loaded and a device bound?)\n');
@@ -369,6 +371,7 @@ async function cmdUioList(io: Io, opts: { json?: boolean }): Promise<void> {
 }
 
 async function cmdPciList(io: Io, selector: string | undefined, opts: { json?: boolean }): Promise<void> {
+  const { listPciDevices } = await import('../lib/pci.js');
   let devices = listPciDevices();
   if (selector !== undefined) {
     const s = selector.toLowerCase();

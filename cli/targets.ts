@@ -13,13 +13,9 @@
  * `0xfe200000+0x100`, `0xfe200000-0xfe2000ff`, `uio0:map0+0x10+0x40` (offset 0x10, 0x40 bytes), `sim:edu+0-0x7f`.
  * @module
  */
-import { ioremap } from '../lib/ioremap.js';
+// Backends are imported when a target needs them: a command starts faster (node's start-up dominates on small boards).
 import type { IoRegion } from '../lib/io-region.js';
-import { mapFile } from '../lib/map-file.js';
-import { openPci } from '../lib/pci.js';
-import { createSimEdu } from '../lib/sim/edu.js';
-import { openUio } from '../lib/uio.js';
-import { traceRegion, type TraceEntry } from '../lib/trace.js';
+import type { TraceEntry } from '../lib/trace.js';
 
 /** A command-line mistake: exit status 2, `code` `ERR_INVALID_ARG_VALUE` (as Node names a bad argument). */
 export class UsageError extends Error {
@@ -225,7 +221,7 @@ function toSafe(value: bigint, what: string): number {
  * Open `target` for `length` bytes from its offset, through the library.
  * @throws the library's errors (SystemError with code/hint, RangeError ERR_OUT_OF_RANGE…); UsageError.
  */
-export function openTarget(target: Target, length: number, options: OpenOptions = {}): OpenTarget {
+export async function openTarget(target: Target, length: number, options: OpenOptions = {}): Promise<OpenTarget> {
   const closers: Array<() => void> = [];
   const close = () => {
     for (const c of closers.splice(0).reverse()) c();
@@ -236,12 +232,14 @@ export function openTarget(target: Target, length: number, options: OpenOptions 
     let path: string;
     switch (target.kind) {
       case 'phys': {
+        const { ioremap } = await import('../lib/ioremap.js');
         region = ioremap(target.offset, length, { readOnly: options.readOnly });
         at = 0;
         path = '/dev/mem';
         break;
       }
       case 'file': {
+        const { mapFile } = await import('../lib/map-file.js');
         const start = toSafe(target.offset, 'offset');
         const isGpiomem = /^\/dev\/gpiomem\d*$/.test(target.path);
         const size = Math.max(start + length, options.mapSize ?? (isGpiomem ? GPIOMEM_MAP_SIZE : 0));
@@ -251,6 +249,7 @@ export function openTarget(target: Target, length: number, options: OpenOptions 
         break;
       }
       case 'uio': {
+        const { openUio } = await import('../lib/uio.js');
         const dev = openUio(target.device);
         closers.push(() => dev.close());
         region = dev.map(target.map);
@@ -259,6 +258,7 @@ export function openTarget(target: Target, length: number, options: OpenOptions 
         break;
       }
       case 'pci': {
+        const { openPci } = await import('../lib/pci.js');
         const dev = openPci(target.selector);
         closers.push(() => dev.close());
         region = dev.map(target.bar, { wc: options.wc });
@@ -267,6 +267,7 @@ export function openTarget(target: Target, length: number, options: OpenOptions 
         break;
       }
       case 'sim': {
+        const { createSimEdu } = await import('../lib/sim/edu.js');
         const edu = createSimEdu();
         closers.push(() => edu.close());
         region = edu.regs;
@@ -284,8 +285,9 @@ export function openTarget(target: Target, length: number, options: OpenOptions 
       throw err;
     }
     const trace: TraceEntry[] | undefined = options.trace ? [] : undefined;
+    const { traceRegion } = trace ? await import('../lib/trace.js') : { traceRegion: undefined };
     return {
-      region: trace ? traceRegion(region, trace) : region,
+      region: trace && traceRegion ? traceRegion(region, trace) : region,
       at,
       shown: target.offset,
       phys: region.phys + BigInt(at),
