@@ -33,3 +33,33 @@ export {
   type FormatTraceOptions,
 } from './trace.js';
 export * from './sim/index.js';
+export { BIT, BIT_ULL, GENMASK, GENMASK_ULL, FIELD_GET, FIELD_PREP, FIELD_FIT, FIELD_MAX } from './bits.js';
+export * from './regmap/index.js';
+export {
+  recordRegion,
+  formatRecording,
+  formatHeader,
+  formatStep,
+  RECORDING_FORMAT,
+  RECORDING_VERSION,
+  type RecordOptions,
+  type RecordingRegion,
+  type Recording,
+  type RecordingHeader,
+  type RecordedStep,
+  type RecordedAccess,
+  type RecordedTimeout,
+  type RecordedWait,
+  type RecordedLineControl,
+} from './record.js';
+export {
+  replayRegion,
+  readRecording,
+  parseRecording,
+  describeStep,
+  ReplayRegion,
+  ReplayInterrupts,
+  type ReplayDivergedError,
+  type ReplayAttempt,
+  type InvalidRecordingError,
+} from './replay.js';

@@ -3,40 +3,50 @@
  * only against {@link IoRegion} and {@link InterruptSource}, so it runs unchanged on the simulated edu and on the
  * real one mapped through /dev/mem, the PCI resource0 file or a UIO map. Shaped like a kernel driver: register
  * constants, `readl`/`writel`, `readl_poll_timeout`, and an interrupt handler that acknowledges the device.
+ *
+ * The registers come from {@link EDU_REGMAP} (lib/regmap/edu.ts), the register map the simulated edu is generated
+ * from: the driver reads and writes them by name through typed accessors (`EDU_REGMAP.attach(regs)`), which make
+ * exactly the `readl`/`writel` calls hand-written code would, and the constants below are taken from the map.
  * @module
  */
 import type { InterruptEvent, InterruptSource } from '../../lib/interrupts.js';
 import type { IoRegion } from '../../lib/io-region.js';
+import { EDU_REGMAP } from '../../lib/regmap/edu.js';
+
+export { EDU_REGMAP };
+
+/** The driver's typed view of an edu BAR0 (cached per region by the map). */
+const edu = (regs: IoRegion) => EDU_REGMAP.attach(regs);
 
 /**
  * Identification (read-only): `0xRRrr00ed`. Register offsets are bytes into BAR0; edu answers only 32-bit
  * accesses to the registers below 0x80 (8/16-bit reads return 0).
  */
-export const EDU_REG_ID = 0x00;
+export const EDU_REG_ID = EDU_REGMAP.offset('ID');
 /** Liveness check: reads back the bitwise NOT of the last value written. */
-export const EDU_REG_LIVENESS = 0x04;
+export const EDU_REG_LIVENESS = EDU_REGMAP.offset('LIVENESS');
 /** Factorial: write n; once EDU_STATUS_COMPUTING clears, it reads n! (modulo 2^32). */
-export const EDU_REG_FACTORIAL = 0x08;
+export const EDU_REG_FACTORIAL = EDU_REGMAP.offset('FACTORIAL');
 /** Status: EDU_STATUS_COMPUTING (read-only) and EDU_STATUS_IRQ_FACTORIAL (read-write). */
-export const EDU_REG_STATUS = 0x20;
+export const EDU_REG_STATUS = EDU_REGMAP.offset('STATUS');
 /** Interrupt status: the bits raised and not yet acknowledged. */
-export const EDU_REG_IRQ_STATUS = 0x24;
+export const EDU_REG_IRQ_STATUS = EDU_REGMAP.offset('IRQ_STATUS');
 /** Interrupt raise (write-only): ORs the value into the interrupt status and asserts the interrupt. */
-export const EDU_REG_IRQ_RAISE = 0x60;
+export const EDU_REG_IRQ_RAISE = EDU_REGMAP.offset('IRQ_RAISE');
 /** Interrupt acknowledge (write-only): clears the bits written from the interrupt status. */
-export const EDU_REG_IRQ_ACK = 0x64;
+export const EDU_REG_IRQ_ACK = EDU_REGMAP.offset('IRQ_ACK');
 
 /** Status bit 0: a factorial is being computed. */
-export const EDU_STATUS_COMPUTING = 0x01;
+export const EDU_STATUS_COMPUTING = EDU_REGMAP.mask('STATUS', 'COMPUTING');
 /** Status bit 7: raise EDU_IRQ_FACTORIAL when a factorial is done. */
-export const EDU_STATUS_IRQ_FACTORIAL = 0x80;
+export const EDU_STATUS_IRQ_FACTORIAL = EDU_REGMAP.mask('STATUS', 'IRQ_FACTORIAL');
 /** Interrupt status bit the device raises when a factorial is done (with EDU_STATUS_IRQ_FACTORIAL set). */
-export const EDU_IRQ_FACTORIAL = 0x01;
+export const EDU_IRQ_FACTORIAL = EDU_REGMAP.mask('IRQ_STATUS', 'FACTORIAL');
 
 /** The identification register's fixed low half: `0xRRrr00ed` ends in 0x00ed. */
-export const EDU_ID_MAGIC = 0x00ed;
+export const EDU_ID_MAGIC = EDU_REGMAP.spec.registers.ID.fields.MAGIC.values.EDU;
 /** Mask of the fixed part of the identification register. */
-export const EDU_ID_MAGIC_MASK = 0xffff;
+export const EDU_ID_MAGIC_MASK = EDU_REGMAP.mask('ID', 'MAGIC');
 
 /** Default poll interval between status reads, in microseconds. */
 export const EDU_POLL_SLEEP_US = 10;
@@ -69,11 +79,12 @@ export interface EduIdentity {
  * @throws EduError `ENODEV` if the low 16 bits are not 0x00ed (not an edu, or nothing answering).
  */
 export function eduIdentify(regs: IoRegion): EduIdentity {
-  const id = regs.readl(EDU_REG_ID);
-  if ((id & EDU_ID_MAGIC_MASK) !== EDU_ID_MAGIC) {
+  const id = edu(regs).read('ID');
+  const { MAGIC, MAJOR, MINOR } = EDU_REGMAP.decode('ID', id);
+  if (EDU_REGMAP.valueName('ID', 'MAGIC', MAGIC) !== 'EDU') {
     throw eduError('ENODEV', `not an edu device: identification reads 0x${id.toString(16).padStart(8, '0')}, expected 0xRRrr00ed`);
   }
-  return { id, major: id >>> 24, minor: (id >>> 16) & 0xff };
+  return { id, major: MAJOR, minor: MINOR };
 }
 
 /**
@@ -82,8 +93,9 @@ export function eduIdentify(regs: IoRegion): EduIdentity {
  * @throws EduError `EIO` if the read-back is not `~pattern`.
  */
 export function eduCheckLiveness(regs: IoRegion, pattern = 0x1234_5678): number {
-  regs.writel(pattern, EDU_REG_LIVENESS);
-  const back = regs.readl(EDU_REG_LIVENESS);
+  const r = edu(regs);
+  r.write('LIVENESS', pattern);
+  const back = r.read('LIVENESS');
   const expected = ~pattern >>> 0;
   if (back !== expected) {
     throw eduError('EIO', `liveness check failed: wrote 0x${(pattern >>> 0).toString(16)}, read 0x${back.toString(16)}, expected 0x${expected.toString(16)}`);
@@ -110,9 +122,10 @@ export interface EduPollOptions {
  */
 export async function eduFactorial(regs: IoRegion, n: number, options: EduPollOptions = {}): Promise<number> {
   const { sleepUs = EDU_POLL_SLEEP_US, timeoutUs = EDU_POLL_TIMEOUT_US } = options;
-  regs.writel(n, EDU_REG_FACTORIAL);
-  await regs.readl_poll_timeout(EDU_REG_STATUS, { mask: EDU_STATUS_COMPUTING, value: 0 }, sleepUs, timeoutUs);
-  return regs.readl(EDU_REG_FACTORIAL);
+  const r = edu(regs);
+  r.write('FACTORIAL', n);
+  await r.fieldPollTimeout('STATUS', { COMPUTING: 0 }, sleepUs, timeoutUs);
+  return r.read('FACTORIAL');
 }
 
 /**
@@ -122,9 +135,10 @@ export async function eduFactorial(regs: IoRegion, n: number, options: EduPollOp
  */
 export function eduFactorialAtomic(regs: IoRegion, n: number, options: EduPollOptions = {}): number {
   const { sleepUs = 0, timeoutUs = EDU_POLL_TIMEOUT_US } = options;
-  regs.writel(n, EDU_REG_FACTORIAL);
-  regs.readl_poll_timeout_atomic(EDU_REG_STATUS, { mask: EDU_STATUS_COMPUTING, value: 0 }, sleepUs, timeoutUs);
-  return regs.readl(EDU_REG_FACTORIAL);
+  const r = edu(regs);
+  r.write('FACTORIAL', n);
+  r.fieldPollTimeoutAtomic('STATUS', { COMPUTING: 0 }, sleepUs, timeoutUs);
+  return r.read('FACTORIAL');
 }
 
 /** Options of the interrupt operations. */
@@ -151,8 +165,9 @@ export const EDU_IRQ_TEST = 0x0001_0000;
  * @returns the status read.
  */
 export function eduHandleIrq(regs: IoRegion, irq: InterruptSource): number {
-  const status = regs.readl(EDU_REG_IRQ_STATUS);
-  regs.writel(status, EDU_REG_IRQ_ACK);
+  const r = edu(regs);
+  const status = r.read('IRQ_STATUS');
+  r.write('IRQ_ACK', status);
   irq.unmask();
   return status;
 }
@@ -172,7 +187,7 @@ export async function eduInterruptRoundTrip(
 ): Promise<EduIrqResult> {
   const { timeoutMs = 1000, signal } = options;
   irq.unmask();
-  regs.writel(value, EDU_REG_IRQ_RAISE);
+  edu(regs).write('IRQ_RAISE', value);
   const event = await irq.wait({ timeoutMs, signal });
   const status = eduHandleIrq(regs, irq);
   if ((status & value) >>> 0 !== value >>> 0) {
@@ -194,17 +209,18 @@ export async function eduFactorialIrq(
   options: EduIrqOptions = {},
 ): Promise<EduIrqResult & { result: number }> {
   const { timeoutMs = 1000, signal } = options;
+  const r = edu(regs);
   irq.unmask();
-  regs.writel(EDU_STATUS_IRQ_FACTORIAL, EDU_REG_STATUS);
+  r.writeFields('STATUS', { IRQ_FACTORIAL: 1 });
   try {
-    regs.writel(n, EDU_REG_FACTORIAL);
+    r.write('FACTORIAL', n);
     const event = await irq.wait({ timeoutMs, signal });
     const status = eduHandleIrq(regs, irq);
-    if ((status & EDU_IRQ_FACTORIAL) === 0) {
+    if (EDU_REGMAP.get('IRQ_STATUS', 'FACTORIAL', status) === 0) {
       throw eduError('EIO', `interrupt status 0x${status.toString(16)} lacks the factorial bit 0x${EDU_IRQ_FACTORIAL.toString(16)}`);
     }
-    return { event, status, result: regs.readl(EDU_REG_FACTORIAL) };
+    return { event, status, result: r.read('FACTORIAL') };
   } finally {
-    regs.writel(0, EDU_REG_STATUS);
+    r.write('STATUS', 0);
   }
 }

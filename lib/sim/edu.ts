@@ -6,32 +6,34 @@
  * Modelled: 0x00 identification, 0x04 liveness, 0x08 factorial, 0x20 status, 0x24 interrupt status,
  * 0x60 interrupt raise, 0x64 interrupt acknowledge. Not modelled: DMA (0x80..0x98), which reads as all ones
  * here and ignores writes; MSI (the line behaves as INTx).
+ *
+ * The layout (offsets, widths, reset values, read-only and write-only registers, the writable status bit) is
+ * generated from {@link EDU_REGMAP}, the register map the example driver uses; the behaviour (liveness, the busy
+ * factorial, interrupt raise and acknowledge, wrong-width answers) is added as hooks.
  * @module
  */
+import { EDU_REGMAP } from '../regmap/edu.js';
+import { createRegisterModel } from '../regmap/model.js';
 import { BusyCountdown } from './busy.js';
-import { RegisterModel, readsAs } from './register-model.js';
+import { readsAs, type RegisterModel } from './register-model.js';
 import { allOnes, type BusValue } from './sim-device.js';
 import { SimInterrupts } from './sim-interrupts.js';
 import { SimRegion } from './sim-region.js';
 
-/** Size of edu's BAR0 in bytes (1 MiB). */
-export const SIM_EDU_BAR_SIZE = 0x10_0000;
+/** Size of edu's BAR0 in bytes (1 MiB): {@link EDU_REGMAP}'s `size`. */
+export const SIM_EDU_BAR_SIZE = EDU_REGMAP.size;
 
-/** What edu's identification register (0x00) reads: `0xRRrr00ed`, major 1, minor 0. */
-export const SIM_EDU_ID = 0x0100_00ed;
+/** What edu's identification register (0x00) reads: `0xRRrr00ed`, major 1, minor 0 ({@link EDU_REGMAP}'s ID reset value). */
+export const SIM_EDU_ID = EDU_REGMAP.reset('ID');
 
-const REG_ID = 0x00;
-const REG_LIVENESS = 0x04;
-const REG_FACTORIAL = 0x08;
-const REG_STATUS = 0x20;
-const REG_IRQ_STATUS = 0x24;
-const REG_IRQ_RAISE = 0x60;
-const REG_IRQ_ACK = 0x64;
+const REG_FACTORIAL = EDU_REGMAP.offset('FACTORIAL');
+const REG_STATUS = EDU_REGMAP.offset('STATUS');
+const REG_IRQ_STATUS = EDU_REGMAP.offset('IRQ_STATUS');
 
-const STATUS_COMPUTING = 0x01;
-const STATUS_IRQ_FACTORIAL = 0x80;
+const STATUS_COMPUTING = EDU_REGMAP.mask('STATUS', 'COMPUTING');
+const STATUS_IRQ_FACTORIAL = EDU_REGMAP.mask('STATUS', 'IRQ_FACTORIAL');
 /** The interrupt status bit edu raises when a factorial ends with STATUS_IRQ_FACTORIAL set. */
-const IRQ_FACTORIAL = 0x01;
+const IRQ_FACTORIAL = EDU_REGMAP.mask('IRQ_STATUS', 'FACTORIAL');
 
 /** Options of {@link createSimEdu}. */
 export interface SimEduOptions {
@@ -89,23 +91,16 @@ export function createSimEdu(options: SimEduOptions = {}): SimEdu {
     onDone: () => finishFactorial(),
   });
 
-  const model = new RegisterModel({
-    size: SIM_EDU_BAR_SIZE,
-    // Wrong-width or unmapped accesses: refused ones (1, 2 bytes) read 0, the handler's default is all ones.
-    unmodelled: readsAs((width) => (width < 4 ? 0 : allOnes(width))),
-    mismatched: readsAs((width) => (width < 4 ? 0 : allOnes(width))),
-    registers: [
-      { name: 'ID', offset: REG_ID, width: 4, reset: SIM_EDU_ID, readOnlyMask: 0xffff_ffff },
-      {
-        name: 'LIVENESS',
-        offset: REG_LIVENESS,
-        width: 4,
-        onWrite: (value, ctx) => ctx.set(~(value as number) >>> 0),
-      },
-      {
-        name: 'FACTORIAL',
-        offset: REG_FACTORIAL,
-        width: 4,
+  // Wrong-width or unmapped accesses: refused ones (1, 2 bytes) read 0, the handler's default is all ones.
+  const wrongAccess = readsAs((width) => (width < 4 ? 0 : allOnes(width)));
+  const model: RegisterModel = createRegisterModel(EDU_REGMAP, {
+    unmodelled: wrongAccess,
+    mismatched: wrongAccess,
+    // IRQ_RAISE and IRQ_ACK are write-only: edu's read handler has no case for them and answers all ones.
+    writeOnlyReads: allOnes,
+    hooks: {
+      LIVENESS: { onWrite: (value, ctx) => ctx.set(~(value as number) >>> 0) },
+      FACTORIAL: {
         onRead: () => {
           void busy.busy; // lets a factorial whose time is up finish before the value is read
         },
@@ -118,37 +113,25 @@ export function createSimEdu(options: SimEduOptions = {}): SimEdu {
           busy.start();
         },
       },
-      {
-        name: 'STATUS',
-        offset: REG_STATUS,
-        width: 4,
-        readOnlyMask: ~STATUS_IRQ_FACTORIAL >>> 0, // only bit 7 is writable; bit 0 belongs to the device
+      // Only bit 7 (IRQ_FACTORIAL) is writable: the map makes COMPUTING read-only and the other bits reserved.
+      STATUS: {
         onRead: () => {
           busy.countRead();
         },
       },
-      { name: 'IRQ_STATUS', offset: REG_IRQ_STATUS, width: 4, readOnlyMask: 0xffff_ffff },
-      {
-        name: 'IRQ_RAISE',
-        offset: REG_IRQ_RAISE,
-        width: 4,
-        onRead: () => 0xffff_ffff, // write-only: edu's read handler has no case for it
+      IRQ_RAISE: {
         onWrite: (value, ctx) => {
           ctx.set(0);
           raiseIrq(value);
         },
       },
-      {
-        name: 'IRQ_ACK',
-        offset: REG_IRQ_ACK,
-        width: 4,
-        onRead: () => 0xffff_ffff,
+      IRQ_ACK: {
         onWrite: (value, ctx) => {
           ctx.set(0);
           lowerIrq(value);
         },
       },
-    ],
+    },
   });
 
   function raiseIrq(bits: BusValue): void {

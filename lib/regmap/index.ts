@@ -1,0 +1,36 @@
+/**
+ * Register maps: {@link defineRegisterMap} (typed accessors, field helpers), {@link createRegisterModel} (a
+ * simulated device of the same layout) and the edu's map {@link EDU_REGMAP}.
+ * @module
+ */
+export {
+  defineRegisterMap,
+  RegisterMap,
+  RegisterAccess,
+  REGISTER_ACCESS_KINDS,
+  type RegisterAccessKind,
+  type FieldSpec,
+  type RegisterSpec,
+  type RegisterMapSpec,
+  type RegisterName,
+  type RegisterValue,
+  type RegisterInput,
+  type FieldName,
+  type FieldValueName,
+  type FieldInput,
+  type FieldValues,
+  type FieldUpdate,
+  type FieldMatch,
+  type DecodedFields,
+  type ReadFields,
+  type ReadableRegister,
+  type WritableRegister,
+  type FieldedRegister,
+  type ReadableField,
+  type WritableField,
+  type FieldInfo,
+  type RegisterInfo,
+  type UpdateOptions,
+} from './map.js';
+export { createRegisterModel, registerDefinitions, type RegisterHooks, type RegisterModelFromMapOptions } from './model.js';
+export { EDU_REGMAP, type EduRegmapSpec } from './edu.js';
