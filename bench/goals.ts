@@ -1,0 +1,66 @@
+/**
+ * The issue's performance goals (x86-64, cached memfd-like mapping), checked against one run's results.
+ * @module
+ */
+import type { CaseResult, GoalResult } from './results-model.js';
+
+const ns = (v: number): string => (v < 10 ? `${v.toFixed(2)} ns` : `${v.toFixed(1)} ns`);
+const times = (v: number): string => `${v.toFixed(v < 10 ? 2 : 1)}×`;
+
+export function evaluateGoals(cases: readonly CaseResult[]): GoalResult[] {
+  const byName = new Map(cases.map((c) => [c.name, c]));
+  const get = (name: string): CaseResult | undefined => byName.get(name);
+  const goals: GoalResult[] = [];
+
+  const maxNs = (name: string, limit: number, why?: string): void => {
+    const c = get(name);
+    if (!c) return;
+    goals.push({ goal: `${name} from JS ≤ ${limit} ns per call (checks included)`, measured: ns(c.ns_per_op), met: c.ns_per_op <= limit, note: why });
+  };
+  maxNs('readl', 8);
+  maxNs('writel', 10, 'writes are N-API calls (Atomics.store would be an xchg, which also reads the register)');
+
+  for (const name of ['readl', 'writel']) {
+    const c = get(name);
+    if (!c) continue;
+    goals.push({
+      goal: `${name} ≤ 15× the C volatile loop`,
+      measured: c.ratio_to_c === null ? 'C loop missing' : times(c.ratio_to_c),
+      met: c.ratio_to_c === null ? null : c.ratio_to_c <= 15,
+    });
+  }
+
+  const readl = get('readl');
+  if (readl) {
+    const speedup = readl.speedup_vs_python ?? null;
+    goals.push({
+      goal: "readl ≥ 100× faster than python-periphery's read32",
+      measured: speedup === null ? 'python-periphery missing' : times(speedup),
+      met: speedup === null ? null : speedup >= 100,
+    });
+  }
+
+  const blocks = cases.filter((c) => c.group === 'block' && c.ratio_to_c !== null);
+  if (blocks.length > 0) {
+    // Speed relative to C = C's time / ours; the goal is at least 0.7 for every block case.
+    const worst = blocks.reduce((a, b) => ((a.ratio_to_c ?? 0) > (b.ratio_to_c ?? 0) ? a : b));
+    const speed = 1 / (worst.ratio_to_c ?? 1);
+    goals.push({
+      goal: 'block operations ≥ 0.7× the C loop per word (every op and size)',
+      measured: `worst: ${worst.name} at ${speed.toFixed(2)}× C speed`,
+      met: speed >= 0.7,
+    });
+  } else if (cases.some((c) => c.group === 'block')) {
+    goals.push({ goal: 'block operations ≥ 0.7× the C loop per word', measured: 'C loop missing', met: null });
+  }
+
+  const reaction = cases.find((c) => c.group === 'poll' && c.name.startsWith('readl_poll_timeout_atomic reaction ({'));
+  if (reaction) {
+    goals.push({
+      goal: 'readl_poll_timeout_atomic reacts within 1 µs of the bit flipping in another process',
+      measured: `median ${ns(reaction.ns_per_op)}, p99 ${ns(reaction.p99_ns ?? NaN)}`,
+      met: reaction.ns_per_op <= 1000,
+    });
+  }
+  return goals;
+}

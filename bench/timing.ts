@@ -1,0 +1,35 @@
+/**
+ * Timing one JS case: calibrate a call count once, then take one sample per round.
+ * @module
+ */
+import type { JsCase } from './js-cases.js';
+
+/** Where results go so no JIT can prove a case's loop result unused. */
+export let sink = 0;
+
+/** ns per operation of one run of `n` calls. */
+export function sampleNs(c: JsCase, n: number): number {
+  const t0 = process.hrtime.bigint();
+  sink ^= c.run(n);
+  const dt = Number(process.hrtime.bigint() - t0);
+  return dt / (n * c.opsPerCall);
+}
+
+/**
+ * The call count for a sample of about `targetNs`: doubles n until a run takes a quarter of the target.
+ * The doubling runs double as the JIT warm-up; a few more runs at the final count follow.
+ */
+export function calibrate(c: JsCase, targetNs: number): number {
+  let n = 16;
+  for (;;) {
+    const t0 = process.hrtime.bigint();
+    sink ^= c.run(n);
+    const dt = Number(process.hrtime.bigint() - t0);
+    if (dt >= targetNs / 4) {
+      const calls = Math.max(1, Math.round((n * targetNs) / dt));
+      for (let k = 0; k < 3; k++) sampleNs(c, calls);
+      return calls;
+    }
+    n *= 2;
+  }
+}
