@@ -148,7 +148,12 @@ function memtoolWidth(opts: { b?: boolean; w?: boolean; l?: boolean; q?: boolean
   if (flags.length + (opts.width === undefined ? 0 : 1) > 1) {
     throw new UsageError('give one width: -b (8 bits), -w (16), -l (32), -q (64) or --width BITS');
   }
-  if (opts.width !== undefined) return parseWidth(opts.width);
+  if (opts.width !== undefined) {
+    // Bits only: memtool's -w is 16 bits where devmem2's w is 32, so letters would mislead here.
+    const bits = ({ '8': 1, '16': 2, '32': 4, '64': 8 } as const)[opts.width.trim() as '8'];
+    if (bits === undefined) throw new UsageError(`--width takes the bits: 8, 16, 32 or 64, got '${opts.width}'`);
+    return bits;
+  }
   return ({ b: 1, w: 2, l: 4, q: 8 } as const)[flags[0] ?? 'l'];
 }
 
@@ -158,7 +163,7 @@ function addWidthFlags(cmd: Command): Command {
     .option('-w', 'word access (16 bits)')
     .option('-l', 'long access (32 bits, the default)')
     .option('-q', 'quad access (64 bits)')
-    .option('--width <bits>', 'access width: 8, 16, 32 or 64 (or b/h/w/q)')
+    .option('--width <bits>', 'access width in bits: 8, 16, 32 or 64')
     .option('-x, --be', 'big-endian: each access is of the full width with its bytes swapped (ioread32be…)');
 }
 
@@ -535,8 +540,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
-      if (e.code === 'commander.help' || e.code === 'commander.executeSubCommandAsync') return e.exitCode;
-      return 2; // commander has printed the message
+      return 2; // commander has printed the message (or the help, for `mmio uio` without a subcommand)
     }
     return reportError(io, e, json);
   }

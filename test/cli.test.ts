@@ -162,7 +162,6 @@ describe.concurrent('mmio md / mw on the simulated edu', () => {
     expect((await mmio('md', '-w', 'sim:edu', '4')).stdout).toBe('00000000: 0000 0000' + ' '.repeat(30) + '  ....\n');
     expect((await mmio('md', '-q', 'sim:edu+0x80', '16')).stdout).toBe('00000080: ffffffffffffffff ffffffffffffffff  ................\n');
     expect((await mmio('md', '-x', 'sim:edu', '4')).stdout).toMatch(/^00000000: ed000001 /);
-    expect((await mmio('md', '--width', '16', 'sim:edu', '4')).stdout).toBe((await mmio('md', '-w', 'sim:edu', '4')).stdout);
     expect((await mmio('md', '-b', '-q', 'sim:edu')).status).toBe(2);
   });
 
@@ -312,6 +311,17 @@ describe.concurrent('command-line errors and help', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     expect((await mmio('--version')).stdout.trim()).toBe(pkg.version);
     expect((await mmio('md', '--help')).stdout).toContain('--count <n>');
+    expect((await mmio('help', 'read')).status).toBe(0);
+    const bare = await mmio('uio');
+    expect(bare.status).toBe(2);
+    expect(bare.stderr).toContain('list|ls');
+  });
+
+  it("md's --width takes bits only (memtool's -w is 16 bits, devmem2's w 32)", async () => {
+    expect((await mmio('md', '--width', '16', 'sim:edu', '4')).stdout).toBe((await mmio('md', '-w', 'sim:edu', '4')).stdout);
+    const letter = await mmio('md', '--width', 'w', 'sim:edu');
+    expect(letter.status).toBe(2);
+    expect(letter.stderr).toContain('--width takes the bits');
   });
 });
 
