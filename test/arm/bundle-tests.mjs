@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// test/arm/bundle-tests.mjs OUTDIR TEST.ts... — bundles vitest test files, unchanged, into plain ES modules
+// for Debian's node 18 (which vitest 4 cannot run on): TypeScript stripped and the sources (lib/, helpers)
+// bundled by rolldown (vite's bundler, already installed), `vitest` replaced by test/arm/vitest-shim.ts,
+// node_modules left external except vitest's expect/chai. Run on the host's node. test/NAME.test.ts becomes
+// OUTDIR/node18.NAME.test.mjs; OUTDIR must be one level below the repository (e.g. build/), so paths that
+// tests build relative to their own file (`../dist/lib`) still point at the same places, and lib/addon.ts
+// still finds binding.gyp and the prebuilds above it.
+import { rolldown } from 'rolldown';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const [outDir, ...files] = process.argv.slice(2);
+if (!outDir || files.length === 0) {
+  console.error('usage: bundle-tests.mjs OUTDIR TEST.ts...');
+  process.exit(2);
+}
+const bundled = /^(vitest|@oxc-project\/runtime|@vitest\/|chai|tinyrainbow|loupe|pathval|deep-eql|assertion-error|check-error|@types\/chai)/;
+for (const file of files) {
+  const rel = relative(root, resolve(file));
+  const bundle = await rolldown({
+    input: resolve(file),
+    platform: 'node',
+    resolve: { alias: { vitest: join(here, 'vitest-shim.ts') }, extensionAlias: { '.js': ['.ts', '.js'] } },
+    external: (id) => id.startsWith('node:') || (/^[@a-z]/.test(id) && !bundled.test(id) && !id.startsWith(root)),
+    // node 18: lower what it lacks (`using` declarations, ...)
+    transform: { target: 'node18' },
+    logLevel: 'warn',
+  });
+  if (rel.split('/').length !== relative(root, resolve(outDir, 'x')).split('/').length) {
+    console.error(`bundle-tests: ${rel} and OUTDIR must be at the same depth below ${root}`);
+    process.exit(2);
+  }
+  const out = join(resolve(outDir), 'node18.' + basename(rel).replace(/\.ts$/, '.mjs'));
+  await bundle.write({ file: out, format: 'esm', sourcemap: false });
+  await bundle.close();
+  console.log(relative(process.cwd(), out));
+}
