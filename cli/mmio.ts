@@ -17,6 +17,7 @@ import type { IoRegion } from '../lib/io-region.js';
 // The library's modules and cli-progress are imported where a command needs them, so that each command loads
 // only what it uses: node's start-up is most of a command's time on a small board.
 import {
+  getValue,
   hex,
   hexAddr,
   hexdumpLines,
@@ -305,12 +306,7 @@ async function cmdDump(io: Io, regionText: string, sizeText: string | undefined,
     const first = opts.phys ? t.phys : t.shown;
     if (opts.json) {
       const values: string[] = [];
-      for (let i = 0; i < bytes; i += width) {
-        const v = width === 1 ? buf[i] : width === 2 ? (bigEndian ? buf.readUInt16BE(i) : buf.readUInt16LE(i))
-          : width === 4 ? (bigEndian ? buf.readUInt32BE(i) : buf.readUInt32LE(i))
-          : bigEndian ? buf.readBigUInt64BE(i) : buf.readBigUInt64LE(i);
-        values.push(hex(v, width));
-      }
+      for (let i = 0; i < bytes; i += width) values.push(hex(getValue(buf, i, width, bigEndian), width));
       await write(
         io.stdout,
         `${toJson({
