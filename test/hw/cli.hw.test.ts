@@ -53,7 +53,7 @@ beforeAll(() => {
 });
 
 describe('mmio read on the real edu, through every target form', () => {
-  it('UIO by number and by name, the BAR by BDF, short BDF and IDs, /dev/mem at the physical address', async () => {
+  it('UIO by number and by name, the BAR by BDF and by IDs, /dev/mem at the physical address', async () => {
     // Each command costs about a second in the guest (node's start under TCG), so one target per form; the
     // variants of each form (uio0+0x0, /dev/uio0:map0, 00:04.0:bar0…) are parsed in test/cli.test.ts.
     const targets = [`${uio}:map0`, 'uio_pci_generic:map0', `${bdf}:bar0`, '1234:11e8:bar0', `0x${bar0.toString(16)}`];
