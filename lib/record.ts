@@ -3,16 +3,20 @@
  * {@link replayRegion} (lib/replay.ts) serves back, so CI can run the driver against exactly what the hardware
  * answered.
  *
- * What is recorded is what {@link traceRegion} sees (one step per single bus access: operation, width, offset,
+ * What is recorded is what {@link traceRegion} records (one step per single bus access: operation, width, offset,
  * value on the bus, time, and `via` for accessors other than plain reads and writes), plus:
  * - `timeout`: a `*_poll_timeout*` that gave up (after its reads), so a replay gives up at the same read;
  * - `wait`, `unmask`, `mask`: interrupt waits (with the event count, or the error) and line control, when an
  *   {@link InterruptSource} is recorded along (`options.irq`).
  *
- * Cost: each access appends one small object to an in-memory buffer (plus `process.hrtime.bigint()` for its
- * time); nothing is formatted or written until {@link RecordingRegion.flush}, {@link RecordingRegion.iounmap},
- * process exit, or the buffer reaching `flushEvery` steps. Polls are run by lib/poll.ts over recorded reads
- * (as traceRegion does), so a native backend's spin is bypassed while recording.
+ * Cost: each access appends one row to typed-array columns in memory (no object per access, no I/O) and reads
+ * the clock (`performance.now()`); nothing is formatted or written until {@link RecordingRegion.flush},
+ * {@link RecordingRegion.iounmap}, process exit, or the buffer reaching `flushEvery` steps. Polls are run by
+ * lib/poll.ts over recorded reads (as traceRegion does), so a native backend's spin is bypassed while recording.
+ *
+ * Put the recorder innermost, right on the device's region: a wrapper outside it that runs polls as plain reads
+ * (traceRegion does) hides the polls from it, so a poll that gives up is recorded as its reads only, and its
+ * replay then diverges after the last read instead of timing out.
  *
  * ## File format (JSON lines, version 1)
  * The first line is the header, every further line one step, in order (step N is on line N + 1):
@@ -32,11 +36,14 @@
  * @module
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { checkAccess, describe } from './checks.js';
+import { rangeError, typeError, unmappedError } from './errors.js';
 import type { InterruptEvent, InterruptSource, InterruptWaitOptions } from './interrupts.js';
 import type { AccessWidth, IoRegion, PollCondition } from './io-region.js';
-import { rangeError, typeError } from './errors.js';
-import { describe } from './checks.js';
-import { traceRegion, type TraceEntry, type TracedRegion } from './trace.js';
+import { pollAsync, pollAtomic } from './poll.js';
+import { forEachChunk, getLittleEndian } from './sim/memcpy-chunks.js';
+import type { TraceEntry, traceRegion } from './trace.js'; // for the documentation's links
 
 /** The header's `format` value. */
 export const RECORDING_FORMAT = 'mmio-recording';
@@ -242,14 +249,139 @@ export function recordRegion(region: IoRegion, file: string, options: RecordOpti
   return new Recorder(region, file, options.irq, flushEvery, options.meta);
 }
 
-/** What the buffer holds: trace entries (from traceRegion) and the other steps, all with absolute times. */
-type Buffered =
-  | TraceEntry
-  | (Omit<RecordedTimeout, 'timeNs'> & { timeNs: bigint })
-  | (Omit<RecordedWait, 'timeNs'> & { timeNs: bigint })
-  | (Omit<RecordedLineControl, 'timeNs'> & { timeNs: bigint });
+const VIA_NONE = 0;
 
-const now = (): bigint => process.hrtime.bigint();
+/**
+ * The in-memory buffer: one row per step in typed-array columns (no object per access), times from
+ * `performance.now()` (a double; no BigInt allocation). Rare data (waits) goes to a side map.
+ */
+class StepBuffer {
+  /** Step kinds: 0 read, 1 write, 2 timeout, 3 wait, 4 unmask, 5 mask. */
+  private kind: Uint8Array;
+  private width: Uint8Array;
+  private via: Uint8Array;
+  private offset: Float64Array;
+  private value: Float64Array;
+  private value64: BigUint64Array | undefined;
+  private time: Float64Array;
+  private readonly extra = new Map<number, Omit<RecordedWait, 'op' | 'timeNs'>>();
+  private readonly vias = ['', ...VIAS];
+  length = 0;
+
+  constructor(private capacity: number) {
+    this.kind = new Uint8Array(capacity);
+    this.width = new Uint8Array(capacity);
+    this.via = new Uint8Array(capacity);
+    this.offset = new Float64Array(capacity);
+    this.value = new Float64Array(capacity);
+    this.time = new Float64Array(capacity);
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const grown = <T extends Uint8Array | Float64Array | BigUint64Array>(old: T, make: (n: number) => T): T => {
+      const next = make(capacity);
+      next.set(old as never);
+      return next;
+    };
+    this.kind = grown(this.kind, (n) => new Uint8Array(n));
+    this.width = grown(this.width, (n) => new Uint8Array(n));
+    this.via = grown(this.via, (n) => new Uint8Array(n));
+    this.offset = grown(this.offset, (n) => new Float64Array(n));
+    this.value = grown(this.value, (n) => new Float64Array(n));
+    this.time = grown(this.time, (n) => new Float64Array(n));
+    if (this.value64 !== undefined) this.value64 = grown(this.value64, (n) => new BigUint64Array(n));
+    this.capacity = capacity;
+  }
+
+  /** Append one access (or timeout) row; `value` is the bus value. */
+  access(kind: number, width: AccessWidth, offset: number, value: number, via: number): void {
+    const n = this.length;
+    if (n === this.capacity) this.grow();
+    this.kind[n] = kind;
+    this.width[n] = width;
+    this.offset[n] = offset;
+    this.value[n] = value;
+    this.via[n] = via;
+    this.time[n] = performance.now();
+    this.length = n + 1;
+  }
+
+  /** Append one 64-bit access row. */
+  access64(kind: number, offset: number, value: bigint, via: number): void {
+    const n = this.length;
+    if (n === this.capacity) this.grow();
+    this.value64 ??= new BigUint64Array(this.capacity);
+    this.value64[n] = value;
+    this.access(kind, 8, offset, 0, via);
+  }
+
+  /** Append an interrupt step (3 wait, 4 unmask, 5 mask). */
+  irq(kind: number, extra?: Omit<RecordedWait, 'op' | 'timeNs'>): void {
+    if (extra !== undefined) this.extra.set(this.length, extra);
+    this.access(kind, 1, 0, 0, VIA_NONE);
+  }
+
+  /** Rows as JSON lines, times relative to `start` (a performance.now() value) in nanoseconds. */
+  format(start: number): string {
+    let text = '';
+    for (let i = 0; i < this.length; i++) {
+      const timeNs = Math.max(0, Math.round((this.time[i] - start) * 1e6));
+      const kind = this.kind[i];
+      let step: RecordedStep;
+      if (kind <= 1) {
+        const width = this.width[i] as AccessWidth;
+        const value = width === 8 ? (this.value64 as BigUint64Array)[i] : this.value[i];
+        step = { op: kind === 0 ? 'read' : 'write', width, offset: this.offset[i], value, timeNs };
+        if (this.via[i] !== VIA_NONE) step.via = this.vias[this.via[i]];
+      } else if (kind === 2) {
+        step = { op: 'timeout', width: this.width[i] as AccessWidth, offset: this.offset[i], via: this.vias[this.via[i]], timeNs };
+      } else if (kind === 3) {
+        step = { op: 'wait', ...this.extra.get(i), timeNs };
+      } else {
+        step = { op: kind === 4 ? 'unmask' : 'mask', timeNs };
+      }
+      text += formatStep(step) + '\n';
+    }
+    return text;
+  }
+
+  clear(): void {
+    this.length = 0;
+    this.extra.clear();
+  }
+}
+
+/** The accessors recorded as `via` (index + 1 in the buffer's `via` column). */
+const VIAS = [
+  'ioread16be',
+  'ioread32be',
+  'iowrite16be',
+  'iowrite32be',
+  'memcpy_fromio',
+  'memcpy_toio',
+  'memset_io',
+  'ioread8_rep',
+  'ioread16_rep',
+  'ioread32_rep',
+  'iowrite8_rep',
+  'iowrite16_rep',
+  'iowrite32_rep',
+  'readb_poll_timeout_atomic',
+  'readw_poll_timeout_atomic',
+  'readl_poll_timeout_atomic',
+  'readq_poll_timeout_atomic',
+  'readb_poll_timeout',
+  'readw_poll_timeout',
+  'readl_poll_timeout',
+  'readq_poll_timeout',
+] as const;
+type Via = (typeof VIAS)[number];
+const viaIndex = (via: Via): number => VIAS.indexOf(via) + 1;
+const V = Object.fromEntries(VIAS.map((v) => [v, viaIndex(v)])) as Record<Via, number>;
+const READ = 0;
+const WRITE = 1;
+const TIMEOUT = 2;
 
 /** Recorders not yet unmapped: flushed at process exit. */
 const live = new Set<Recorder>();
@@ -264,11 +396,22 @@ function flushAllAtExit(): void {
   }
 }
 
+function swab16(v: number): number {
+  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
+}
+
+function swab32(v: number): number {
+  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+}
+
+/**
+ * The recording region. Each accessor calls the inner region first (so its checks and errors come first and an
+ * access that throws records nothing), then appends the bus value: what traceRegion records, in columns.
+ */
 class Recorder implements RecordingRegion {
   readonly irq: InterruptSource | undefined;
-  private readonly buffer: Buffered[] = [];
-  private readonly t: TracedRegion;
-  private readonly start = now();
+  private readonly buffer: StepBuffer;
+  private readonly start = performance.now();
   private written = 0;
 
   constructor(
@@ -278,7 +421,7 @@ class Recorder implements RecordingRegion {
     private readonly flushEvery: number,
     meta: unknown,
   ) {
-    this.t = traceRegion(inner, this.buffer as TraceEntry[]);
+    this.buffer = new StepBuffer(Math.min(flushEvery, 4096));
     const header: RecordingHeader = {
       format: RECORDING_FORMAT,
       version: RECORDING_VERSION,
@@ -318,37 +461,40 @@ class Recorder implements RecordingRegion {
     return this.inner.mapped;
   }
 
-  /** Add a non-access step (timeout, wait, line control). */
-  push(step: Buffered): void {
-    this.buffer.push(step);
-    this.check();
-  }
-
-  private check(): void {
+  /** Record an interrupt step (3 wait, 4 unmask, 5 mask). */
+  irqStep(kind: number, extra?: Omit<RecordedWait, 'op' | 'timeNs'>): void {
+    this.buffer.irq(kind, extra);
     if (this.buffer.length >= this.flushEvery) this.flush();
   }
 
-  private done<T>(value: T): T {
+  private rd(width: 1 | 2 | 4, offset: number, value: number, via = VIA_NONE): number {
+    this.buffer.access(READ, width, offset, value, via);
     if (this.buffer.length >= this.flushEvery) this.flush();
     return value;
   }
 
-  flush(): void {
-    if (this.buffer.length === 0) return;
-    let text = '';
-    for (const entry of this.buffer) text += formatStep(this.relative(entry)) + '\n';
-    appendFileSync(this.file, text);
-    this.written += this.buffer.length;
-    this.buffer.length = 0;
+  private rd64(offset: number, value: bigint, via = VIA_NONE): bigint {
+    this.buffer.access64(READ, offset, value, via);
+    if (this.buffer.length >= this.flushEvery) this.flush();
+    return value;
   }
 
-  private relative(entry: Buffered): RecordedStep {
-    const timeNs = Number(entry.timeNs - this.start);
-    if (entry.op === 'read' || entry.op === 'write') {
-      const { op, width, offset, value, via } = entry as TraceEntry;
-      return via === undefined ? { op, width, offset, value, timeNs } : { op, width, offset, value, timeNs, via };
-    }
-    return { ...entry, timeNs } as RecordedStep;
+  /** A write the inner region accepted: record its bus value (so it is an integer in range). */
+  private wr(width: 1 | 2 | 4, offset: number, value: number, via = VIA_NONE): void {
+    this.buffer.access(WRITE, width, offset, width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff), via);
+    if (this.buffer.length >= this.flushEvery) this.flush();
+  }
+
+  private wr64(offset: number, value: bigint | number, via = VIA_NONE): void {
+    this.buffer.access64(WRITE, offset, BigInt.asUintN(64, BigInt(value)), via);
+    if (this.buffer.length >= this.flushEvery) this.flush();
+  }
+
+  flush(): void {
+    if (this.buffer.length === 0) return;
+    appendFileSync(this.file, this.buffer.format(this.start));
+    this.written += this.buffer.length;
+    this.buffer.clear();
   }
 
   iounmap(): void {
@@ -364,165 +510,234 @@ class Recorder implements RecordingRegion {
   }
 
   readb(offset: number): number {
-    return this.done(this.t.readb(offset));
+    return this.rd(1, offset, this.inner.readb(offset));
   }
   readw(offset: number): number {
-    return this.done(this.t.readw(offset));
+    return this.rd(2, offset, this.inner.readw(offset));
   }
   readl(offset: number): number {
-    return this.done(this.t.readl(offset));
+    return this.rd(4, offset, this.inner.readl(offset));
   }
   readq(offset: number): bigint {
-    return this.done(this.t.readq(offset));
+    return this.rd64(offset, this.inner.readq(offset));
   }
   readb_relaxed(offset: number): number {
-    return this.done(this.t.readb_relaxed(offset));
+    return this.rd(1, offset, this.inner.readb_relaxed(offset));
   }
   readw_relaxed(offset: number): number {
-    return this.done(this.t.readw_relaxed(offset));
+    return this.rd(2, offset, this.inner.readw_relaxed(offset));
   }
   readl_relaxed(offset: number): number {
-    return this.done(this.t.readl_relaxed(offset));
+    return this.rd(4, offset, this.inner.readl_relaxed(offset));
   }
   readq_relaxed(offset: number): bigint {
-    return this.done(this.t.readq_relaxed(offset));
+    return this.rd64(offset, this.inner.readq_relaxed(offset));
   }
   writeb(value: number, offset: number): void {
-    this.done(this.t.writeb(value, offset));
+    this.inner.writeb(value, offset);
+    this.wr(1, offset, value);
   }
   writew(value: number, offset: number): void {
-    this.done(this.t.writew(value, offset));
+    this.inner.writew(value, offset);
+    this.wr(2, offset, value);
   }
   writel(value: number, offset: number): void {
-    this.done(this.t.writel(value, offset));
+    this.inner.writel(value, offset);
+    this.wr(4, offset, value);
   }
   writeq(value: bigint, offset: number): void {
-    this.done(this.t.writeq(value, offset));
+    this.inner.writeq(value, offset);
+    this.wr64(offset, value);
   }
   writeb_relaxed(value: number, offset: number): void {
-    this.done(this.t.writeb_relaxed(value, offset));
+    this.inner.writeb_relaxed(value, offset);
+    this.wr(1, offset, value);
   }
   writew_relaxed(value: number, offset: number): void {
-    this.done(this.t.writew_relaxed(value, offset));
+    this.inner.writew_relaxed(value, offset);
+    this.wr(2, offset, value);
   }
   writel_relaxed(value: number, offset: number): void {
-    this.done(this.t.writel_relaxed(value, offset));
+    this.inner.writel_relaxed(value, offset);
+    this.wr(4, offset, value);
   }
   writeq_relaxed(value: bigint, offset: number): void {
-    this.done(this.t.writeq_relaxed(value, offset));
+    this.inner.writeq_relaxed(value, offset);
+    this.wr64(offset, value);
   }
   ioread8(offset: number): number {
-    return this.done(this.t.ioread8(offset));
+    return this.rd(1, offset, this.inner.ioread8(offset));
   }
   ioread16(offset: number): number {
-    return this.done(this.t.ioread16(offset));
+    return this.rd(2, offset, this.inner.ioread16(offset));
   }
   ioread32(offset: number): number {
-    return this.done(this.t.ioread32(offset));
+    return this.rd(4, offset, this.inner.ioread32(offset));
   }
   ioread64(offset: number): bigint {
-    return this.done(this.t.ioread64(offset));
+    return this.rd64(offset, this.inner.ioread64(offset));
   }
   ioread16be(offset: number): number {
-    return this.done(this.t.ioread16be(offset));
+    const value = this.inner.ioread16be(offset);
+    this.rd(2, offset, swab16(value), V.ioread16be);
+    return value;
   }
   ioread32be(offset: number): number {
-    return this.done(this.t.ioread32be(offset));
+    const value = this.inner.ioread32be(offset);
+    this.rd(4, offset, swab32(value), V.ioread32be);
+    return value;
   }
   iowrite8(value: number, offset: number): void {
-    this.done(this.t.iowrite8(value, offset));
+    this.inner.iowrite8(value, offset);
+    this.wr(1, offset, value);
   }
   iowrite16(value: number, offset: number): void {
-    this.done(this.t.iowrite16(value, offset));
+    this.inner.iowrite16(value, offset);
+    this.wr(2, offset, value);
   }
   iowrite32(value: number, offset: number): void {
-    this.done(this.t.iowrite32(value, offset));
+    this.inner.iowrite32(value, offset);
+    this.wr(4, offset, value);
   }
   iowrite64(value: bigint, offset: number): void {
-    this.done(this.t.iowrite64(value, offset));
+    this.inner.iowrite64(value, offset);
+    this.wr64(offset, value);
   }
   iowrite16be(value: number, offset: number): void {
-    this.done(this.t.iowrite16be(value, offset));
+    this.inner.iowrite16be(value, offset);
+    this.wr(2, offset, swab16(value & 0xffff), V.iowrite16be);
   }
   iowrite32be(value: number, offset: number): void {
-    this.done(this.t.iowrite32be(value, offset));
+    this.inner.iowrite32be(value, offset);
+    this.wr(4, offset, swab32(value >>> 0), V.iowrite32be);
   }
+
+  /** One step per access the split rule makes (as the backends split block operations), values from `buffer`. */
+  private chunks(write: boolean, via: number, offset: number, count: number, buffer: Uint8Array): void {
+    const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    forEachChunk(offset, count, (at, width, index) => {
+      const value = getLittleEndian(view, index, width);
+      if (width === 8) {
+        if (write) this.wr64(at, value as bigint, via);
+        else this.rd64(at, value as bigint, via);
+      } else if (write) {
+        this.wr(width, at, value as number, via);
+      } else {
+        this.rd(width, at, value as number, via);
+      }
+    });
+  }
+
   memcpy_fromio(dst: Uint8Array, offset: number, count: number): void {
-    this.done(this.t.memcpy_fromio(dst, offset, count));
+    this.inner.memcpy_fromio(dst, offset, count);
+    this.chunks(false, V.memcpy_fromio, offset, count, dst);
   }
   memcpy_toio(offset: number, src: Uint8Array, count: number): void {
-    this.done(this.t.memcpy_toio(offset, src, count));
+    this.inner.memcpy_toio(offset, src, count);
+    this.chunks(true, V.memcpy_toio, offset, count, src);
   }
   memset_io(offset: number, value: number, count: number): void {
-    this.done(this.t.memset_io(offset, value, count));
+    this.inner.memset_io(offset, value, count);
+    this.chunks(true, V.memset_io, offset, count, new Uint8Array(count).fill(value & 0xff));
   }
+
+  private rep(write: boolean, via: number, width: 1 | 2 | 4, offset: number, elements: ArrayLike<number>, count: number): void {
+    for (let i = 0; i < count; i++) {
+      if (write) this.wr(width, offset, elements[i], via);
+      else this.rd(width, offset, elements[i], via);
+    }
+  }
+
   ioread8_rep(offset: number, dst: Uint8Array, count: number): void {
-    this.done(this.t.ioread8_rep(offset, dst, count));
+    this.inner.ioread8_rep(offset, dst, count);
+    this.rep(false, V.ioread8_rep, 1, offset, dst, count);
   }
   ioread16_rep(offset: number, dst: Uint16Array, count: number): void {
-    this.done(this.t.ioread16_rep(offset, dst, count));
+    this.inner.ioread16_rep(offset, dst, count);
+    this.rep(false, V.ioread16_rep, 2, offset, dst, count);
   }
   ioread32_rep(offset: number, dst: Uint32Array, count: number): void {
-    this.done(this.t.ioread32_rep(offset, dst, count));
+    this.inner.ioread32_rep(offset, dst, count);
+    this.rep(false, V.ioread32_rep, 4, offset, dst, count);
   }
   iowrite8_rep(offset: number, src: Uint8Array, count: number): void {
-    this.done(this.t.iowrite8_rep(offset, src, count));
+    this.inner.iowrite8_rep(offset, src, count);
+    this.rep(true, V.iowrite8_rep, 1, offset, src, count);
   }
   iowrite16_rep(offset: number, src: Uint16Array, count: number): void {
-    this.done(this.t.iowrite16_rep(offset, src, count));
+    this.inner.iowrite16_rep(offset, src, count);
+    this.rep(true, V.iowrite16_rep, 2, offset, src, count);
   }
   iowrite32_rep(offset: number, src: Uint32Array, count: number): void {
-    this.done(this.t.iowrite32_rep(offset, src, count));
+    this.inner.iowrite32_rep(offset, src, count);
+    this.rep(true, V.iowrite32_rep, 4, offset, src, count);
   }
 
-  /** Run a poll; if it gives up (ETIMEDOUT), record a timeout step after its reads. */
-  private pollSync<T>(call: string, width: AccessWidth, offset: number, run: () => T): T {
-    try {
-      return this.done(run());
-    } catch (error) {
-      this.noteTimeout(error, call, width, offset);
-      throw error;
-    }
+  /** Before a poll: the checks the backends make before their first read (mapped, then the offset). */
+  private checkPoll(offset: number, width: AccessWidth): void {
+    if (!this.inner.mapped) throw unmappedError(this.inner.path);
+    checkAccess(offset, width, this.inner.size);
   }
 
-  private async pollAsync<T>(call: string, width: AccessWidth, offset: number, run: () => Promise<T>): Promise<T> {
-    try {
-      return this.done(await run());
-    } catch (error) {
-      this.noteTimeout(error, call, width, offset);
-      throw error;
-    }
-  }
-
-  private noteTimeout(error: unknown, call: string, width: AccessWidth, offset: number): void {
+  /** After a poll that threw: a `timeout` step if it gave up (its own ETIMEDOUT), nothing for other errors. */
+  private noteTimeout(error: unknown, call: Via, width: AccessWidth, offset: number): void {
     if ((error as { code?: unknown }).code === 'ETIMEDOUT' && (error as { syscall?: unknown }).syscall === call) {
-      this.push({ op: 'timeout', width, offset, via: call, timeNs: now() });
+      this.buffer.access(TIMEOUT, width, offset, 0, V[call]);
+      if (this.buffer.length >= this.flushEvery) this.flush();
+    }
+  }
+
+  private pollSync<T extends number | bigint>(call: Via, width: AccessWidth, offset: number, read: () => T, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
+    this.checkPoll(offset, width);
+    try {
+      return pollAtomic(call, read, offset, cond, delayUs, timeoutUs, this.path);
+    } catch (error) {
+      this.noteTimeout(error, call, width, offset);
+      throw error;
+    }
+  }
+
+  private async pollAsync<T extends number | bigint>(call: Via, width: AccessWidth, offset: number, read: () => T, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
+    this.checkPoll(offset, width);
+    try {
+      return await pollAsync(call, read, offset, cond, sleepUs, timeoutUs, this.path);
+    } catch (error) {
+      this.noteTimeout(error, call, width, offset);
+      throw error;
     }
   }
 
   readb_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    return this.pollSync('readb_poll_timeout_atomic', 1, offset, () => this.t.readb_poll_timeout_atomic(offset, cond, delayUs, timeoutUs));
+    const via = V.readb_poll_timeout_atomic;
+    return this.pollSync('readb_poll_timeout_atomic', 1, offset, () => this.rd(1, offset, this.inner.readb(offset), via), cond, delayUs, timeoutUs);
   }
   readw_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    return this.pollSync('readw_poll_timeout_atomic', 2, offset, () => this.t.readw_poll_timeout_atomic(offset, cond, delayUs, timeoutUs));
+    const via = V.readw_poll_timeout_atomic;
+    return this.pollSync('readw_poll_timeout_atomic', 2, offset, () => this.rd(2, offset, this.inner.readw(offset), via), cond, delayUs, timeoutUs);
   }
   readl_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    return this.pollSync('readl_poll_timeout_atomic', 4, offset, () => this.t.readl_poll_timeout_atomic(offset, cond, delayUs, timeoutUs));
+    const via = V.readl_poll_timeout_atomic;
+    return this.pollSync('readl_poll_timeout_atomic', 4, offset, () => this.rd(4, offset, this.inner.readl(offset), via), cond, delayUs, timeoutUs);
   }
   readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
-    return this.pollSync('readq_poll_timeout_atomic', 8, offset, () => this.t.readq_poll_timeout_atomic(offset, cond, delayUs, timeoutUs));
+    const via = V.readq_poll_timeout_atomic;
+    return this.pollSync('readq_poll_timeout_atomic', 8, offset, () => this.rd64(offset, this.inner.readq(offset), via), cond, delayUs, timeoutUs);
   }
   readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readb_poll_timeout', 1, offset, () => this.t.readb_poll_timeout(offset, cond, sleepUs, timeoutUs));
+    const via = V.readb_poll_timeout;
+    return this.pollAsync('readb_poll_timeout', 1, offset, () => this.rd(1, offset, this.inner.readb(offset), via), cond, sleepUs, timeoutUs);
   }
   readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readw_poll_timeout', 2, offset, () => this.t.readw_poll_timeout(offset, cond, sleepUs, timeoutUs));
+    const via = V.readw_poll_timeout;
+    return this.pollAsync('readw_poll_timeout', 2, offset, () => this.rd(2, offset, this.inner.readw(offset), via), cond, sleepUs, timeoutUs);
   }
   readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readl_poll_timeout', 4, offset, () => this.t.readl_poll_timeout(offset, cond, sleepUs, timeoutUs));
+    const via = V.readl_poll_timeout;
+    return this.pollAsync('readl_poll_timeout', 4, offset, () => this.rd(4, offset, this.inner.readl(offset), via), cond, sleepUs, timeoutUs);
   }
   readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
-    return this.pollAsync('readq_poll_timeout', 8, offset, () => this.t.readq_poll_timeout(offset, cond, sleepUs, timeoutUs));
+    const via = V.readq_poll_timeout;
+    return this.pollAsync('readq_poll_timeout', 8, offset, () => this.rd64(offset, this.inner.readq(offset), via), cond, sleepUs, timeoutUs);
   }
 }
 
@@ -547,21 +762,21 @@ class RecordingInterrupts implements InterruptSource {
       const e = error as { code?: unknown; message?: unknown };
       const recorded: RecordedWait['error'] = { message: String(e?.message ?? error) };
       if (typeof e?.code === 'string') recorded.code = e.code;
-      this.recorder.push({ op: 'wait', error: recorded, timeNs: now() });
+      this.recorder.irqStep(3, { error: recorded });
       throw error;
     }
-    this.recorder.push({ op: 'wait', count: event.count, missed: event.missed, timeNs: now() });
+    this.recorder.irqStep(3, { count: event.count, missed: event.missed });
     return event;
   }
 
   unmask(): void {
     this.inner.unmask();
-    this.recorder.push({ op: 'unmask', timeNs: now() });
+    this.recorder.irqStep(4);
   }
 
   mask(): void {
     this.inner.mask();
-    this.recorder.push({ op: 'mask', timeNs: now() });
+    this.recorder.irqStep(5);
   }
 
   close(): void {

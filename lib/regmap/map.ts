@@ -269,6 +269,11 @@ const not = (a: Value, width: AccessWidth): Value =>
 const isZero = (a: Value): boolean => a === 0 || a === 0n;
 const hexOf = (v: Value, width: number): string => `0x${v.toString(16).padStart(width * 2, '0')}`;
 
+/** A name as messages quote it: `'CTRL'`, or a description of what was passed instead. */
+function named(name: unknown): string {
+  return typeof name === 'string' ? `'${name}'` : describe(name);
+}
+
 function accessError(message: string): ArgumentError {
   return typeError('ERR_REGMAP_ACCESS', message);
 }
@@ -288,7 +293,7 @@ function specValue(value: unknown, width: AccessWidth, where: string): Value {
   } else if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= (ALL_ONES[width] as number)) {
     return value;
   }
-  if (typeof value !== 'number' && typeof value !== 'bigint') {
+  if (typeof value !== 'number' && (typeof value !== 'bigint' || width !== 8)) {
     throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be a number${width === 8 ? ' or a bigint' : ''}, got ${describe(value)}`);
   }
   throw rangeError('ERR_OUT_OF_RANGE', `${where} ${String(value)} does not fit a ${width * 8}-bit register (unsigned)`);
@@ -457,7 +462,7 @@ export class RegisterMap<S extends RegisterMapSpec = RegisterMapSpec> {
   register(reg: RegisterName<S>): RegisterInfo {
     const info = this.byName.get(reg);
     if (info === undefined) {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `no register ${describe(reg)} in register map ${this.name} (it has ${[...this.byName.keys()].join(', ')})`);
+      throw rangeError('ERR_INVALID_ARG_VALUE', `no register ${named(reg)} in register map ${this.name} (it has ${[...this.byName.keys()].join(', ')})`);
     }
     return info;
   }
@@ -471,7 +476,7 @@ export class RegisterMap<S extends RegisterMapSpec = RegisterMapSpec> {
     const found = info.fields.get(field);
     if (found === undefined) {
       const known = info.fields.size === 0 ? 'none' : [...info.fields.keys()].join(', ');
-      throw rangeError('ERR_INVALID_ARG_VALUE', `no field ${describe(field)} in register ${this.name}.${reg} (its fields: ${known})`);
+      throw rangeError('ERR_INVALID_ARG_VALUE', `no field ${named(field)} in register ${this.name}.${reg} (its fields: ${known})`);
     }
     return found;
   }
@@ -838,7 +843,7 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec> {
     } else if (typeof raw === 'number' && Number.isInteger(raw) && raw >= -0x8000_0000 && raw <= 0xffff_ffff) {
       return and(raw >>> 0, ALL_ONES[info.width]);
     }
-    if (typeof raw !== 'number' && typeof raw !== 'bigint') {
+    if (typeof raw !== 'number' && (typeof raw !== 'bigint' || info.width !== 8)) {
       throw typeError('ERR_INVALID_ARG_TYPE', `${what} for ${this.map.name}.${info.name} must be a ${info.width === 8 ? 'bigint' : 'number'}, got ${describe(raw)}`);
     }
     throw rangeError('ERR_OUT_OF_RANGE', `${what} ${String(raw)} for ${this.map.name}.${info.name} does not fit ${info.width * 8} bits`);
