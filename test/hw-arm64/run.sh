@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test/hw-arm64/run.sh — `npm run test:vm:arm64`: the arm64 hardware tests in the arm64 guest.
-# Bundles test/hw-arm64/*.hw-arm64.test.ts for node 18 (test/arm/bundle-tests.mjs: vitest cannot start on
+# Bundles test/hw-arm64/*.hw-arm64.ts for node 18 (test/arm/bundle-tests.mjs: vitest cannot start on
 # Debian's node 18; vitest's expect, node:test's runner), checks the arm64 prebuild is there, boots the
 # guest once and runs every file in it with Debian's arm64 node (PREBUILDS_ONLY=1: the arm64 prebuild),
 # then the native suite's files (as test/arm/run-native.sh bundles them) on the real arm64 kernel.
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 ls prebuilds/linux-arm64/*.node > /dev/null 2>&1 || tools/arm/prebuild.sh arm64
 out=.cache/hw-arm64   # at the tests' depth below the repository (see bundle-tests.mjs)
 rm -rf "$out"
-mapfile -t files < <(ls test/hw-arm64/*.hw-arm64.test.ts)
+mapfile -t files < <(ls test/hw-arm64/*.hw-arm64.ts)
 node test/arm/bundle-tests.mjs "$out" "${files[@]}" > /dev/null
 # and the native suite (file mappings, lifetime, bus faults, claims across processes) on the real arm64 kernel
 native=(native-region native-lifetime differential mem-region-claim bus-fault)

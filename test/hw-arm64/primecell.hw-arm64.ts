@@ -2,7 +2,8 @@
  * The arm64 guest (test/vm-arm64/run.sh): QEMU virt's PL061 GPIO and PL031 RTC, made generic-uio devices in
  * the device tree and bound to uio_pdrv_genirq, read through the library on Debian's arm64 kernel with the
  * arm64 prebuild. Run by `npm run test:vm:arm64` (bundled for node 18 by test/arm/bundle-tests.mjs).
- * Anywhere else every test fails with a message saying so: they never skip silently.
+ * Anywhere else every test fails with a message saying so: they never skip silently. Named *.hw-arm64.ts, not
+ * *.test.ts, so the default vitest suite on the host does not pick it up.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
