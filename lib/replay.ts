@@ -444,7 +444,10 @@ export class ReplayRegion extends SimRegion {
 export class ReplayInterrupts implements InterruptSource {
   private closed = false;
 
-  /** Prefer {@link ReplayRegion.irq}. */
+  /**
+   * Made by {@link ReplayRegion}; use its `irq`.
+   * @internal
+   */
   constructor(
     private readonly cursor: Cursor,
     /** `replay:<recorded interrupt source's path>`. */

@@ -123,16 +123,19 @@ export interface RegisterMapSpec {
 // ---------------------------------------------------------------------------------------------------------------
 // Types computed from a definition.
 
-type Regs<S extends RegisterMapSpec> = S['registers'];
-type KindOf<X> = X extends { readonly access: infer A extends RegisterAccessKind } ? A : 'rw';
+/** The `registers` object of a map definition `S`. */
+export type RegistersOf<S extends RegisterMapSpec> = S['registers'];
+/** The access kind a register or field definition `X` states, `'rw'` when it states none. */
+export type AccessKindOf<X> = X extends { readonly access: infer A extends RegisterAccessKind } ? A : 'rw';
 
 /** The register names of a map definition `S` (a union of string literals). */
-export type RegisterName<S extends RegisterMapSpec> = keyof Regs<S> & string;
+export type RegisterName<S extends RegisterMapSpec> = keyof RegistersOf<S> & string;
 
-type Reg<S extends RegisterMapSpec, R extends RegisterName<S>> = Regs<S>[R];
+/** The definition of register `R` in map definition `S`. */
+export type RegisterSpecOf<S extends RegisterMapSpec, R extends RegisterName<S>> = RegistersOf<S>[R];
 
 /** The value type of register `R`: `bigint` for 8-byte registers, else `number`. */
-export type RegisterValue<S extends RegisterMapSpec, R extends RegisterName<S>> = Reg<S, R> extends { readonly width: 8 }
+export type RegisterValue<S extends RegisterMapSpec, R extends RegisterName<S>> = RegisterSpecOf<S, R> extends { readonly width: 8 }
   ? bigint
   : number;
 
@@ -141,7 +144,8 @@ export type RegisterInput<S extends RegisterMapSpec, R extends RegisterName<S>> 
   ? bigint | number
   : number;
 
-type FieldsOf<S extends RegisterMapSpec, R extends RegisterName<S>> = Reg<S, R> extends {
+/** The `fields` of register `R` (`{}` when it has none). */
+export type FieldsOf<S extends RegisterMapSpec, R extends RegisterName<S>> = RegisterSpecOf<S, R> extends {
   readonly fields: infer F extends { readonly [name: string]: FieldSpec };
 }
   ? F
@@ -150,20 +154,21 @@ type FieldsOf<S extends RegisterMapSpec, R extends RegisterName<S>> = Reg<S, R> 
 /** The field names of register `R` (`never` if it has none). */
 export type FieldName<S extends RegisterMapSpec, R extends RegisterName<S>> = keyof FieldsOf<S, R> & string;
 
-type FieldKind<S extends RegisterMapSpec, R extends RegisterName<S>, F extends FieldName<S, R>> = FieldsOf<S, R>[F] extends {
+/** The access kind of field `F` of register `R`: its own, else its register's. */
+export type FieldAccessKindOf<S extends RegisterMapSpec, R extends RegisterName<S>, F extends FieldName<S, R>> = FieldsOf<S, R>[F] extends {
   readonly access: infer A extends RegisterAccessKind;
 }
   ? A
-  : KindOf<Reg<S, R>>;
+  : AccessKindOf<RegisterSpecOf<S, R>>;
 
 /** Registers that may be read: every access kind but `wo`. */
 export type ReadableRegister<S extends RegisterMapSpec> = {
-  [R in RegisterName<S>]: KindOf<Reg<S, R>> extends 'wo' ? never : R;
+  [R in RegisterName<S>]: AccessKindOf<RegisterSpecOf<S, R>> extends 'wo' ? never : R;
 }[RegisterName<S>];
 
 /** Registers that may be written: every access kind but `ro` and `rc`. */
 export type WritableRegister<S extends RegisterMapSpec> = {
-  [R in RegisterName<S>]: KindOf<Reg<S, R>> extends 'ro' | 'rc' ? never : R;
+  [R in RegisterName<S>]: AccessKindOf<RegisterSpecOf<S, R>> extends 'ro' | 'rc' ? never : R;
 }[RegisterName<S>];
 
 /** Registers that have fields. */
@@ -173,12 +178,12 @@ export type FieldedRegister<S extends RegisterMapSpec> = {
 
 /** Fields of `R` that may be read (access kind not `wo`). */
 export type ReadableField<S extends RegisterMapSpec, R extends RegisterName<S>> = {
-  [F in FieldName<S, R>]: FieldKind<S, R, F> extends 'wo' ? never : F;
+  [F in FieldName<S, R>]: FieldAccessKindOf<S, R, F> extends 'wo' ? never : F;
 }[FieldName<S, R>];
 
 /** Fields of `R` that may be written (access kind not `ro`/`rc`). */
 export type WritableField<S extends RegisterMapSpec, R extends RegisterName<S>> = {
-  [F in FieldName<S, R>]: FieldKind<S, R, F> extends 'ro' | 'rc' ? never : F;
+  [F in FieldName<S, R>]: FieldAccessKindOf<S, R, F> extends 'ro' | 'rc' ? never : F;
 }[FieldName<S, R>];
 
 /** The enumerated value names of field `F` of register `R` (`never` if it has none). */
@@ -228,7 +233,7 @@ export interface FieldInfo {
   /** The field's name. */
   readonly name: string;
   /** Its mask in the register: `number` (unsigned) for registers up to 4 bytes, `bigint` for 8. */
-  readonly mask: Value;
+  readonly mask: number | bigint;
   /** Highest bit. */
   readonly msb: number;
   /** Lowest bit (the shift). */
@@ -236,7 +241,7 @@ export interface FieldInfo {
   /** Access kind (the register's when the definition gave none). */
   readonly access: RegisterAccessKind;
   /** Enumerated values by name. */
-  readonly values: ReadonlyMap<string, Value>;
+  readonly values: ReadonlyMap<string, number | bigint>;
 }
 
 /** A register as resolved by {@link defineRegisterMap}. */
@@ -250,13 +255,13 @@ export interface RegisterInfo {
   /** Access kind. */
   readonly access: RegisterAccessKind;
   /** Reset value: unsigned `number`, or `bigint` for width 8. */
-  readonly reset: Value;
+  readonly reset: number | bigint;
   /** Fields by name, in definition order. */
   readonly fields: ReadonlyMap<string, FieldInfo>;
   /** Bits covered by fields (all ones for a register without fields). */
-  readonly fieldBits: Value;
+  readonly fieldBits: number | bigint;
   /** Bits of `w1c` fields (all ones for a `w1c` register without fields, 0 if none). */
-  readonly w1cBits: Value;
+  readonly w1cBits: number | bigint;
 }
 
 const ALL_ONES: Record<AccessWidth, Value> = { 1: 0xff, 2: 0xffff, 4: 0xffff_ffff, 8: (1n << 64n) - 1n };
