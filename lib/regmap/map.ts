@@ -35,7 +35,8 @@
  * - `wo`: write-only; reads are refused. Read-modify-writes start from the last value written through this map
  *   to this region (a register cache, as regmap keeps), initially the reset value.
  * - `w1c`: write 1 to clear. Read-modify-writes write 0 to the `w1c` bits they do not target, so they never
- *   clear anything by accident; field writes to a `w1c` register write only the given fields, with no read.
+ *   clear anything by accident; a `w1c` register whose fields are all `w1c` (or that has no fields) is written
+ *   with only the given fields, with no read.
  * - `rc`: read to clear (reading returns the bits, then the device clears them); read-only.
  *
  * Values: registers of width 1, 2 and 4 bytes take and return unsigned `number`s; width 8 returns `bigint`s
