@@ -50,8 +50,8 @@ export const EDU_ID_MAGIC_MASK = EDU_REGMAP.mask('ID', 'MAGIC');
 
 /** Default poll interval between status reads, in microseconds. */
 export const EDU_POLL_SLEEP_US = 10;
-/** Default poll timeout, in microseconds (100 ms). */
-export const EDU_POLL_TIMEOUT_US = 100_000;
+/** Default poll timeout, in microseconds (1 s: generous, as the emulated device on a loaded host can take 100 ms). */
+export const EDU_POLL_TIMEOUT_US = 1_000_000;
 
 /** An error from the driver: `code` `ENODEV` (not an edu) or `EIO` (the device answered wrongly). */
 export interface EduError extends Error {
