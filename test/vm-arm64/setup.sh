@@ -57,6 +57,7 @@ if [[ ! -s $CACHE_DIR/kernel.release ]]; then
   [[ -n $pkg ]] || vm_die "cannot resolve linux-image-arm64 (arm64 package lists: run tools/arm/sysroot.sh arm64)"
   release=${pkg#linux-image-}
   version=$(apt-cache "${O[@]}" show "$pkg" | sed -n 's/^Version: //p' | head -n1)
+  arm_apt_update_once   # the host's lists must know linux-kbuild/linux-source of this exact version
   fetch "$CACHE_DIR/kernel" "${O[@]}" -- "$pkg"
   fetch "$CACHE_DIR/headers" "${O[@]}" -- "linux-headers-$release" "linux-headers-${release%-arm64}-common"
   # kbuild's helper programs run on the host: the host architecture's package, of the same version, in the
@@ -78,6 +79,7 @@ KMAJ=${RELEASE%%.0-*}   # 6.1
 # --- 4. uio_pdrv_genirq.ko, out of tree -----------------------------------------------------
 if [[ ! -s $CACHE_DIR/module/uio_pdrv_genirq.ko ]]; then
   if [[ ! -s $CACHE_DIR/src/uio_pdrv_genirq.c ]]; then
+    arm_apt_update_once
     fetch "$CACHE_DIR/src.deb" -- "linux-source-$KMAJ=$VERSION"
     tarball=$(ls "$CACHE_DIR"/src.deb/usr/src/linux-source-"$KMAJ".tar.*)
     vm_log "extracting drivers/uio/uio_pdrv_genirq.c from $(basename "$tarball") ($(( $(stat -c %s "$tarball") >> 20 )) MB)"
@@ -117,7 +119,7 @@ stamp=$(cat "$VM_DIR/init.sh" "$VM_DIR/setup.sh" "$REPO_DIR/test/vm/build-initra
 if [[ ! -s $CACHE_DIR/initramfs.cpio || $(cat "$CACHE_DIR/initramfs.stamp" 2>/dev/null) != "$stamp" ]]; then
   # build-initramfs.sh runs `busybox --list` for the applet links: give it the host's busybox-static of the
   # same Debian version (same applets), and put the arm64 binary over it in the second archive.
-  if [[ ! -x $CACHE_DIR/busybox-host/bin/busybox ]]; then fetch "$CACHE_DIR/busybox-host" -- busybox-static; fi
+  if [[ ! -x $CACHE_DIR/busybox-host/bin/busybox ]]; then arm_apt_update_once; fetch "$CACHE_DIR/busybox-host" -- busybox-static; fi
   "$REPO_DIR/test/vm/build-initramfs.sh" "$CACHE_DIR/kernel" "$RELEASE" "$CACHE_DIR/busybox-host/bin/busybox" "$VM_DIR/init.sh" "$CACHE_DIR/base.cpio"
   extra=$(mktemp -d)
   mkdir -p "$extra/lib/modules" "$extra/bin"
