@@ -30,7 +30,7 @@ describe('the factorial on the real edu', () => {
 
   it('through readl_poll_timeout_atomic with a predicate and a delay between reads', () => {
     regs.writel(11, EDU_REG_FACTORIAL);
-    const status = regs.readl_poll_timeout_atomic(EDU_REG_STATUS, (v) => (v & 1) === 0, 5, 100_000);
+    const status = regs.readl_poll_timeout_atomic(EDU_REG_STATUS, (v) => (v & 1) === 0, 5, 1_000_000);
     expect(status & 1).toBe(0);
     expect(regs.readl(EDU_REG_FACTORIAL)).toBe(factorial(11));
   });
