@@ -1,9 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDU_REG_IRQ_ACK, EDU_REG_IRQ_RAISE, EDU_REG_IRQ_STATUS } from '../../examples/edu/driver.js';
 import { openUio, type IoRegion, type UioDevice } from '../../lib/index.js';
 import { findEduHardware } from './edu-hw.js';
 
 let uio: UioDevice;
+
+/** Wait until the kernel's interrupt count for the device (sysfs `event`) reaches `count`. */
+async function untilEventCount(count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Number(readFileSync(`${uio.info.sysfsPath}/event`, 'utf8')) < count) {
+    if (Date.now() > deadline) throw new Error(`interrupt count did not reach ${count}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
 let regs: IoRegion;
 beforeAll(() => {
   uio = openUio(findEduHardware().uio.number);
@@ -51,11 +61,10 @@ describe('UIO interrupts from the real edu (uio_pci_generic)', () => {
     })();
     for (let i = 0; i < 3; i++) {
       regs.writel(2, EDU_REG_IRQ_RAISE);
-      // Let each interrupt land (the kernel masks INTx until unmasked) before acknowledging it.
-      await new Promise((r) => setTimeout(r, 20));
+      // Let each interrupt land (the kernel counts it, then masks INTx until unmasked) before acknowledging it.
+      await untilEventCount(before + i + 1);
       regs.writel(2, EDU_REG_IRQ_ACK);
       uio.irq.unmask();
-      await new Promise((r) => setTimeout(r, 20));
     }
     const event = await uio.irq.wait({ timeoutMs: 5000 });
     expect(event.count).toBe(before + 3);
