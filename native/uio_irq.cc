@@ -13,20 +13,52 @@
 namespace mmio {
 namespace {
 
+struct IrqHandle;
+
+// One wait's libuv poll handle. It lives apart from the IrqHandle so that it can outlive it: a close that is
+// still pending when the environment (a worker) is torn down completes inside an async cleanup hook, which
+// Node waits for, so the close callback runs while the addon is still loaded. (Closed after the environment,
+// the callback pointed into an unloaded addon and a worker exiting with a pending wait crashed the process.)
+struct Watch {
+  uv_poll_t poll;
+  IrqHandle* irq = nullptr;                       // null once detached from its IrqHandle
+  napi_async_cleanup_hook_handle hook = nullptr;  // registered while the poll handle is open
+};
+
 struct IrqHandle {
   int fd = -1;
   std::string path;
-  uv_poll_t* poll = nullptr;  // allocated while watching; freed in its close callback
+  Watch* watch = nullptr;  // while a wait is pending
   Napi::FunctionReference callback;
 };
 
-void OnPollClosed(uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); }
+void OnClosed(uv_handle_t* h) { delete static_cast<Watch*>(h->data); }
+
+// Environment teardown with the poll handle still open: close it, and let Node go on once it is closed.
+void OnClosedAtTeardown(uv_handle_t* h) {
+  Watch* w = static_cast<Watch*>(h->data);
+  napi_async_cleanup_hook_handle hook = w->hook;
+  delete w;
+  napi_remove_async_cleanup_hook(hook);
+}
+
+void OnTeardown(napi_async_cleanup_hook_handle, void* arg) {
+  Watch* w = static_cast<Watch*>(arg);
+  if (w->irq != nullptr) w->irq->watch = nullptr;
+  w->irq = nullptr;
+  uv_poll_stop(&w->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnClosedAtTeardown);
+}
 
 void StopWatching(IrqHandle* irq) {
-  if (irq->poll == nullptr) return;
-  uv_poll_stop(irq->poll);
-  uv_close(reinterpret_cast<uv_handle_t*>(irq->poll), OnPollClosed);
-  irq->poll = nullptr;
+  Watch* w = irq->watch;
+  if (w == nullptr) return;
+  irq->watch = nullptr;
+  w->irq = nullptr;
+  uv_poll_stop(&w->poll);
+  napi_remove_async_cleanup_hook(w->hook);
+  w->hook = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnClosed);
 }
 
 void Finish(IrqHandle* irq, int err, uint32_t count) {
@@ -41,7 +73,8 @@ void Finish(IrqHandle* irq, int err, uint32_t count) {
 }
 
 void OnReadable(uv_poll_t* handle, int status, int) {
-  IrqHandle* irq = static_cast<IrqHandle*>(handle->data);
+  IrqHandle* irq = static_cast<Watch*>(handle->data)->irq;
+  if (irq == nullptr) return;
   if (status < 0) {
     Finish(irq, -status, 0);
     return;
@@ -80,19 +113,24 @@ Napi::Value IrqWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   IrqHandle* irq = Unwrap(info);
   if (irq->fd < 0) throw SyscallError(env, EBADF, "read", irq->path);
-  if (irq->poll != nullptr) throw Napi::Error::New(env, "a wait is already pending on this device");
+  if (irq->watch != nullptr) throw Napi::Error::New(env, "a wait is already pending on this device");
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
-  irq->poll = new uv_poll_t();
-  int rc = uv_poll_init(loop, irq->poll, irq->fd);
+  Watch* w = new Watch();
+  int rc = uv_poll_init(loop, &w->poll, irq->fd);
   if (rc != 0) {
-    delete irq->poll;
-    irq->poll = nullptr;
+    delete w;
     throw SyscallError(env, -rc, "poll", irq->path);
   }
-  irq->poll->data = irq;
+  w->poll.data = w;
+  w->irq = irq;
+  if (napi_add_async_cleanup_hook(env, OnTeardown, w, &w->hook) != napi_ok) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnClosed);
+    throw Napi::Error::New(env, "could not register the interrupt wait for environment teardown");
+  }
+  irq->watch = w;
   irq->callback = Napi::Persistent(info[1].As<Napi::Function>());
-  rc = uv_poll_start(irq->poll, UV_READABLE, OnReadable);
+  rc = uv_poll_start(&w->poll, UV_READABLE, OnReadable);
   if (rc != 0) {
     irq->callback.Reset();
     StopWatching(irq);
