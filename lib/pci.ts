@@ -101,7 +101,8 @@ export function listPciDevices(): PciDeviceInfo[] {
 export class PciDevice implements Disposable {
   /** What sysfs said when the device was opened. */
   readonly info: PciDeviceInfo;
-  readonly #regions: IoRegion[] = [];
+  /** The regions mapped through this device and not yet unmapped (an unmapped region leaves the set). */
+  readonly #regions = new Set<IoRegion>();
   #closed = false;
 
   /** @internal use {@link openPci}. */
@@ -140,15 +141,18 @@ export class PciDevice implements Disposable {
     }
     const offset = options.offset ?? 0;
     const size = options.size ?? Number(bar.size) - offset;
-    const region = mapFile(file, offset, size, { phys: bar.start + BigInt(offset) });
-    this.#regions.push(region);
+    const region: IoRegion = mapFile(file, offset, size, {
+      phys: bar.start + BigInt(offset),
+      onUnmap: () => this.#regions.delete(region),
+    });
+    this.#regions.add(region);
     return region;
   }
 
   /** Unmap every region mapped through this device. A second call does nothing. */
   close(): void {
     this.#closed = true;
-    for (const r of this.#regions.splice(0)) r.iounmap();
+    for (const r of [...this.#regions]) r.iounmap();
   }
 
   [Symbol.dispose](): void {

@@ -114,7 +114,8 @@ export class UioDevice implements Disposable {
   readonly info: UioDeviceInfo;
   /** The device's interrupts: wait, unmask (irqcontrol), mask. */
   readonly irq: UioInterrupts;
-  readonly #regions: IoRegion[] = [];
+  /** The regions mapped through this device and not yet unmapped (an unmapped region leaves the set). */
+  readonly #regions = new Set<IoRegion>();
   #closed = false;
 
   /** @internal use {@link openUio}. */
@@ -141,15 +142,18 @@ export class UioDevice implements Disposable {
       const have = this.info.maps.map((m) => `map${m.index}`).join(', ') || 'none';
       throw rangeError('ERR_OUT_OF_RANGE', `${this.info.devicePath} (${this.info.name}) has no map${index}; it has: ${have}`);
     }
-    const region = mapFile(this.info.devicePath, BigInt(index * pageSize() + map.offset), map.size, { phys: map.addr });
-    this.#regions.push(region);
+    const region: IoRegion = mapFile(this.info.devicePath, BigInt(index * pageSize() + map.offset), map.size, {
+      phys: map.addr,
+      onUnmap: () => this.#regions.delete(region),
+    });
+    this.#regions.add(region);
     return region;
   }
 
   /** Unmap every region mapped through this device and close its interrupt source. A second call does nothing. */
   close(): void {
     this.#closed = true;
-    for (const r of this.#regions.splice(0)) r.iounmap();
+    for (const r of [...this.#regions]) r.iounmap();
     this.irq.close();
   }
 

@@ -4,7 +4,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { mapFile } from '../lib/index.js';
+import { dirname } from 'node:path';
+import { mapFile, PciDevice, UioDevice } from '../lib/index.js';
 import { tempFile } from './helpers/temp-file.js';
 
 setFlagsFromString('--expose-gc');
@@ -79,6 +80,54 @@ describe('worker_threads', () => {
       expect(mappingsOf(file.path)).toBe(1); // only the main thread's
       main.iounmap();
       expect(mappingsOf(file.path)).toBe(0);
+    } finally {
+      file.cleanup();
+    }
+  });
+});
+
+describe('devices do not keep their unmapped regions', () => {
+  // A UIO or PCI device object that maps and unmaps for months must not hold on to every region it ever made.
+  // Fake sysfs descriptions over a temporary file stand in for /dev/uioN and resource0.
+  async function collected(map: () => { iounmap(): void }): Promise<boolean> {
+    let ref: WeakRef<object> | undefined;
+    (() => {
+      const r = map();
+      r.iounmap();
+      ref = new WeakRef(r);
+    })();
+    await collectGarbage();
+    return ref?.deref() === undefined;
+  }
+
+  it('UioDevice.map: an unmapped region can be garbage-collected while the device stays open', async () => {
+    const file = tempFile(4096);
+    const dev = new UioDevice({
+      number: 99, name: 'fake', version: '', event: 0, devicePath: file.path, sysfsPath: '/nonexistent',
+      maps: [{ index: 0, name: '', addr: 0x1000n, size: 4096, offset: 0 }],
+    });
+    try {
+      expect(await collected(() => dev.map(0))).toBe(true);
+      const kept = dev.map(0);
+      dev.close(); // still unmaps what is mapped
+      expect(kept.mapped).toBe(false);
+    } finally {
+      dev.close();
+      file.cleanup();
+    }
+  });
+
+  it('PciDevice.map: the same', async () => {
+    const file = tempFile(4096, 'resource0');
+    const dev = new PciDevice({
+      bdf: '0000:99:00.0', vendor: 0x1234, device: 0x11e8, class: 0, sysfsPath: dirname(file.path),
+      bars: [{ index: 0, start: 0x1000n, size: 4096n, flags: 0x200n, type: 'mem', prefetchable: false, is64: false }],
+    });
+    try {
+      expect(await collected(() => dev.map(0))).toBe(true);
+      const kept = dev.map(0);
+      dev.close();
+      expect(kept.mapped).toBe(false);
     } finally {
       file.cleanup();
     }
