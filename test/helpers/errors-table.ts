@@ -1,0 +1,253 @@
+/**
+ * The errors table's harness and renderer. The rows are data: test/errors-table.test.ts holds and runs the host
+ * rows, test/hw/errors-table.rows.ts holds the guest rows that test/hw/errors-table.hw.test.ts runs in the QEMU
+ * rig, and docs/errors.md is rendered from both (the host test fails when the file differs; regenerate with
+ * `npm run docs:errors`).
+ *
+ * Every row is checked the same way (see {@link checkRow}): the error's class, `code` and exact `message`;
+ * that the failing call left no descriptor open and nothing mapped; and, after the row's own cleanup, that
+ * the process is back where it started.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+/** A row of the table. `C` is what the harness hands the row (host or guest fixtures). */
+export interface ErrorRow<C, S = unknown> {
+  /** Section heading in docs/errors.md. */
+  group: string;
+  /** The bad input or condition, in words (markdown). */
+  condition: string;
+  /** The call as a driver would write it (shown in the docs). */
+  call: string;
+  /** Error class: `RangeError`, `TypeError` or `Error`. `null` with `code: null`: the call must not throw. */
+  errorClass: 'RangeError' | 'TypeError' | 'Error' | 'AbortError' | null;
+  /** The error's `code`, or null for a row documenting a call that succeeds (double iounmap). */
+  code: string | null;
+  /** The exact message; `{name}` stands for a value of the run (a path, a pid), shown as `<name>` in the docs. */
+  message: string;
+  /** Makes what the call needs (a mapped region, a claim…); everything made through `t` is released after. */
+  setup?: (t: C) => S | Promise<S>;
+  /** The failing call. May return a promise (it must reject). */
+  act: (s: S, t: C) => unknown;
+  /** Extra checks after the failure (e.g. the claim was released). */
+  after?: (s: S, t: C) => void | Promise<void>;
+  /** The failing access itself changes the mappings (a bus fault maps a page over the faulting one). */
+  faultMapsPage?: boolean;
+}
+
+/** What every harness context offers. */
+export interface BaseContext {
+  /** Values for the `{name}` placeholders of messages. */
+  vars: Record<string, string>;
+  /** Release everything made for the row. */
+  dispose(): Promise<void>;
+}
+
+/** A description of a thrown value: class, code, message. */
+export interface Outcome {
+  errorClass: string | null;
+  code: string | null;
+  message: string;
+  /** A child process's own leak check (rows that run as another user). */
+  child?: { before: Snapshot; after: Snapshot };
+}
+
+/** An error that a child process (another user) reported; see {@link runAsUser}. */
+export class ChildOutcome extends Error {
+  constructor(readonly outcome: Outcome) {
+    super(outcome.message);
+  }
+}
+
+/** Open descriptors and device/file mappings of this process. */
+export interface Snapshot {
+  fds: number;
+  /** Paths of mappings of device files, sysfs files and the row's temporary files (one entry per VMA). */
+  maps: string[];
+}
+
+const TRACKED = /(^\/dev\/|^\/sys\/|mmio-errors-)/;
+
+/** The current {@link Snapshot}. */
+export function snapshot(): Snapshot {
+  const maps = readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .map((l) => l.split(/\s+/).slice(5).join(' '))
+    .filter((p) => TRACKED.test(p))
+    .sort();
+  return { fds: readdirSync('/proc/self/fd').length, maps };
+}
+
+/** The same in a child process's script (for {@link runAsUser}). */
+const SNAPSHOT_SOURCE = `() => ({
+  fds: readdirSync('/proc/self/fd').length,
+  maps: readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(/\\s+/).slice(5).join(' '))
+    .filter((p) => ${TRACKED.toString()}.test(p)).sort(),
+})`;
+
+function describeThrown(e: unknown): Outcome {
+  if (e instanceof ChildOutcome) return e.outcome;
+  const err = e as Error & { code?: unknown };
+  const errorClass = err?.name === 'AbortError' ? 'AbortError' : (err?.constructor?.name ?? typeof e);
+  return { errorClass, code: (err?.code as string | undefined) ?? null, message: String(err?.message ?? e) };
+}
+
+async function capture(call: () => unknown): Promise<Outcome> {
+  try {
+    await call();
+    return { errorClass: null, code: null, message: '' };
+  } catch (e) {
+    return describeThrown(e);
+  }
+}
+
+/** Replace `{name}` placeholders with the run's values. */
+export function expand(message: string, vars: Record<string, string>): string {
+  return message.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    if (!(name in vars)) throw new Error(`errors table: no value for ${whole} in the message '${message}'`);
+    return vars[name];
+  });
+}
+
+/**
+ * Run one row: setup, the failing call, the checks, cleanup. Throws (a vitest assertion) on any difference.
+ * @param makeContext makes a fresh context for the row
+ */
+export async function checkRow<C extends BaseContext>(row: ErrorRow<C, any>, makeContext: () => C): Promise<void> {
+  const start = snapshot();
+  const t = makeContext();
+  try {
+    const state = await row.setup?.(t);
+    const before = snapshot();
+    const outcome = await capture(() => row.act(state, t));
+    const after = snapshot();
+    const { child, ...seen } = outcome;
+    expect(seen).toEqual({ errorClass: row.errorClass, code: row.code, message: row.code === null ? '' : expand(row.message, t.vars) });
+    if (child) expect(child.after, 'the child process leaked a descriptor or a mapping').toEqual(child.before);
+    if (!row.faultMapsPage) expect(after, 'the failing call left something open or mapped').toEqual(before);
+    await row.after?.(state, t);
+  } finally {
+    await t.dispose();
+  }
+  expect(snapshot(), 'the row left something open or mapped after its cleanup').toEqual(start);
+}
+
+/**
+ * Run `body` (the inside of an async function that gets the library as `m`) in a child process as `uid`/`gid`
+ * and throw what it threw as a {@link ChildOutcome}, with the child's own descriptor/mapping check. For rows
+ * that need a non-root user (EACCES on /dev/mem, EPERM from ioperm). Root only.
+ */
+export function runAsUser(uid: number, gid: number, body: string, libUrl: string): never {
+  const script = `
+    import { chmodSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+    const m = await import(${JSON.stringify(libUrl)});
+    const snap = ${SNAPSHOT_SOURCE};
+    snap();
+    const before = snap();
+    let out;
+    try {
+      await (async () => { ${body} })();
+      out = { errorClass: null, code: null, message: '' };
+    } catch (e) {
+      out = { errorClass: e?.name === 'AbortError' ? 'AbortError' : e?.constructor?.name, code: e?.code ?? null, message: String(e?.message ?? e) };
+    }
+    out.child = { before, after: snap() };
+    process.stdout.write(JSON.stringify(out));`;
+  const res = spawnSync(nodeForOtherUsers(), ['--input-type=module', '-e', script], { uid, gid, encoding: 'utf8', timeout: 30_000 });
+  if (res.status !== 0 || !res.stdout) {
+    throw new Error(`child as uid ${uid} failed (status ${res.status}): ${res.stderr || res.error}`);
+  }
+  throw new ChildOutcome(JSON.parse(res.stdout) as Outcome);
+}
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * This process's node binary, made reachable for other users together with the repository (its dist/, build/ and
+ * node_modules/), for tests that run a child as another user. Every folder above them must be searchable by others;
+ * where one is not (the pinned Node versions of test/node-versions live under /root/.cache, and a clone may too),
+ * it is given o+x, but only inside the QEMU rig (MMIO_VM set), whose writes go to a RAM overlay and vanish.
+ * @throws outside the rig when something is out of reach.
+ */
+export function nodeForOtherUsers(): string {
+  const node = realpathSync(process.execPath);
+  for (const target of [node, realpathSync(REPO)]) {
+    const parts = target.split('/').filter(Boolean);
+    for (let i = 0; i < parts.length; i++) {
+      const p = '/' + parts.slice(0, i + 1).join('/');
+      const { mode } = statSync(p);
+      const last = i === parts.length - 1;
+      const need = last && target === node ? 0o005 : 0o001;
+      if ((mode & need) === need) continue;
+      if (process.env.MMIO_VM === undefined) {
+        throw new Error(`${p} is out of reach for other users (mode ${(mode & 0o777).toString(8)}): cannot run a test as another user here`);
+      }
+      chmodSync(p, (mode & 0o7777) | need);
+    }
+  }
+  return node;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// docs/errors.md
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function code(text: string): string {
+  return '`' + cell(text).replace(/`/g, "'") + '`';
+}
+
+/** The message as the docs show it: placeholders as `<name>`. */
+function docMessage(message: string): string {
+  return message.replace(/\{(\w+)\}/g, '<$1>');
+}
+
+/** docs/errors.md, rendered from the rows. */
+export function renderErrorsMarkdown(
+  host: ErrorRow<any, any>[],
+  guest: ErrorRow<any, any>[],
+  placeholders: Record<string, string>,
+): string {
+  const rows = [...host.map((r) => ({ r, where: 'host' })), ...guest.map((r) => ({ r, where: 'guest' }))];
+  const groups = [...new Set(rows.map(({ r }) => r.group))];
+  const errors = rows.filter(({ r }) => r.code !== null).length;
+  const codes = [...new Set(rows.map(({ r }) => r.code).filter((c): c is string => c !== null))].sort();
+  const out: string[] = [
+    '# Errors: every bad input and condition, and what it gets',
+    '',
+    '<!-- Generated from the rows in test/errors-table.test.ts and test/hw/errors-table.rows.ts by `npm run docs:errors`. Do not edit. -->',
+    '',
+    `${rows.length} rows (${errors} errors, ${rows.length - errors} documented non-errors), ${codes.length} codes: ${codes.map((c) => '`' + c + '`').join(', ')}.`,
+    'Each row is a test: test/errors-table.test.ts runs the rows marked *host* on every `npm test`, and',
+    'test/hw/errors-table.hw.test.ts runs the rows marked *guest* in the QEMU rig (`npm run test:vm`: real',
+    '`/dev/mem`, UIO, PCI sysfs, a non-root user). Each checks the class, the `code` and the exact message, that the',
+    'failing call left no file descriptor open and nothing mapped (from `/proc/self/fd` and `/proc/self/maps`), and',
+    'that everything is back where it started after the row. The host test also fails when this file differs from the',
+    'rows, so the two cannot drift.',
+    '',
+    'System call errors (`EACCES`, `ENOENT`, …) also carry `errno` (negative, as Node\'s fs errors), `syscall`,',
+    '`path` and `hint`; the message is `CODE: syscall \'path\' failed (hint)`. Argument errors are `RangeError` /',
+    '`TypeError` with a Node-style `code`. Placeholders in messages:',
+    '',
+    '| placeholder | stands for |',
+    '| --- | --- |',
+    ...Object.entries(placeholders).map(([k, v]) => `| \`<${k}>\` | ${cell(v)} |`),
+    '',
+  ];
+  for (const group of groups) {
+    out.push(`## ${group}`, '', '| # | where | condition | call | class | code | message |', '| --- | --- | --- | --- | --- | --- | --- |');
+    for (const { r, where } of rows.filter(({ r }) => r.group === group)) {
+      const n = rows.findIndex((x) => x.r === r) + 1;
+      out.push(
+        `| ${n} | ${where} | ${cell(r.condition)} | ${code(r.call)} | ${r.errorClass ?? '—'} | ${r.code === null ? '— (no error)' : '`' + r.code + '`'} | ${r.code === null ? cell(r.message) : code(docMessage(r.message))} |`,
+      );
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,194 @@
+/**
+ * The errors table, guest rows: bad inputs and conditions that need the real kernel of the QEMU rig (/dev/mem
+ * with STRICT_DEVMEM, UIO, PCI sysfs, a non-root user). test/hw/errors-table.hw.test.ts runs them in the guest;
+ * test/errors-table.test.ts renders them into docs/errors.md with the host rows. Data only: importing this file
+ * touches no hardware.
+ */
+import { readFileSync } from 'node:fs';
+import {
+  ioremap,
+  ioremap_wc,
+  listPciDevices,
+  listUioDevices,
+  mapFile,
+  openPci,
+  openUio,
+  pageSize,
+  type IoRegion,
+  type PciDevice,
+  type UioDevice,
+} from '../../lib/index.js';
+import { runAsUser, type BaseContext, type ErrorRow } from '../helpers/errors-table.js';
+import { findEduHardware, type EduHardware } from './edu-hw.js';
+
+/** The unprivileged user of the non-root rows (Debian's `nobody`/`nogroup`). */
+export const NOBODY = 65534;
+
+export interface GuestContext extends BaseContext {
+  hw: EduHardware;
+  /** openUio of the UIO-bound edu (closed after the row). */
+  uio(): UioDevice;
+  /** openPci of the UIO-bound edu (closed after the row). */
+  pci(): PciDevice;
+  /** Run `fn` after the row. */
+  track(fn: () => void | Promise<void>): void;
+}
+
+/** A System RAM address above 16 MiB from /proc/iomem (root sees the addresses). */
+function systemRamAddress(): bigint {
+  for (const line of readFileSync('/proc/iomem', 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) : System RAM$/.exec(line.trim());
+    if (m && BigInt(`0x${m[2]}`) > 0x2000000n) return BigInt(`0x${m[1]}`) > 0x1000000n ? BigInt(`0x${m[1]}`) : 0x1000000n;
+  }
+  throw new Error('no System RAM line in /proc/iomem');
+}
+
+export function guestContext(): GuestContext {
+  const hw = findEduHardware();
+  const cleanups: Array<() => void | Promise<void>> = [];
+  const uioList = openUioDeviceList();
+  return {
+    hw,
+    vars: {
+      uio: hw.uio.devicePath,
+      uioList,
+      bdf: hw.uioEdu.bdf,
+      res0: `${hw.uioEdu.sysfsPath}/resource0`,
+      bar0: hw.uioEdu.bars[0].start.toString(16),
+      ram: systemRamAddress().toString(16),
+      pcis: listPciDevices()
+        .map((d) => `${d.bdf} [${d.vendor.toString(16)}:${d.device.toString(16)}]`)
+        .join(', '),
+    },
+    uio() {
+      const dev = openUio(hw.uio.number);
+      cleanups.push(() => dev.close());
+      return dev;
+    },
+    pci() {
+      const dev = openPci(hw.uioEdu.bdf);
+      cleanups.push(() => dev.close());
+      return dev;
+    },
+    track(fn) {
+      cleanups.push(fn);
+    },
+    async dispose() {
+      for (const fn of cleanups.reverse()) await fn();
+    },
+  };
+}
+
+/** The device list as openUio words it in its ENOENT hint. */
+function openUioDeviceList(): string {
+  return listUioDevices().map((d) => `uio${d.number} (${d.name})`).join(', ') || 'none (is the uio module loaded?)';
+}
+
+const libUrl = new URL('../../dist/lib/index.js', import.meta.url).href;
+const asNobody = (body: string): never => runAsUser(NOBODY, NOBODY, body, libUrl);
+
+type Row = ErrorRow<GuestContext, any>;
+const NO_SUCH_FILE = 'No such file: check the path, that the driver (uio, uio_pci_generic…) is loaded and the device is bound.';
+const DENIED = 'Permission denied: run as a user with access to the file, e.g. add a udev rule that sets its group and mode.';
+const MMAP_EINVAL = 'mmap refused the range: the offset or size is not valid for this file (beyond its end, or not a mappable device).';
+
+const privilege: Row[] = [
+  { condition: '/dev/mem over System RAM (CONFIG_STRICT_DEVMEM)', call: 'ioremap(ramAddress, 4096)', errorClass: 'Error', code: 'EPERM',
+    message: "EPERM: mmap '/dev/mem' failed (The kernel refused this range (CONFIG_STRICT_DEVMEM / IO_STRICT_DEVMEM): it is RAM or claimed by a driver. Use UIO or the PCI resourceN file, or boot with iomem=relaxed.)",
+    act: (_s, t) => ioremap(BigInt(`0x${t.vars.ram}`), 4096) },
+  { condition: '/dev/mem as a user who is not root', call: 'ioremap(eduBar0, 16) // as nobody', errorClass: 'Error', code: 'EACCES',
+    message: "EACCES: open '/dev/mem' failed (/dev/mem needs root (CAP_SYS_RAWIO); use a UIO device or a PCI resourceN file with a udev rule instead.)",
+    act: (_s, t) => asNobody(`m.ioremap(0x${t.vars.bar0}n, 16)`) },
+  { condition: '/dev/uioN without access (no udev rule for this user)', call: 'openUio(0) // as nobody', errorClass: 'Error', code: 'EACCES',
+    message: `EACCES: open '{uio}' failed (${DENIED})`,
+    act: (_s, t) => asNobody(`m.openUio(${JSON.stringify(t.vars.uio)})`) },
+  { condition: 'a PCI resourceN file without access', call: "openPci('0000:00:04.0').map(0) // as nobody", errorClass: 'Error', code: 'EACCES',
+    message: `EACCES: open '{res0}' failed (${DENIED})`,
+    act: (_s, t) => asNobody(`m.openPci(${JSON.stringify(t.vars.bdf)}).map(0, { size: 4096 })`) },
+  { condition: 'port I/O without CAP_SYS_RAWIO', call: 'inb(0x71) // as nobody', errorClass: 'Error', code: 'EPERM',
+    message: 'EPERM: ioperm failed (ioperm needs CAP_SYS_RAWIO: run as root (and not under kernel lockdown).)',
+    act: () => asNobody('m.inb(0x71)') },
+].map((r) => ({ ...r, group: 'Privilege (guest)' }) as Row);
+
+const closedUio = (t: GuestContext) => {
+  const dev = t.uio();
+  const region = dev.map(0);
+  dev.close();
+  return { dev, region };
+};
+
+const uio: Row[] = [
+  { condition: 'UIO device name that does not exist', call: "openUio('no-such-uio')", errorClass: 'Error', code: 'ENOENT',
+    message: "ENOENT: open 'no-such-uio' failed (no such UIO device; devices: {uioList})", act: () => openUio('no-such-uio') },
+  { condition: 'UIO device number that does not exist', call: 'openUio(99)', errorClass: 'Error', code: 'ENOENT',
+    message: "ENOENT: open '/dev/uio99' failed (no such UIO device; devices: {uioList})", act: () => openUio(99) },
+  { condition: 'UIO map that does not exist', call: 'dev.map(3)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
+    message: '{uio} (uio_pci_generic) has no map3; it has: map0', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.map(3) },
+  { condition: 'UIO map index of the wrong type', call: "dev.map('0')", errorClass: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
+    message: "map index must be a number, got string '0'", setup: (t) => t.uio(), act: (dev: UioDevice) => dev.map(('0' as unknown) as number) },
+  { condition: 'mmap of /dev/uioN larger than the map', call: "mapFile('/dev/uio0', 0, 0x200000)", errorClass: 'Error', code: 'EINVAL',
+    message: `EINVAL: mmap '{uio}' failed (${MMAP_EINVAL})`, act: (_s, t) => mapFile(t.vars.uio, 0, 0x200000) },
+  { condition: 'mmap of /dev/uioN at a map that does not exist (offset 3 × page size)', call: "mapFile('/dev/uio0', 3 * pageSize(), 4096)", errorClass: 'Error', code: 'EINVAL',
+    message: `EINVAL: mmap '{uio}' failed (${MMAP_EINVAL})`, act: (_s, t) => mapFile(t.vars.uio, 3 * pageSize(), 4096) },
+  { condition: 'closed UIO device: map', call: 'dev.close(); dev.map(0)', errorClass: 'Error', code: 'ERR_DEVICE_CLOSED',
+    message: '{uio} is closed; open it again with openUio() to map it', setup: closedUio, act: ({ dev }: { dev: UioDevice }) => dev.map(0) },
+  { condition: 'closed UIO device: a region it mapped', call: 'regs = dev.map(0); dev.close(); regs.readl(0)', errorClass: 'Error', code: 'ERR_IOMEM_UNMAPPED',
+    message: 'region of {uio} is unmapped (iounmap was called); map it again to access it', setup: closedUio,
+    act: ({ region }: { region: IoRegion }) => region.readl(0) },
+  { condition: 'closed UIO device: wait for an interrupt', call: 'dev.close(); await dev.irq.wait()', errorClass: 'Error', code: 'ERR_IRQ_CLOSED',
+    message: 'interrupt source {uio} is closed', setup: closedUio, act: ({ dev }: { dev: UioDevice }) => dev.irq.wait() },
+  { condition: 'closed UIO device: unmask', call: 'dev.close(); dev.irq.unmask()', errorClass: 'Error', code: 'ERR_IRQ_CLOSED',
+    message: 'interrupt source {uio} is closed', setup: closedUio, act: ({ dev }: { dev: UioDevice }) => dev.irq.unmask() },
+  { condition: 'closing a UIO device twice', call: 'dev.close(); dev.close()', errorClass: null, code: null, message: 'the second call does nothing',
+    setup: closedUio, act: ({ dev }: { dev: UioDevice }) => dev.close() },
+  { condition: 'a second wait while one is pending', call: 'dev.irq.wait(); await dev.irq.wait()', errorClass: 'Error', code: 'ERR_IRQ_WAIT_PENDING',
+    message: 'a wait is already pending on {uio}',
+    setup: (t) => {
+      const dev = t.uio();
+      dev.irq.wait().catch(() => {}); // rejected with ERR_IRQ_CLOSED when the row closes the device
+      return dev;
+    },
+    act: (dev: UioDevice) => dev.irq.wait() },
+  { condition: 'negative wait timeout', call: 'await dev.irq.wait({ timeoutMs: -1 })', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
+    message: 'timeoutMs must be a finite number >= 0, got -1', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: -1 }) },
+  { condition: 'no interrupt within the timeout', call: 'await dev.irq.wait({ timeoutMs: 50 })', errorClass: 'Error', code: 'ETIMEDOUT',
+    message: "ETIMEDOUT: poll '{uio}' failed (no interrupt within 50 ms.)", setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: 50 }) },
+  { condition: 'wait aborted by its AbortSignal', call: 'await dev.irq.wait({ signal }) // signal aborts after 20 ms', errorClass: 'AbortError', code: 'ABORT_ERR',
+    message: 'The operation was aborted', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ signal: AbortSignal.timeout(20) }) },
+  { condition: 'wait with a signal already aborted', call: 'await dev.irq.wait({ signal: AbortSignal.abort() })', errorClass: 'AbortError', code: 'ABORT_ERR',
+    message: 'The operation was aborted', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ signal: AbortSignal.abort() }) },
+].map((r) => ({ ...r, group: 'UIO (guest)' }) as Row);
+
+const pci: Row[] = [
+  { condition: 'PCI vendor:device that is not there', call: "openPci('dead:beef')", errorClass: 'Error', code: 'ENODEV',
+    message: "ENODEV: open 'dead:beef' failed (not a PCI device here (a BDF like 0000:00:04.0 or vendor:device like 1234:11e8); devices: {pcis})",
+    act: () => openPci('dead:beef') },
+  { condition: 'PCI BAR that does not exist', call: 'pci.map(2)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
+    message: '{bdf} has no BAR2; it has: BAR0 (mem, 1048576 bytes)', setup: (t) => t.pci(), act: (dev: PciDevice) => dev.map(2) },
+  { condition: 'range beyond the BAR', call: 'pci.map(0, { size: 0x200000 })', errorClass: 'Error', code: 'ENXIO',
+    message: "ENXIO: mmap '{res0}' failed (range ends beyond the end of the file (1048576 bytes); check offset and size.)",
+    setup: (t) => t.pci(), act: (dev: PciDevice) => dev.map(0, { size: 0x200000 }) },
+  { condition: 'write-combining on a BAR that is not prefetchable', call: 'pci.map(0, { wc: true })', errorClass: 'Error', code: 'ENOENT',
+    message: "ENOENT: open '{res0}_wc' failed (BAR0 is not prefetchable, so the kernel offers no write-combining mapping)",
+    setup: (t) => t.pci(), act: (dev: PciDevice) => dev.map(0, { wc: true }) },
+  { condition: 'ioremap_wc through a resource file that has no _wc twin', call: "ioremap_wc(0, 4096, { path: '.../resource0' })", errorClass: 'Error', code: 'ENOENT',
+    message: `ENOENT: open '{res0}_wc' failed (${NO_SUCH_FILE})`, act: (_s, t) => ioremap_wc(0, 4096, { path: t.vars.res0 }) },
+  { condition: 'closed PCI device: map', call: 'pci.close(); pci.map(0)', errorClass: 'Error', code: 'ERR_DEVICE_CLOSED',
+    message: '{bdf} is closed; open it again with openPci() to map it',
+    setup: (t) => {
+      const dev = t.pci();
+      dev.close();
+      return dev;
+    },
+    act: (dev: PciDevice) => dev.map(0) },
+].map((r) => ({ ...r, group: 'PCI (guest)' }) as Row);
+
+export const guestRows: Row[] = [...privilege, ...uio, ...pci];
+
+export const guestPlaceholders: Record<string, string> = {
+  uio: 'the UIO device node of the edu bound to uio_pci_generic (/dev/uio0 in the rig)',
+  uioList: 'the UIO devices there are, e.g. `uio0 (uio_pci_generic)`',
+  bdf: "the edu's PCI address, e.g. 0000:00:04.0",
+  res0: "its BAR0 file, /sys/bus/pci/devices/<bdf>/resource0",
+  pcis: 'every PCI function, `<bdf> [vendor:device]`, comma-separated',
+};
