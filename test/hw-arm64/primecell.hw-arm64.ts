@@ -1,7 +1,7 @@
 /**
- * The arm64 guest (test/vm-arm64/run.sh): QEMU virt's PL061 GPIO and PL031 RTC, made generic-uio devices in
- * the device tree and bound to uio_pdrv_genirq, read through the library on Debian's arm64 kernel with the
- * arm64 prebuild. Run by `npm run test:vm:arm64` (bundled for node 18 by test/arm/bundle-tests.mjs).
+ * The arm64 and armv7 guests (test/vm-arm64/run.sh, MMIO_VM_ARM_ARCH=arm for armv7): QEMU virt's PL061 GPIO and PL031 RTC, made generic-uio devices in
+ * the device tree and bound to uio_pdrv_genirq, read through the library on Debian's arm64 (armmp) kernel with
+ * the arm64 (armv7) prebuild. Run by `npm run test:vm:arm64` (bundled for node 18 by test/arm/bundle-tests.mjs).
  * Anywhere else every test fails with a message saying so: they never skip silently. Named *.hw-arm64.ts, not
  * *.test.ts, so the default vitest suite on the host does not pick it up.
  */
@@ -20,8 +20,8 @@ const PCELL_ID = [0x0d, 0xf0, 0x05, 0xb1];
 const PERIPH_ID: Record<string, number[]> = { pl061: [0x61, 0x10, 0x04, 0x00], pl031: [0x31, 0x10, 0x14, 0x00] };
 
 function device(name: string): UioDeviceInfo {
-  if (process.env.MMIO_VM !== 'aarch64') {
-    throw new Error('HARDWARE TEST CANNOT RUN HERE: run it in the arm64 guest (npm run test:vm:arm64)');
+  if (process.env.MMIO_VM !== 'aarch64' && process.env.MMIO_VM !== 'armv7') {
+    throw new Error('HARDWARE TEST CANNOT RUN HERE: run it in the arm64 or armv7 guest (npm run test:vm:arm64, test:vm:armv7)');
   }
   const d = listUioDevices().find((u) => u.name === name);
   if (!d) throw new Error(`no UIO device named ${name}: the guest's device tree should make it generic-uio`);
@@ -43,10 +43,11 @@ function expectIds(r: IoRegion, name: string): void {
 }
 
 describe('arm64 guest: PrimeCell devices through UIO and /dev/mem', () => {
-  it('runs the arm64 prebuild on an arm64 kernel; the page size comes from sysconf', () => {
+  it('runs the prebuild for the kernel architecture; the page size comes from sysconf', () => {
     device('pl061');
-    expect(process.arch).toBe('arm64');
-    expect(addon().arch).toBe('arm64');
+    const arch = process.env.MMIO_VM === 'aarch64' ? 'arm64' : 'arm';
+    expect(process.arch).toBe(arch);
+    expect(addon().arch).toBe(arch);
     const smaps = readFileSync('/proc/self/smaps', 'utf8');
     const kernelPage = Number(/KernelPageSize:\s+(\d+) kB/.exec(smaps)?.[1]) * 1024;
     expect(pageSize()).toBe(kernelPage);

@@ -8,6 +8,8 @@
 # Interrupts: the command writes /run/mmio-vm/powerdown and this script sends `system_powerdown` to QEMU's
 # monitor, which pulses PL061 GPIO line 3 (the file disappears once it is sent). See test/vm-arm64/README.md.
 #   --timeout SEC (default 900; env MMIO_VM_TIMEOUT)   --env NAME[=VAL]   -v|--verbose   --qemu-arg ARG
+# MMIO_VM_ARM_ARCH=arm: the armv7 guest instead (qemu-system-arm -M virt -cpu cortex-a15, Debian's armmp kernel,
+# armhf node; MMIO_VM=armv7 in the command's environment).
 # Exit: the command's status; 124 timeout; 125 the rig failed.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -63,13 +65,13 @@ for w in "$@"; do cmd_words+=("$(vm_shquote "$w")"); done
 cat > "$xfer/cmd" <<CMD
 # written by test/vm-arm64/run.sh, run by the sysroot's busybox sh inside the guest
 cd $(vm_shquote "$PWD") || { echo "mmio-vm-arm64: cannot cd to $(vm_shquote "$PWD") in the guest" >&2; exit 125; }
-exec /bin/busybox env -i PATH=/usr/bin:/bin HOME=/root TERM=dumb MMIO_VM=aarch64 PREBUILDS_ONLY=1 ${env_args[*]} ${cmd_words[*]}
+exec /bin/busybox env -i PATH=/usr/bin:/bin HOME=/root TERM=dumb MMIO_VM=$VM_NAME PREBUILDS_ONLY=1 ${env_args[*]} ${cmd_words[*]}
 CMD
 
 append="console=ttyAMA0 panic=-1 rdinit=/init"
 if [[ -n $VERBOSE ]]; then append+=" mmio.verbose"; else append+=" quiet loglevel=1"; fi
 # shellcheck disable=SC2207
-qemu=(qemu-system-aarch64 $(vm_machine_args) -accel tcg -nographic -no-reboot -nic none
+qemu=("$VM_QEMU" $(vm_machine_args) -accel tcg -nographic -no-reboot -nic none
   -kernel "$CACHE_DIR/kernel/boot/vmlinuz-$RELEASE" -initrd "$CACHE_DIR/initramfs.cpio" -dtb "$CACHE_DIR/virt.dtb"
   -append "$append" -monitor "unix:$mon,server,nowait"
   -fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
@@ -109,6 +111,6 @@ t_end=$(now_us)
 read -r status g0 g1 < "$xfer/status"
 cmd_us=$(( (10#${g1/./} - 10#${g0/./}) * 10000 ))
 boot=${t_init:+$(fmt_us $(( t_init - t_launch ))) s}
-printf 'mmio-vm-arm64: exit %d | boot %s (launch -> init ready) | command %s s | total %s s | GPIO pulses %d\n' \
+printf "mmio-vm-$VM_NAME: exit"' %d | boot %s (launch -> init ready) | command %s s | total %s s | GPIO pulses %d\n' \
   "$status" "${boot:-?}" "$(fmt_us "$cmd_us")" "$(fmt_us $(( t_end - t_launch )))" "$pulses" >&2
 exit "$status"

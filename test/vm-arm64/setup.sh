@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test/vm-arm64/setup.sh — everything the arm64 guest needs, once (cached in $MMIO_VM_ARM64_CACHE,
-# default <repo>/.cache/vm-arm64; MMIO_VM_REFRESH=1 starts over):
+# default <repo>/.cache/vm-arm64; MMIO_VM_REFRESH=1 starts over). MMIO_VM_ARM_ARCH=arm: the same for the
+# armv7 guest (qemu-system-arm, linux-image-armmp, armhf node; cache $MMIO_VM_ARMV7_CACHE):
 #   1. host tools: qemu-system-aarch64 (qemu-system-arm), dtc (device-tree-compiler), the arm64 cross
 #      compiler, cpio (apt-get install, only when missing)
 #   2. Debian's arm64 node sysroot (tools/arm/sysroot.sh: nodejs 18, busybox-static)
@@ -22,18 +23,18 @@ flock 9
 
 # --- 1. host tools --------------------------------------------------------------------------
 source "$REPO_DIR/tools/arm/common.sh"
-arm_ensure qemu-system-aarch64 qemu-system-arm
+arm_ensure "$VM_QEMU" qemu-system-arm
 arm_ensure dtc device-tree-compiler
-arm_ensure aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+arm_ensure "${VM_CROSS}gcc" "gcc-${VM_CROSS%-}"
 arm_ensure cpio cpio
 arm_ensure make make
 arm_ensure bc bc   # kbuild's scripts use bc; flex/bison are not needed for an external module
 
 # --- 2. the arm64 node sysroot --------------------------------------------------------------
-SYSROOT=$("$REPO_DIR/tools/arm/sysroot.sh" arm64)
+SYSROOT=$("$REPO_DIR/tools/arm/sysroot.sh" "$VM_ARCH")
 echo "$SYSROOT" > "$CACHE_DIR/sysroot.path"
-apt_dir=$ARM_CACHE/apt-arm64
-O=(-oAPT::Architecture=arm64 -oAPT::Architectures=arm64 -oDir::State::Lists="$apt_dir/lists"
+apt_dir=$ARM_CACHE/apt-$VM_DEBARCH
+O=(-oAPT::Architecture=$VM_DEBARCH -oAPT::Architectures=$VM_DEBARCH -oDir::State::Lists="$apt_dir/lists"
    -oDir::State::Status="$apt_dir/status" -oDir::Cache="$apt_dir/cache" -oDebug::NoLocking=1)
 
 # fetch DEST APT-OPTIONS... -- PACKAGE: apt-get download + dpkg -x into DEST (replaced).
@@ -53,13 +54,13 @@ fetch() {
 
 # --- 3. kernel, headers, kbuild -------------------------------------------------------------
 if [[ ! -s $CACHE_DIR/kernel.release ]]; then
-  pkg=${MMIO_VM_ARM64_KERNEL_PKG:-$(apt-cache "${O[@]}" depends linux-image-arm64 | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-arm64\)$/\1/p' | head -n1)}
-  [[ -n $pkg ]] || vm_die "cannot resolve linux-image-arm64 (arm64 package lists: run tools/arm/sysroot.sh arm64)"
+  pkg=${MMIO_VM_ARM64_KERNEL_PKG:-$(apt-cache "${O[@]}" depends linux-image-$VM_FLAVOUR | sed -n "s/^ *Depends: \\(linux-image-[0-9][^ ]*-$VM_FLAVOUR\\)\$/\\1/p" | head -n1)}
+  [[ -n $pkg ]] || vm_die "cannot resolve linux-image-$VM_FLAVOUR ($VM_DEBARCH package lists: run tools/arm/sysroot.sh $VM_ARCH)"
   release=${pkg#linux-image-}
   version=$(apt-cache "${O[@]}" show "$pkg" | sed -n 's/^Version: //p' | head -n1)
   arm_apt_update_once   # the host's lists must know linux-kbuild/linux-source of this exact version
   fetch "$CACHE_DIR/kernel" "${O[@]}" -- "$pkg"
-  fetch "$CACHE_DIR/headers" "${O[@]}" -- "linux-headers-$release" "linux-headers-${release%-arm64}-common"
+  fetch "$CACHE_DIR/headers" "${O[@]}" -- "linux-headers-$release" "linux-headers-${release%-"$VM_FLAVOUR"}-common"
   # kbuild's helper programs run on the host: the host architecture's package, of the same version, in the
   # same tree (the headers link to ../../lib/linux-kbuild-6.1)
   fetch "$CACHE_DIR/kbuild" -- "linux-kbuild-${release%%.0-*}=$version"
@@ -90,17 +91,23 @@ if [[ ! -s $CACHE_DIR/module/uio_pdrv_genirq.ko ]]; then
   hdr=$CACHE_DIR/headers/usr/src/linux-headers-$RELEASE
   rm -rf "$CACHE_DIR/module"; mkdir -p "$CACHE_DIR/module"
   cp "$CACHE_DIR/src/uio_pdrv_genirq.c" "$CACHE_DIR/module/"
+  # armv7: the amd64 linux-kbuild's modpost checks device tables with 64-bit struct sizes ("sizeof(struct
+  # of_device_id)=200 is not a modulo of ... 392"), so a 32-bit module with MODULE_DEVICE_TABLE(of) fails.
+  # The table only feeds module aliases (autoloading); insmod with of_id= does not use them: drop that line.
+  if [[ $VM_ARCH == arm ]]; then
+    sed -i 's|^MODULE_DEVICE_TABLE(of, .*|/* MODULE_DEVICE_TABLE dropped: see test/vm-arm64/setup.sh */|' "$CACHE_DIR/module/uio_pdrv_genirq.c"
+  fi
   echo 'obj-m := uio_pdrv_genirq.o' > "$CACHE_DIR/module/Kbuild"
   vm_log "building uio_pdrv_genirq.ko for $RELEASE"
-  make -s -C "$hdr" M="$CACHE_DIR/module" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules > "$CACHE_DIR/module.log" 2>&1 \
+  make -s -C "$hdr" M="$CACHE_DIR/module" ARCH="$VM_KARCH" CROSS_COMPILE="$VM_CROSS" modules > "$CACHE_DIR/module.log" 2>&1 \
     || { tail -n 30 "$CACHE_DIR/module.log" >&2; vm_die "building uio_pdrv_genirq.ko failed"; }
 fi
 
 # --- 5. the device tree ---------------------------------------------------------------------
 if [[ ! -s $CACHE_DIR/virt.dtb || $(cat "$CACHE_DIR/dtb.stamp" 2>/dev/null) != "$(vm_machine_args | sha256sum)" ]]; then
   # shellcheck disable=SC2046
-  qemu-system-aarch64 $(vm_machine_args) -machine dumpdtb="$CACHE_DIR/qemu.dtb" -nographic > /dev/null 2>&1 \
-    || vm_die "qemu-system-aarch64 dumpdtb failed"
+  "$VM_QEMU" $(vm_machine_args) -machine dumpdtb="$CACHE_DIR/qemu.dtb" -nographic > /dev/null 2>&1 \
+    || vm_die "$VM_QEMU dumpdtb failed"
   dtc -q -I dtb -O dts -o "$CACHE_DIR/qemu.dts" "$CACHE_DIR/qemu.dtb"
   awk '
     /^\t[a-z0-9-]+@[0-9a-f]+ \{$/ { node = $1 }
