@@ -40,6 +40,8 @@ mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs -o mode=1777 shm /newroot/dev/shm
 mount -t tmpfs -o mode=1777 tmp /newroot/tmp
+# Made after the tmpfs mounts above, which would hide it when the repository lives under /tmp.
+mkdir -p "/newroot$VM_REPO" || fail "mkdir /newroot$VM_REPO"
 mount --bind "/host$VM_REPO" "/newroot$VM_REPO" || fail "binding the repository $VM_REPO"
 mount --move /xfer /newroot/run/mmio-vm || fail "moving the exchange directory"
 X=/newroot/run/mmio-vm
