@@ -54,7 +54,10 @@ function panels(results: BenchResults): { title: string; unit: string; bars: Bar
 
   const poll: Bar[] = results.cases
     .filter((c) => c.group === 'poll')
-    .flatMap((c) => [...bar(c.name, pollImpl(c), c), ...bar(c.name, C_LOOP, get(c.c_baseline))]);
+    .flatMap((c) => {
+      const label = c.name.replace('readl_poll_timeout_atomic reaction', 'atomic poll reaction');
+      return [...bar(label, pollImpl(c), c), ...bar(label, C_LOOP, get(c.c_baseline))];
+    });
 
   return [
     { title: 'Single accesses (ns per call, log scale)', unit: 'ns per call', bars: single },
@@ -89,7 +92,7 @@ export async function renderChart(results: BenchResults): Promise<string> {
           encoding: {
             y: { field: 'label', type: 'nominal' as const, sort: null, title: null, axis: { labelLimit: 320 } },
             yOffset: { field: 'impl', type: 'nominal' as const, scale: { domain: impls } },
-            color: { field: 'impl', type: 'nominal' as const, title: null, scale: { domain: colors }, legend: { orient: 'bottom' as const, columns: 3 } },
+            color: { field: 'impl', type: 'nominal' as const, title: null, scale: { domain: colors }, legend: { orient: 'bottom' as const, columns: 3, labelLimit: 300 } },
           },
           layer: [
             {

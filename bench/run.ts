@@ -7,16 +7,18 @@
  *
  * Options:
  *   --json         print the results as JSON on stdout (progress goes to stderr)
- *   --rounds N     rounds (default 15)
+ *   --rounds N     rounds (default 31)
  *   --quick        5 rounds, shorter samples; writes no files unless --out is given
  *   --out DIR      where results.json, results.md and chart.svg go (default bench/results, which also
  *                  updates the results section of BENCHMARKS.md)
  *   --no-save      write no files
+ *   --replot FILE  measure nothing: redraw chart.svg and results.md (and BENCHMARKS.md) from a results.json
  * @module
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addon } from '../lib/addon.js';
@@ -45,9 +47,10 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
+    replot: { type: 'string' },
   },
 });
-const rounds = Number(opts.rounds ?? (opts.quick ? 5 : 15));
+const rounds = Number(opts.rounds ?? (opts.quick ? 5 : 31));
 // Short samples: on a shared machine a sample that a scheduler tick lands in is an outlier, not the median.
 const sampleMs = 2;
 const pythonSampleMs = 10;
@@ -67,6 +70,20 @@ function shuffled<T>(items: readonly T[]): T[] {
     [a[i], a[j]] = [a[j], a[i]];
   }
   return a;
+}
+
+/** Seconds spent in each phase of a round, for the progress line (a slow phase points at the noise). */
+class PhaseClock {
+  #last = performance.now();
+  readonly #laps: string[] = [];
+  lap(name: string): void {
+    const now = performance.now();
+    this.#laps.push(`${name} ${((now - this.#last) / 1000).toFixed(2)} s`);
+    this.#last = now;
+  }
+  toString(): string {
+    return this.#laps.join(', ');
+  }
 }
 
 /** Samples per row name, in insertion order. */
@@ -116,12 +133,16 @@ async function main(): Promise<void> {
     await asyncPollNsPerRead(region, asyncReadsPerSample); // warm-up
 
     for (let round = 1; round <= rounds; round++) {
-      log(`round ${round}/${rounds}`);
+      const phases = new PhaseClock();
       for (const j of shuffled(jsCases)) samples.add(j.name, sampleNs(j, calls.get(j)!));
+      phases.lap('JS');
       if (cLoop) for (const [name, ns] of cLoop.time(file.path, cCases, sampleMs)) samples.add(cRow(name), ns);
+      phases.lap('C');
       if (py) for (const [op, ns] of py.time(file.path, PY_OPS, pythonSampleMs)) samples.add(pyRow(op), ns);
+      phases.lap('python');
       samples.add(ASYNC_READ, await asyncPollNsPerRead(region, asyncReadsPerSample));
       samples.add(SET_IMMEDIATE, await setImmediateNsPerTurn(asyncReadsPerSample));
+      phases.lap('async poll');
       for (const mode of modes) {
         const flipper = await startFlipper(region, file.path);
         samples.addAll(REACTION[mode], await runJsPoller(file.path, mode, flipsPerRound));
@@ -132,6 +153,8 @@ async function main(): Promise<void> {
         samples.addAll(C_POLLER, await cLoop.poll(file.path, flipsPerRound, TIMEOUT_US / 1000));
         await stopFlipper(region, flipper);
       }
+      phases.lap('poll reaction');
+      log(`round ${round}/${rounds}: ${phases}`);
     }
 
     const results = collect(samples, jsCases, missing, {
@@ -141,20 +164,23 @@ async function main(): Promise<void> {
     });
     if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else process.stdout.write(formatText(results));
-    if (outDir) {
-      mkdirSync(outDir, { recursive: true });
-      writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-      writeFileSync(join(outDir, 'results.md'), formatMarkdown(results));
-      writeFileSync(join(outDir, 'chart.svg'), await renderChart(results));
-      log(`wrote results.json, results.md and chart.svg to ${outDir}`);
-      if (outDir === defaultOut && updateResultsSection(join(repo, 'BENCHMARKS.md'), formatMarkdown(results))) {
-        log('updated the results section of BENCHMARKS.md');
-      }
-    }
+    if (outDir) await save(results, outDir);
   } finally {
     context.close();
     targets.close();
     file.remove();
+  }
+}
+
+/** Write results.json, results.md and chart.svg to `dir`; for the default folder, BENCHMARKS.md too. */
+async function save(results: BenchResults, dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, 'results.md'), formatMarkdown(results));
+  writeFileSync(join(dir, 'chart.svg'), await renderChart(results));
+  log(`wrote results.json, results.md and chart.svg to ${dir}`);
+  if (dir === defaultOut && updateResultsSection(join(repo, 'BENCHMARKS.md'), formatMarkdown(results))) {
+    log('updated the results section of BENCHMARKS.md');
   }
 }
 
@@ -220,7 +246,13 @@ function collect(
   };
 }
 
-main().catch((e: unknown) => {
+/** --replot: the outputs of a past run, redrawn by this version of the report and chart code. */
+async function replot(file: string): Promise<void> {
+  const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  await save(results, outDir ?? defaultOut);
+}
+
+(opts.replot ? replot(opts.replot) : main()).catch((e: unknown) => {
   console.error(e);
   process.exitCode = 1;
 });

@@ -17,7 +17,7 @@ export function sampleNs(c: JsCase, n: number): number {
 
 /**
  * The call count for a sample of about `targetNs`: doubles n until a run takes a quarter of the target.
- * The doubling runs double as the JIT warm-up; a few more runs at the final count follow.
+ * The doubling runs double as the JIT warm-up; a few more runs follow before the count is final.
  */
 export function calibrate(c: JsCase, targetNs: number): number {
   let n = 16;
@@ -26,9 +26,11 @@ export function calibrate(c: JsCase, targetNs: number): number {
     sink ^= c.run(n);
     const dt = Number(process.hrtime.bigint() - t0);
     if (dt >= targetNs / 4) {
+      // The doubling ran partly unoptimized code: warm up at the estimated count, then rescale once.
       const calls = Math.max(1, Math.round((n * targetNs) / dt));
       for (let k = 0; k < 3; k++) sampleNs(c, calls);
-      return calls;
+      const warmNs = sampleNs(c, calls) * calls * c.opsPerCall;
+      return Math.max(1, Math.round((calls * targetNs) / warmNs));
     }
     n *= 2;
   }

@@ -26,6 +26,7 @@ def ns_per_call(run, target_ns):
             t0 = time.perf_counter_ns()
             run(timed)
             return (time.perf_counter_ns() - t0) / timed
+        n *= 2
 
 
 def main():
