@@ -112,6 +112,11 @@ const pyRow = (op: string): string => `python-periphery ${op}`;
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0];
   const file = createSharedFile();
+  // Ctrl-C: leave no 4 MiB file behind in /dev/shm (the flipper exits by itself once idle).
+  process.once('SIGINT', () => {
+    file.remove();
+    process.exit(130);
+  });
   const mapping = file.onTmpfs ? `${file.path} (tmpfs: cached RAM, as a memfd)` : `${file.path} (no /dev/shm here)`;
   const missing: MissingBaseline[] = [];
   const c = CBaseline.build(join(repo, 'bench', 'c', 'volatile-loop.c'), join(repo, 'node_modules', '.cache', 'mmio-bench'));
