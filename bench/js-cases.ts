@@ -8,7 +8,7 @@
  */
 import { addon } from '../lib/addon.js';
 import { mapFile } from '../lib/map-file.js';
-import type { NativeRegion } from '../lib/native-region.js';
+import { PLAIN_STORES_VERIFIED, type NativeRegion } from '../lib/native-region.js';
 import { BLOCK, BLOCK_SIZES, MAP_SIZE, REG, sizeName } from './layout.js';
 
 export type CaseGroup = 'read' | 'write' | 'block' | 'context';
@@ -30,6 +30,8 @@ export interface JsCase {
 export const FAST_PATH = 'Atomics.load (x86-64 fast path)';
 export const NATIVE_CALL = 'native call';
 export const NATIVE_READ = 'native call (the arm64/armv7 read path)';
+export const NATIVE_WRITE = 'native call (the arm64/armv7 write path)';
+export const PLAIN_STORE = 'typed-array store (x86-64 fast path)';
 
 /** A loop running `body` n times with `scope`'s names bound; a fresh script, so fresh feedback. */
 function loop(body: string, scope: Record<string, unknown>): (n: number) => number {
@@ -60,7 +62,11 @@ export async function openTargets(path: string): Promise<CaseTargets> {
   const { NativeRegion: NativePathRegion } = (await import(separateInstance)) as typeof import('../lib/native-region.js');
   const native = addon();
   const mapping = native.map(path, 0n, MAP_SIZE, { sync: true, readOnly: false });
-  const nativePathRegion = new NativePathRegion(mapping, 0n, 0n, MAP_SIZE, path, { ...native, arch: 'arm64' });
+  const nativePathRegion = new NativePathRegion(
+    mapping,
+    { fileOffset: 0n, phys: 0n, size: MAP_SIZE, path, readOnly: false },
+    { ...native, arch: 'arm64' },
+  );
   return {
     region,
     nativePathRegion,
@@ -99,7 +105,10 @@ const WRITES: [name: string, c: string, body: string][] = [
 
 const V64 = 0x0123_4567_89ab_cdefn;
 
-/** Single reads and writes on both read paths (writes are native calls on every architecture). */
+/**
+ * Single reads and writes on both paths: as shipped (x86-64: Atomics.load reads, and plain typed-array stores where
+ * this V8 is in PLAIN_STORES_VERIFIED) and forced onto the native calls that arm64/armv7 use.
+ */
 export function accessCases(t: CaseTargets, fastPathReads: boolean): JsCase[] {
   const cases: JsCase[] = [];
   const fastPath = fastPathReads ? FAST_PATH : NATIVE_READ;
@@ -112,8 +121,16 @@ export function accessCases(t: CaseTargets, fastPathReads: boolean): JsCase[] {
       cases.push({ name: `${name} [native call]`, group: 'read', path: NATIVE_READ, cBaseline: c, opsPerCall: 1, run });
     }
   }
+  const plainWrites = fastPathReads && PLAIN_STORES_VERIFIED.has(process.versions.v8.split('.').slice(0, 2).join('.'));
   for (const [name, c, body] of WRITES) {
-    cases.push({ name, group: 'write', path: NATIVE_CALL, cBaseline: c, opsPerCall: 1, run: loop(body, { r: t.region, REG, V64 }) });
+    const path = plainWrites ? PLAIN_STORE : NATIVE_CALL;
+    cases.push({ name, group: 'write', path, cBaseline: c, opsPerCall: 1, run: loop(body, { r: t.region, REG, V64 }) });
+  }
+  if (plainWrites) {
+    for (const [name, c, body] of WRITES) {
+      const run = loop(body, { r: t.nativePathRegion, REG, V64 });
+      cases.push({ name: `${name} [native call]`, group: 'write', path: NATIVE_WRITE, cBaseline: c, opsPerCall: 1, run });
+    }
   }
   return cases;
 }

@@ -34,11 +34,10 @@ export function checkAccess(offset: number, width: number, size: number): void {
   diagnoseOffset(offset, width, size);
 }
 
-const limits = {
-  1: [-0x80, 0xff],
-  2: [-0x8000, 0xffff],
-  4: [-0x8000_0000, 0xffff_ffff],
-} as const;
+/** Largest unsigned value of each width; the smallest signed one is -(max + 1) / 2. */
+function maxOf(width: 1 | 2 | 4): number {
+  return width === 1 ? 0xff : width === 2 ? 0xffff : 0xffff_ffff;
+}
 
 /**
  * Check a value for an 8/16/32-bit write: an integer that fits the width, signed or unsigned
@@ -46,7 +45,9 @@ const limits = {
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
 export function checkValue(value: number, width: 1 | 2 | 4): number {
-  const [lo, hi] = limits[width];
+  // Plain arithmetic, no table lookup: destructuring a per-width table here made V8 deoptimize every caller.
+  const hi = maxOf(width);
+  const lo = -(hi + 1) / 2;
   if (typeof value === 'number' && value >= lo && value <= hi && Number.isInteger(value)) {
     return width === 4 ? value >>> 0 : value & hi;
   }

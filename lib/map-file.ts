@@ -87,7 +87,11 @@ export function mapFile(path: string, offset: bigint | number, size: number, opt
   const native = addon();
   try {
     const mapping = native.map(path, start, bytes, { sync: options.sync ?? true, readOnly: options.readOnly ?? false });
-    return new NativeRegion(mapping, start, options.phys ?? start, bytes, path, native, options.onUnmap);
+    return new NativeRegion(
+      mapping,
+      { fileOffset: start, phys: options.phys ?? start, size: bytes, path, readOnly: options.readOnly ?? false, onUnmap: options.onUnmap },
+      native,
+    );
   } catch (e) {
     if (isNativeSyscallError(e)) {
       const detail = e.message.endsWith(' failed') ? undefined : `${e.message}; check offset and size.`;

@@ -1,12 +1,15 @@
 /**
  * The IoRegion over a real mapping (/dev/mem, /dev/uioN, a PCI resourceN, any file).
  *
- * The access path: writes, and reads on arm64/armv7, call raw N-API functions bound to the mapping, which
- * issue the kernel's barriers (native/io_access.h). On x86-64, readX is the plain mov the kernel's readX is,
- * and `Atomics.load` on a typed array over the mapping is exactly that: one load of the full width that V8
- * never narrows or reorders (a plain typed-array read can be narrowed: TurboFan turns `(u32[i] & 1)` into a
- * 1-byte test). `Atomics.store` is NOT used for writes: on x86-64 V8 emits `xchg`, a locked read-modify-write
- * that also reads the register (and so clears read-to-clear bits and pops FIFOs).
+ * The access path: on arm64/armv7 every access calls a raw N-API function bound to the mapping, which issues
+ * the kernel's barriers (native/io_access.h). On x86-64 the kernel's readX/writeX are a plain mov, and:
+ * - reads are `Atomics.load` on a typed array over the mapping: one load of the full width that V8 never
+ *   narrows or reorders (a plain typed-array read may be narrowed: TurboFan can turn `(u32[i] & 1)` into a
+ *   1-byte test);
+ * - writes are plain typed-array stores where this V8 is in {@link PLAIN_STORES_VERIFIED}, else native calls.
+ *   `Atomics.store` is never used: V8 emits `xchg`, a locked read-modify-write that also reads the register
+ *   (and so clears read-to-clear bits and pops FIFOs).
+ * After every access the region's fault word is checked (native/fault_guard.cc): a bus fault becomes EFAULT.
  * @module
  */
 import { addon, type Addon, type NativeAccessors, type NativeHandle, type NativeMapping } from './addon.js';
@@ -15,8 +18,38 @@ import { busFaultError, pollTimeoutError, rangeError, unmappedError } from './er
 import type { IoRegion, PollCondition } from './io-region.js';
 import { conditionPredicate, pollAsync, pollAtomic } from './poll.js';
 
+/**
+ * The V8 versions (major.minor) on which a plain typed-array store is verified to compile to exactly one `mov`
+ * of the element's width on x86-64, never merged, split or dropped: test/access-width.test.ts watches every
+ * store of the shipped writeX paths with the CPU's debug registers, on each Node.js that CI runs (20: V8 11.3,
+ * 22: 12.4, 24: 13.6, 26: 14.6). On any other V8, writes take the native call, which guarantees it by
+ * construction (inline assembly). `Atomics.store` is never used: V8 emits `xchg`, which also reads the register.
+ */
+export const PLAIN_STORES_VERIFIED: ReadonlySet<string> = new Set(['11.3', '12.4', '13.6', '14.6']);
+
+/** This process's V8 version as major.minor. */
+function v8MajorMinor(): string {
+  return process.versions.v8.split('.').slice(0, 2).join('.');
+}
+
 function bswap32(v: number): number {
   return ((v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
+}
+
+/** Where a {@link NativeRegion} lies and how it was mapped. @internal */
+export interface NativeRegionPlace {
+  /** Byte offset of the mapping in its file (the physical address for /dev/mem). */
+  fileOffset: bigint;
+  /** The address reported as `region.phys`. */
+  phys: bigint;
+  /** Length in bytes. */
+  size: number;
+  /** The mapped file. */
+  path: string;
+  /** Mapped PROT_READ only. */
+  readOnly: boolean;
+  /** Called once after unmapping. */
+  onUnmap?: () => void;
 }
 
 /** An IoRegion over a native mapping. Created by ioremap and the UIO/PCI openers, not directly. */
@@ -32,6 +65,8 @@ export class NativeRegion implements IoRegion {
   readonly #fn: NativeAccessors;
   /** The mapping's address modulo 8: alignment is checked on the address, as the hardware sees it. */
   readonly #misalign: number;
+  /** True where writes may be plain typed-array stores (see {@link PLAIN_STORES_VERIFIED}). */
+  readonly #plainWrites: boolean;
   /** True where reads may use Atomics.load (x86-64, and the mapping's address 8-byte aligned). */
   readonly #atomicReads: boolean;
   readonly #u8: Uint8Array;
@@ -43,15 +78,8 @@ export class NativeRegion implements IoRegion {
   readonly #fault: Int32Array;
 
   /** @internal */
-  constructor(
-    mapping: NativeMapping,
-    fileOffset: bigint,
-    phys: bigint,
-    size: number,
-    path: string,
-    native: Addon = addon(),
-    onUnmap?: () => void,
-  ) {
+  constructor(mapping: NativeMapping, where: NativeRegionPlace, native: Addon = addon()) {
+    const { fileOffset, phys, size, path, readOnly, onUnmap } = where;
     this.#onUnmap = onUnmap;
     this.size = size;
     this.phys = phys;
@@ -62,6 +90,7 @@ export class NativeRegion implements IoRegion {
     this.#fn = mapping.accessors;
     this.#misalign = Number(fileOffset % 8n);
     this.#atomicReads = native.arch === 'x64' && this.#misalign === 0;
+    this.#plainWrites = this.#atomicReads && !readOnly && PLAIN_STORES_VERIFIED.has(v8MajorMinor());
     this.#fault = new Int32Array(mapping.fault);
     const buf = mapping.buffer;
     this.#u8 = new Uint8Array(buf);
@@ -145,42 +174,58 @@ export class NativeRegion implements IoRegion {
 
   writeb(value: number, offset: number): void {
     this.#check(offset, 1);
-    this.#fn.write8(checkValue(value, 1), offset);
+    const v = checkValue(value, 1);
+    if (this.#plainWrites) this.#u8[offset] = v;
+    else this.#fn.write8(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('writeb');
   }
   writew(value: number, offset: number): void {
     this.#check(offset, 2);
-    this.#fn.write16(checkValue(value, 2), offset);
+    const v = checkValue(value, 2);
+    if (this.#plainWrites) this.#u16[offset / 2] = v;
+    else this.#fn.write16(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('writew');
   }
   writel(value: number, offset: number): void {
     this.#check(offset, 4);
-    this.#fn.write32(checkValue(value, 4), offset);
+    const v = checkValue(value, 4);
+    if (this.#plainWrites) this.#u32[offset / 4] = v;
+    else this.#fn.write32(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('writel');
   }
   writeq(value: bigint, offset: number): void {
     this.#check(offset, 8);
-    this.#fn.write64(checkValue64(value), offset);
+    const v = checkValue64(value);
+    if (this.#plainWrites) this.#u64[offset / 8] = v;
+    else this.#fn.write64(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('writeq');
   }
   writeb_relaxed(value: number, offset: number): void {
     this.#check(offset, 1);
-    this.#fn.write8Relaxed(checkValue(value, 1), offset);
+    const v = checkValue(value, 1);
+    if (this.#plainWrites) this.#u8[offset] = v;
+    else this.#fn.write8Relaxed(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('writeb_relaxed');
   }
   writew_relaxed(value: number, offset: number): void {
     this.#check(offset, 2);
-    this.#fn.write16Relaxed(checkValue(value, 2), offset);
+    const v = checkValue(value, 2);
+    if (this.#plainWrites) this.#u16[offset / 2] = v;
+    else this.#fn.write16Relaxed(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('writew_relaxed');
   }
   writel_relaxed(value: number, offset: number): void {
     this.#check(offset, 4);
-    this.#fn.write32Relaxed(checkValue(value, 4), offset);
+    const v = checkValue(value, 4);
+    if (this.#plainWrites) this.#u32[offset / 4] = v;
+    else this.#fn.write32Relaxed(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('writel_relaxed');
   }
   writeq_relaxed(value: bigint, offset: number): void {
     this.#check(offset, 8);
-    this.#fn.write64Relaxed(checkValue64(value), offset);
+    const v = checkValue64(value);
+    if (this.#plainWrites) this.#u64[offset / 8] = v;
+    else this.#fn.write64Relaxed(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('writeq_relaxed');
   }
 
@@ -228,12 +273,16 @@ export class NativeRegion implements IoRegion {
   }
   iowrite16be(value: number, offset: number): void {
     this.#check(offset, 2);
-    this.#fn.write16be(checkValue(value, 2), offset);
+    const v = checkValue(value, 2);
+    if (this.#plainWrites) this.#u16[offset / 2] = ((v & 0xff) << 8) | (v >>> 8);
+    else this.#fn.write16be(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('iowrite16be');
   }
   iowrite32be(value: number, offset: number): void {
     this.#check(offset, 4);
-    this.#fn.write32be(checkValue(value, 4), offset);
+    const v = checkValue(value, 4);
+    if (this.#plainWrites) this.#u32[offset / 4] = bswap32(v);
+    else this.#fn.write32be(v, offset);
     if (this.#fault[0] !== 0) this.#throwFault('iowrite32be');
   }
 

@@ -38,6 +38,26 @@ size_t BlockWidth(uintptr_t a, size_t n) {
   return 1;
 }
 
+// Walks [dev, dev + count) in the accesses memcpy_fromio/toio/memset_io make: the widest naturally aligned
+// access that fits at each position (the same sequence lib/sim uses). Once the address is aligned to the widest
+// width, every access is the widest until the tail, so that stretch runs as a plain loop with no width choice.
+// step(width, done) makes one access of `width` bytes at dev + done.
+template <typename Step>
+void ForEachAccess(uintptr_t dev, size_t count, Step step) {
+  size_t done = 0;
+  while (done < count && ((dev + done) & (kMaxBlockWidth - 1)) != 0) {
+    const size_t w = BlockWidth(dev + done, count - done);
+    step(w, done);
+    done += w;
+  }
+  for (; count - done >= kMaxBlockWidth; done += kMaxBlockWidth) step(kMaxBlockWidth, done);
+  while (done < count) {
+    const size_t w = BlockWidth(dev + done, count - done);
+    step(w, done);
+    done += w;
+  }
+}
+
 }  // namespace
 
 Napi::Value MemcpyFromIo(const Napi::CallbackInfo& info) {
@@ -48,17 +68,14 @@ Napi::Value MemcpyFromIo(const Napi::CallbackInfo& info) {
   Region* r = CheckedRegion(info, offset, count, 1);
   uint8_t* out = dst.Data();
   const uint8_t* src = r->ptr + offset;
-  size_t done = 0;
-  while (done < count) {
-    const size_t w = BlockWidth(reinterpret_cast<uintptr_t>(src + done), count - done);
+  ForEachAccess(reinterpret_cast<uintptr_t>(src), count, [&](size_t w, size_t done) {
     switch (w) {
       case 8: { uint64_t v = raw_read64(src + done); std::memcpy(out + done, &v, 8); break; }
       case 4: { uint32_t v = raw_read32(src + done); std::memcpy(out + done, &v, 4); break; }
       case 2: { uint16_t v = raw_read16(src + done); std::memcpy(out + done, &v, 2); break; }
       default: out[done] = raw_read8(src + done);
     }
-    done += w;
-  }
+  });
   return info.Env().Undefined();
 }
 
@@ -71,17 +88,14 @@ Napi::Value MemcpyToIo(const Napi::CallbackInfo& info) {
   RequireWritable(info, r);
   const uint8_t* in = src.Data();
   uint8_t* dst = r->ptr + offset;
-  size_t done = 0;
-  while (done < count) {
-    const size_t w = BlockWidth(reinterpret_cast<uintptr_t>(dst + done), count - done);
+  ForEachAccess(reinterpret_cast<uintptr_t>(dst), count, [&](size_t w, size_t done) {
     switch (w) {
       case 8: { uint64_t v; std::memcpy(&v, in + done, 8); raw_write64(dst + done, v); break; }
       case 4: { uint32_t v; std::memcpy(&v, in + done, 4); raw_write32(dst + done, v); break; }
       case 2: { uint16_t v; std::memcpy(&v, in + done, 2); raw_write16(dst + done, v); break; }
       default: raw_write8(dst + done, in[done]);
     }
-    done += w;
-  }
+  });
   return info.Env().Undefined();
 }
 
@@ -93,17 +107,14 @@ Napi::Value MemsetIo(const Napi::CallbackInfo& info) {
   RequireWritable(info, r);
   uint8_t* dst = r->ptr + offset;
   const uint64_t pattern = 0x0101010101010101ULL * byte;
-  size_t done = 0;
-  while (done < count) {
-    const size_t w = BlockWidth(reinterpret_cast<uintptr_t>(dst + done), count - done);
+  ForEachAccess(reinterpret_cast<uintptr_t>(dst), count, [&](size_t w, size_t done) {
     switch (w) {
       case 8: raw_write64(dst + done, pattern); break;
       case 4: raw_write32(dst + done, static_cast<uint32_t>(pattern)); break;
       case 2: raw_write16(dst + done, static_cast<uint16_t>(pattern)); break;
       default: raw_write8(dst + done, byte);
     }
-    done += w;
-  }
+  });
   return info.Env().Undefined();
 }
 

@@ -30,7 +30,7 @@ if (regionKind === 'fast') {
   const { NativeRegion } = await lib('native-region.js');
   const native = addon();
   const mapping = native.map(path, 0n, size, { sync: true, readOnly: false });
-  r = new NativeRegion(mapping, 0n, 0n, size, path, { ...native, arch: 'arm64' });
+  r = new NativeRegion(mapping, { fileOffset: 0n, phys: 0n, size, path, readOnly: false }, { ...native, arch: 'arm64' });
 } else if (regionKind === 'raw') {
   const mapping = addon().map(path, 0n, size, { sync: true, readOnly: false });
   [u8, u16, u32] = [new Uint8Array(mapping.buffer), new Uint16Array(mapping.buffer), new Uint32Array(mapping.buffer)];
