@@ -3,7 +3,7 @@
  * @module
  */
 export type { AccessWidth, IoRegion, PollCondition, RepBuffer } from './io-region.js';
-export type { InterruptEvent, InterruptSource, InterruptWaitOptions } from './interrupts.js';
+export { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
 export type { ArgumentError, PollTimeoutError, SystemError } from './errors.js';
 export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './ioremap.js';
 export { mapFile, pageSize, type MapFileOptions } from './map-file.js';

@@ -41,3 +41,21 @@ export interface InterruptSource extends AsyncIterable<InterruptEvent> {
   /** Stop waiting and release the source; pending waits reject with `ERR_IRQ_CLOSED`. A second call does nothing. */
   close(): void;
 }
+
+/**
+ * The async iterator every {@link InterruptSource} returns: each step is one `wait()`; it ends when the source is
+ * closed (`ERR_IRQ_CLOSED`) and throws any other error. Leaving the loop does not close the source; the loop body
+ * acknowledges the device and calls `unmask()`.
+ */
+export async function* interruptEvents(source: Pick<InterruptSource, 'wait'>): AsyncGenerator<InterruptEvent, void, undefined> {
+  for (;;) {
+    let event: InterruptEvent;
+    try {
+      event = await source.wait();
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_IRQ_CLOSED') return;
+      throw error;
+    }
+    yield event;
+  }
+}

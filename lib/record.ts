@@ -39,7 +39,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { checkAccess, describe } from './checks.js';
 import { rangeError, typeError, unmappedError } from './errors.js';
-import type { InterruptEvent, InterruptSource, InterruptWaitOptions } from './interrupts.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
 import type { AccessWidth, IoRegion, PollCondition } from './io-region.js';
 import { pollAsync, pollAtomic } from './poll.js';
 import { forEachChunk, getLittleEndian } from './sim/memcpy-chunks.js';
@@ -783,16 +783,7 @@ class RecordingInterrupts implements InterruptSource {
     this.inner.close();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<InterruptEvent, void, undefined> {
-    for (;;) {
-      let event: InterruptEvent;
-      try {
-        event = await this.wait();
-      } catch (error) {
-        if ((error as { code?: unknown }).code === 'ERR_IRQ_CLOSED') return;
-        throw error;
-      }
-      yield event;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<InterruptEvent, void, undefined> {
+    return interruptEvents(this);
   }
 }

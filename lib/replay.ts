@@ -28,7 +28,7 @@
 import { readFileSync } from 'node:fs';
 import { checkAccess, checkMicros, describe } from './checks.js';
 import { irqClosedError, pollTimeoutError, typeError, unmappedError } from './errors.js';
-import type { InterruptEvent, InterruptSource, InterruptWaitOptions } from './interrupts.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
 import type { AccessWidth, PollCondition } from './io-region.js';
 import { conditionPredicate } from './poll.js';
 import {
@@ -496,17 +496,8 @@ export class ReplayInterrupts implements InterruptSource {
   }
 
   /** One `wait()` per step; ends at `ERR_IRQ_CLOSED`. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<InterruptEvent, void, undefined> {
-    for (;;) {
-      let event: InterruptEvent;
-      try {
-        event = await this.wait();
-      } catch (error) {
-        if ((error as { code?: unknown }).code === 'ERR_IRQ_CLOSED') return;
-        throw error;
-      }
-      yield event;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<InterruptEvent, void, undefined> {
+    return interruptEvents(this);
   }
 }
 

@@ -12,7 +12,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { addon, type IrqHandle } from './addon.js';
 import { abortError, irqClosedError, rangeError, systemError, systemErrorByCode } from './errors.js';
-import type { InterruptEvent, InterruptSource, InterruptWaitOptions } from './interrupts.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
 
 const ENOSYS = 38;
 /** Byte 5 of PCI config space is the high byte of PCI_COMMAND; its bit 2 is bit 10, Interrupt Disable. */
@@ -160,14 +160,7 @@ export class UioInterrupts implements InterruptSource {
   }
 
   /** Interrupts as an async iterator: each `next()` is one {@link UioInterrupts.wait}. Ends when closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<InterruptEvent> {
-    while (this.#handle !== undefined) {
-      try {
-        yield await this.wait();
-      } catch (e) {
-        if ((e as { code?: string }).code === 'ERR_IRQ_CLOSED') return;
-        throw e;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<InterruptEvent, void, undefined> {
+    return interruptEvents(this);
   }
 }

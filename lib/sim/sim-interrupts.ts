@@ -9,7 +9,7 @@
  * @module
  */
 import { abortError, irqClosedError, rangeError, systemErrorByCode, typeError } from '../errors.js';
-import type { InterruptEvent, InterruptSource, InterruptWaitOptions } from '../interrupts.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../interrupts.js';
 
 /** Options of a {@link SimInterrupts}. */
 export interface SimInterruptsOptions {
@@ -194,17 +194,8 @@ export class SimInterrupts implements InterruptSource {
    * Iterate over interrupts: each step is one `wait()`. Ends when the source is closed; other errors are thrown.
    * Leaving the loop does not close the source. The loop body acknowledges the device and calls `unmask()`.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<InterruptEvent, void, undefined> {
-    for (;;) {
-      let event: InterruptEvent;
-      try {
-        event = await this.wait();
-      } catch (error) {
-        if ((error as { code?: unknown }).code === 'ERR_IRQ_CLOSED') return;
-        throw error;
-      }
-      yield event;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<InterruptEvent, void, undefined> {
+    return interruptEvents(this);
   }
 
   /** Deliver one interrupt if one is pending and the line is unmasked. */
