@@ -7,6 +7,7 @@ export { interruptEvents, type InterruptEvent, type InterruptSource, type Interr
 export type { ArgumentError, PollTimeoutError, SystemError } from './errors.js';
 export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './ioremap.js';
 export { mapFile, pageSize, type MapFileOptions } from './map-file.js';
+export { PLAIN_STORES_VERIFIED } from './native-region.js';
 export { mb, rmb, wmb } from './barriers.js';
 export { udelay } from './poll.js';
 export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo, type OpenUioOptions } from './uio.js';
