@@ -67,7 +67,6 @@ export interface Addon {
     delayUs: number,
     timeoutUs: number,
   ): [met: boolean, value: bigint];
-  udelay(us: number): void;
   irqOpen(path: string): IrqHandle;
   irqWait(handle: IrqHandle, callback: (errno: number, count: number) => void): void;
   irqCancel(handle: IrqHandle): void;

@@ -61,7 +61,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readRep", Napi::Function::New(env, ReadRep, "readRep"));
   exports.Set("writeRep", Napi::Function::New(env, WriteRep, "writeRep"));
   exports.Set("pollAtomic", Napi::Function::New(env, PollAtomic, "pollAtomic"));
-  exports.Set("udelay", Napi::Function::New(env, Udelay, "udelay"));
   exports.Set("irqOpen", Napi::Function::New(env, IrqOpen, "irqOpen"));
   exports.Set("irqWait", Napi::Function::New(env, IrqWait, "irqWait"));
   exports.Set("irqCancel", Napi::Function::New(env, IrqCancel, "irqCancel"));

@@ -64,10 +64,4 @@ Napi::Value PollAtomic(const Napi::CallbackInfo& info) {
   return result;
 }
 
-Napi::Value Udelay(const Napi::CallbackInfo& info) {
-  const double us = info[0].As<Napi::Number>().DoubleValue();
-  if (us > 0) SpinUntil(NowNs() + static_cast<uint64_t>(us * 1000.0));
-  return info.Env().Undefined();
-}
-
 }  // namespace mmio

@@ -11,7 +11,4 @@ namespace mmio {
 // timeoutUs 0 waits forever. After the deadline, one last read decides, as in the kernel macro.
 Napi::Value PollAtomic(const Napi::CallbackInfo& info);
 
-// udelay(us): busy-wait, as the kernel's udelay.
-Napi::Value Udelay(const Napi::CallbackInfo& info);
-
 }  // namespace mmio
