@@ -33,6 +33,8 @@ export interface GuestConfig {
   rounds: number;
   iterations: number;
   warmUp: number;
+  /** Whole rounds run and not recorded before the first recorded one. */
+  warmUpRounds: number;
   /** The value written to edu's interrupt-raise register. */
   raise: number;
 }

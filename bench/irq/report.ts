@@ -39,7 +39,7 @@ function describe(results: IrqResults): string {
   return (
     `QEMU guest (${h.qemu}, TCG on ${h.cpu}, ${h.cpus} CPUs; host load average ${h.load_average.start.toFixed(2)} → ${h.load_average.end.toFixed(2)}), ` +
     `${g.kernel}, Node ${g.node} (V8 ${g.v8}), ${g.c_compiler ?? 'unknown C compiler'}; ${results.device}. ` +
-    `${c.rounds} rounds × ${c.iterations} interrupts per row (after ${c.warmUp} unrecorded), rows alternating within each round. ` +
+    `${c.rounds} rounds × ${c.iterations} interrupts per row (each after ${c.warmUp} unrecorded; ${c.warmUpRounds} unrecorded rounds first), rows alternating within each round. ` +
     `${c.timing} Times are the guest's emulated clock: compare the ratios, not the µs.`
   );
 }

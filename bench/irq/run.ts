@@ -16,6 +16,7 @@
  *   --rounds N      rounds (default 11)
  *   --iterations N  timed interrupts per row per round (default 200)
  *   --warm-up N     unrecorded interrupts before them, per row per round (default 20)
+ *   --warm-up-rounds N  unrecorded rounds before the first (default 8: the JIT settles after ~1500 interrupts)
  *   --json          print the results as JSON on stdout (progress goes to stderr)
  *   --out DIR       where irq.json and irq.md go (default bench/results)
  *   --no-save       write no files
@@ -40,6 +41,7 @@ const { values: opts } = parseArgs({
     rounds: { type: 'string', default: '11' },
     iterations: { type: 'string', default: '200' },
     'warm-up': { type: 'string', default: '20' },
+    'warm-up-rounds': { type: 'string', default: '8' },
     json: { type: 'boolean', default: false },
     out: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
   const guest = join(repo, 'dist', 'bench', 'irq', 'guest.js');
   const lines = await runInGuest([
     process.execPath, guest, '--c-binary', c.binary,
-    '--rounds', opts.rounds, '--iterations', opts.iterations, '--warm-up', opts['warm-up'],
+    '--rounds', opts.rounds, '--iterations', opts.iterations, '--warm-up', opts['warm-up'], '--warm-up-rounds', opts['warm-up-rounds'],
   ]);
 
   const perRound = new Map<IrqRow, number[][]>();
