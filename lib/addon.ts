@@ -58,15 +58,20 @@ export interface Addon {
   memsetIo(handle: NativeHandle, offset: number, value: number, count: number): void;
   readRep(handle: NativeHandle, offset: number, width: number, dst: ArrayBufferView, count: number): void;
   writeRep(handle: NativeHandle, offset: number, width: number, src: ArrayBufferView, count: number): void;
-  pollAtomic(
+  /**
+   * The native { mask, value } spin (native/poll.cc). mask, value and the result are numbers for widths 1, 2
+   * and 4, bigints for 8; the result is the last value read, and the condition was met iff
+   * `(result & mask) === value`.
+   */
+  pollAtomic<T extends number | bigint>(
     handle: NativeHandle,
     width: number,
     offset: number,
-    mask: bigint,
-    value: bigint,
+    mask: T,
+    value: T,
     delayUs: number,
     timeoutUs: number,
-  ): [met: boolean, value: bigint];
+  ): T;
   irqOpen(path: string): IrqHandle;
   irqWait(handle: IrqHandle, callback: (errno: number, count: number) => void): void;
   irqCancel(handle: IrqHandle): void;

@@ -36,6 +36,11 @@ function bswap32(v: number): number {
   return ((v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 }
 
+/** A poll mask or value for a read of up to 32 bits, as a uint32 (a bigint is taken modulo 2^32). */
+function uint32Operand(v: number | bigint): number {
+  return typeof v === 'bigint' ? Number(BigInt.asUintN(32, v)) : v >>> 0;
+}
+
 /** Where a {@link NativeRegion} lies and how it was mapped. @internal */
 export interface NativeRegionPlace {
   /** Byte offset of the mapping in its file (the physical address for /dev/mem). */
@@ -364,12 +369,23 @@ export class NativeRegion implements IoRegion {
     checkMicros(delayUs, 'delayUs');
     checkMicros(timeoutUs, 'timeoutUs');
     conditionPredicate(cond);
-    const bits = width * 8;
-    const mask = BigInt.asUintN(bits, BigInt(cond.mask));
-    const want = BigInt.asUintN(bits, BigInt(cond.value));
-    const [met, last] = this.#native.pollAtomic(this.#handle, width, offset, mask, want, delayUs, timeoutUs);
+    let met: boolean;
+    let value: T;
+    if (width === 8) {
+      const mask = BigInt.asUintN(64, BigInt(cond.mask));
+      const want = BigInt.asUintN(64, BigInt(cond.value));
+      const last = this.#native.pollAtomic(this.#handle, width, offset, mask, want, delayUs, timeoutUs);
+      met = (last & mask) === want;
+      value = last as T;
+    } else {
+      // Numbers up to 32 bits, read as uint32 exactly as conditionPredicate reads them for the predicate path.
+      const mask = uint32Operand(cond.mask);
+      const want = uint32Operand(cond.value);
+      const last = this.#native.pollAtomic(this.#handle, width, offset, mask, want, delayUs, timeoutUs);
+      met = ((last & mask) >>> 0) === want;
+      value = last as T;
+    }
     if (this.#fault[0] !== 0) this.#throwFault(call);
-    const value = (width === 8 ? last : Number(last)) as T;
     if (met) return value;
     throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
   }

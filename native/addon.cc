@@ -49,18 +49,25 @@ const char* ArchName() {
 #endif
 }
 
+// Exports a function written against the C N-API (the hot block and poll calls: no wrapper cost).
+void SetRaw(Napi::Env env, Napi::Object& exports, const char* name, napi_callback cb) {
+  napi_value fn;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn));
+  exports.Set(name, Napi::Value(env, fn));
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_set_instance_data(env, new EnvState(), FinalizeEnvState, nullptr);
   exports.Set("map", Napi::Function::New(env, Map, "map"));
   exports.Set("unmap", Napi::Function::New(env, UnmapJs, "unmap"));
-  exports.Set("memcpyFromIo", Napi::Function::New(env, MemcpyFromIo, "memcpyFromIo"));
-  exports.Set("memcpyToIo", Napi::Function::New(env, MemcpyToIo, "memcpyToIo"));
-  exports.Set("memsetIo", Napi::Function::New(env, MemsetIo, "memsetIo"));
-  exports.Set("readRep", Napi::Function::New(env, ReadRep, "readRep"));
-  exports.Set("writeRep", Napi::Function::New(env, WriteRep, "writeRep"));
-  exports.Set("pollAtomic", Napi::Function::New(env, PollAtomic, "pollAtomic"));
+  SetRaw(env, exports, "memcpyFromIo", MemcpyFromIo);
+  SetRaw(env, exports, "memcpyToIo", MemcpyToIo);
+  SetRaw(env, exports, "memsetIo", MemsetIo);
+  SetRaw(env, exports, "readRep", ReadRep);
+  SetRaw(env, exports, "writeRep", WriteRep);
+  SetRaw(env, exports, "pollAtomic", PollAtomic);
   exports.Set("irqOpen", Napi::Function::New(env, IrqOpen, "irqOpen"));
   exports.Set("irqWait", Napi::Function::New(env, IrqWait, "irqWait"));
   exports.Set("irqCancel", Napi::Function::New(env, IrqCancel, "irqCancel"));

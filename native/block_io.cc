@@ -8,27 +8,97 @@
 namespace mmio {
 namespace {
 
-// The region and the checked [offset, offset + count) range, or a thrown RangeError.
-Region* CheckedRegion(const Napi::CallbackInfo& info, uint64_t offset, uint64_t count, size_t align) {
-  Region* r = info[0].As<Napi::External<Region>>().Data();
-  if (!r->mapped) throw Napi::Error::New(info.Env(), "region is unmapped");
-  if (offset > r->size || count > r->size - offset ||
-      ((reinterpret_cast<uintptr_t>(r->ptr) + offset) & (align - 1)) != 0) {
-    throw Napi::RangeError::New(info.Env(), "block range out of the region or unaligned");
+// These functions use the C N-API directly, not node-addon-api's wrappers: a 1 KiB block moves in about
+// 40 ns, and the wrappers' CallbackInfo, typed-array objects and exception plumbing cost as much again.
+// lib/native-region.ts has checked every argument; the checks here are the last line of defence, so no call
+// can touch memory outside the mapping or the buffer.
+
+napi_value Throw(napi_env env, const char* code, const char* message) {
+  napi_throw_range_error(env, code, message);
+  return nullptr;
+}
+
+// A non-negative integer argument no larger than 2^53 - 1.
+bool GetCount(napi_env env, napi_value v, uint64_t* out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0) return false;
+  *out = static_cast<uint64_t>(d);
+  return static_cast<double>(*out) == d;
+}
+
+// A block call's arguments, read and checked: (handle, offset, [width,] view, count) or, for memset,
+// (handle, offset, byte, count) with no view.
+struct BlockArgs {
+  Region* region = nullptr;
+  uint64_t offset = 0;
+  uint64_t count = 0;
+  uint32_t number = 0;      // memset's byte, or the _rep width
+  void* data = nullptr;     // the view's first byte
+  size_t elements = 0;      // the view's length in elements
+  size_t element_size = 1;  // bytes per element of the view
+};
+
+enum class Shape { kView, kWidthView, kByte };
+
+// Reads argv into *a; returns false after throwing. `write`: the call stores to the device.
+bool ReadArgs(napi_env env, napi_callback_info info, Shape shape, bool write, BlockArgs* a) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) return false;
+  const size_t want = shape == Shape::kWidthView ? 5 : 4;
+  void* external = nullptr;
+  if (argc < want || napi_get_value_external(env, argv[0], &external) != napi_ok ||
+      !GetCount(env, argv[1], &a->offset) || !GetCount(env, argv[want - 1], &a->count)) {
+    Throw(env, "ERR_INVALID_ARG_TYPE", "block call: bad arguments");
+    return false;
   }
-  return r;
+  a->region = static_cast<Region*>(external);
+  if (shape != Shape::kView && napi_get_value_uint32(env, argv[2], &a->number) != napi_ok) {
+    Throw(env, "ERR_INVALID_ARG_TYPE", "block call: width or byte must be a number");
+    return false;
+  }
+  if (shape != Shape::kByte) {
+    napi_typedarray_type type;
+    napi_value buffer;
+    size_t byte_offset;
+    if (napi_get_typedarray_info(env, argv[shape == Shape::kView ? 2 : 3], &type, &a->elements, &a->data, &buffer,
+                                 &byte_offset) != napi_ok) {
+      Throw(env, "ERR_INVALID_ARG_TYPE", "block call: the buffer must be a typed array");
+      return false;
+    }
+    a->element_size = type == napi_uint16_array ? 2 : type == napi_uint32_array ? 4 : 1;
+    const bool fits = shape == Shape::kView ? type == napi_uint8_array
+                                            : (type == napi_uint8_array || type == napi_uint16_array ||
+                                               type == napi_uint32_array) && a->element_size == a->number;
+    if (!fits || a->count > a->elements) {
+      Throw(env, "ERR_OUT_OF_RANGE", "block call: the buffer's element size or length does not fit");
+      return false;
+    }
+  }
+  Region* r = a->region;
+  const uint64_t device_bytes = shape == Shape::kWidthView ? a->number : a->count;
+  const size_t align = shape == Shape::kWidthView ? a->number : 1;
+  if (shape == Shape::kWidthView && a->number != 1 && a->number != 2 && a->number != 4) {
+    Throw(env, "ERR_OUT_OF_RANGE", "block call: width must be 1, 2 or 4");
+    return false;
+  }
+  if (!r->mapped) {
+    Throw(env, "ERR_IOMEM_UNMAPPED", "region is unmapped");
+    return false;
+  }
+  if (a->offset > r->size || device_bytes > r->size - a->offset ||
+      ((reinterpret_cast<uintptr_t>(r->ptr) + a->offset) & (align - 1)) != 0) {
+    Throw(env, "ERR_OUT_OF_RANGE", "block range out of the region or unaligned");
+    return false;
+  }
+  // Block writes to a read-only mapping would fault (SIGSEGV, reported as EFAULT and poisoning the region):
+  // refuse them as the single-register writes do.
+  if (write && !r->writable) {
+    napi_throw_error(env, "ERR_IOMEM_READONLY", "region was mapped read-only");
+    return false;
+  }
+  return true;
 }
-
-// Block writes to a read-only mapping would fault (SIGSEGV, reported as EFAULT and poisoning the region):
-// refuse them as the single-register writes do.
-void RequireWritable(const Napi::CallbackInfo& info, const Region* r) {
-  if (r->writable) return;
-  Napi::Error e = Napi::Error::New(info.Env(), "region was mapped read-only");
-  e.Set("code", Napi::String::New(info.Env(), "ERR_IOMEM_READONLY"));
-  throw e;
-}
-
-uint64_t ArgU64(const Napi::Value& v) { return static_cast<uint64_t>(v.As<Napi::Number>().DoubleValue()); }
 
 // The widest access of at most kMaxBlockWidth bytes that is aligned at address a and fits in n bytes.
 size_t BlockWidth(uintptr_t a, size_t n) {
@@ -58,69 +128,7 @@ void ForEachAccess(uintptr_t dev, size_t count, Step step) {
   }
 }
 
-}  // namespace
-
-Napi::Value MemcpyFromIo(const Napi::CallbackInfo& info) {
-  const uint64_t offset = ArgU64(info[1]);
-  Napi::Uint8Array dst = info[2].As<Napi::Uint8Array>();
-  const uint64_t count = ArgU64(info[3]);
-  if (count > dst.ByteLength()) throw Napi::RangeError::New(info.Env(), "count exceeds the buffer");
-  Region* r = CheckedRegion(info, offset, count, 1);
-  uint8_t* out = dst.Data();
-  const uint8_t* src = r->ptr + offset;
-  ForEachAccess(reinterpret_cast<uintptr_t>(src), count, [&](size_t w, size_t done) {
-    switch (w) {
-      case 8: { uint64_t v = raw_read64(src + done); std::memcpy(out + done, &v, 8); break; }
-      case 4: { uint32_t v = raw_read32(src + done); std::memcpy(out + done, &v, 4); break; }
-      case 2: { uint16_t v = raw_read16(src + done); std::memcpy(out + done, &v, 2); break; }
-      default: out[done] = raw_read8(src + done);
-    }
-  });
-  return info.Env().Undefined();
-}
-
-Napi::Value MemcpyToIo(const Napi::CallbackInfo& info) {
-  const uint64_t offset = ArgU64(info[1]);
-  Napi::Uint8Array src = info[2].As<Napi::Uint8Array>();
-  const uint64_t count = ArgU64(info[3]);
-  if (count > src.ByteLength()) throw Napi::RangeError::New(info.Env(), "count exceeds the buffer");
-  Region* r = CheckedRegion(info, offset, count, 1);
-  RequireWritable(info, r);
-  const uint8_t* in = src.Data();
-  uint8_t* dst = r->ptr + offset;
-  ForEachAccess(reinterpret_cast<uintptr_t>(dst), count, [&](size_t w, size_t done) {
-    switch (w) {
-      case 8: { uint64_t v; std::memcpy(&v, in + done, 8); raw_write64(dst + done, v); break; }
-      case 4: { uint32_t v; std::memcpy(&v, in + done, 4); raw_write32(dst + done, v); break; }
-      case 2: { uint16_t v; std::memcpy(&v, in + done, 2); raw_write16(dst + done, v); break; }
-      default: raw_write8(dst + done, in[done]);
-    }
-  });
-  return info.Env().Undefined();
-}
-
-Napi::Value MemsetIo(const Napi::CallbackInfo& info) {
-  const uint64_t offset = ArgU64(info[1]);
-  const uint8_t byte = static_cast<uint8_t>(info[2].As<Napi::Number>().Uint32Value());
-  const uint64_t count = ArgU64(info[3]);
-  Region* r = CheckedRegion(info, offset, count, 1);
-  RequireWritable(info, r);
-  uint8_t* dst = r->ptr + offset;
-  const uint64_t pattern = 0x0101010101010101ULL * byte;
-  ForEachAccess(reinterpret_cast<uintptr_t>(dst), count, [&](size_t w, size_t done) {
-    switch (w) {
-      case 8: raw_write64(dst + done, pattern); break;
-      case 4: raw_write32(dst + done, static_cast<uint32_t>(pattern)); break;
-      case 2: raw_write16(dst + done, static_cast<uint16_t>(pattern)); break;
-      default: raw_write8(dst + done, byte);
-    }
-  });
-  return info.Env().Undefined();
-}
-
-namespace {
-
-template <typename T> void ReadRepAs(volatile void* addr, void* out, size_t count) {
+template <typename T> void ReadRepAs(const volatile void* addr, void* out, size_t count) {
   T* dst = static_cast<T*>(out);
   for (size_t i = 0; i < count; i++) dst[i] = raw_read<T>(addr);
 }
@@ -132,41 +140,73 @@ template <typename T> void WriteRepAs(volatile void* addr, const void* in, size_
 
 }  // namespace
 
-Napi::Value ReadRep(const Napi::CallbackInfo& info) {
-  const uint64_t offset = ArgU64(info[1]);
-  const uint32_t width = info[2].As<Napi::Number>().Uint32Value();
-  Napi::TypedArray dst = info[3].As<Napi::TypedArray>();
-  const uint64_t count = ArgU64(info[4]);
-  if (width != 1 && width != 2 && width != 4) throw Napi::RangeError::New(info.Env(), "width must be 1, 2 or 4");
-  if (dst.ElementSize() != width || count > dst.ElementLength()) {
-    throw Napi::RangeError::New(info.Env(), "buffer element size or length does not fit");
-  }
-  Region* r = CheckedRegion(info, offset, width, width);
-  void* out = static_cast<uint8_t*>(dst.ArrayBuffer().Data()) + dst.ByteOffset();
-  volatile void* addr = r->ptr + offset;
-  if (width == 1) ReadRepAs<uint8_t>(addr, out, count);
-  if (width == 2) ReadRepAs<uint16_t>(addr, out, count);
-  if (width == 4) ReadRepAs<uint32_t>(addr, out, count);
-  return info.Env().Undefined();
+napi_value MemcpyFromIo(napi_env env, napi_callback_info info) {
+  BlockArgs a;
+  if (!ReadArgs(env, info, Shape::kView, false, &a)) return nullptr;
+  uint8_t* out = static_cast<uint8_t*>(a.data);
+  const uint8_t* src = a.region->ptr + a.offset;
+  ForEachAccess(reinterpret_cast<uintptr_t>(src), a.count, [&](size_t w, size_t done) {
+    switch (w) {
+      case 8: { uint64_t v = raw_read64(src + done); std::memcpy(out + done, &v, 8); break; }
+      case 4: { uint32_t v = raw_read32(src + done); std::memcpy(out + done, &v, 4); break; }
+      case 2: { uint16_t v = raw_read16(src + done); std::memcpy(out + done, &v, 2); break; }
+      default: out[done] = raw_read8(src + done);
+    }
+  });
+  return nullptr;
 }
 
-Napi::Value WriteRep(const Napi::CallbackInfo& info) {
-  const uint64_t offset = ArgU64(info[1]);
-  const uint32_t width = info[2].As<Napi::Number>().Uint32Value();
-  Napi::TypedArray src = info[3].As<Napi::TypedArray>();
-  const uint64_t count = ArgU64(info[4]);
-  if (width != 1 && width != 2 && width != 4) throw Napi::RangeError::New(info.Env(), "width must be 1, 2 or 4");
-  if (src.ElementSize() != width || count > src.ElementLength()) {
-    throw Napi::RangeError::New(info.Env(), "buffer element size or length does not fit");
-  }
-  Region* r = CheckedRegion(info, offset, width, width);
-  RequireWritable(info, r);
-  const void* in = static_cast<const uint8_t*>(src.ArrayBuffer().Data()) + src.ByteOffset();
-  volatile void* addr = r->ptr + offset;
-  if (width == 1) WriteRepAs<uint8_t>(addr, in, count);
-  if (width == 2) WriteRepAs<uint16_t>(addr, in, count);
-  if (width == 4) WriteRepAs<uint32_t>(addr, in, count);
-  return info.Env().Undefined();
+napi_value MemcpyToIo(napi_env env, napi_callback_info info) {
+  BlockArgs a;
+  if (!ReadArgs(env, info, Shape::kView, true, &a)) return nullptr;
+  const uint8_t* in = static_cast<const uint8_t*>(a.data);
+  uint8_t* dst = a.region->ptr + a.offset;
+  ForEachAccess(reinterpret_cast<uintptr_t>(dst), a.count, [&](size_t w, size_t done) {
+    switch (w) {
+      case 8: { uint64_t v; std::memcpy(&v, in + done, 8); raw_write64(dst + done, v); break; }
+      case 4: { uint32_t v; std::memcpy(&v, in + done, 4); raw_write32(dst + done, v); break; }
+      case 2: { uint16_t v; std::memcpy(&v, in + done, 2); raw_write16(dst + done, v); break; }
+      default: raw_write8(dst + done, in[done]);
+    }
+  });
+  return nullptr;
+}
+
+napi_value MemsetIo(napi_env env, napi_callback_info info) {
+  BlockArgs a;
+  if (!ReadArgs(env, info, Shape::kByte, true, &a)) return nullptr;
+  const uint8_t byte = static_cast<uint8_t>(a.number);
+  uint8_t* dst = a.region->ptr + a.offset;
+  const uint64_t pattern = 0x0101010101010101ULL * byte;
+  ForEachAccess(reinterpret_cast<uintptr_t>(dst), a.count, [&](size_t w, size_t done) {
+    switch (w) {
+      case 8: raw_write64(dst + done, pattern); break;
+      case 4: raw_write32(dst + done, static_cast<uint32_t>(pattern)); break;
+      case 2: raw_write16(dst + done, static_cast<uint16_t>(pattern)); break;
+      default: raw_write8(dst + done, byte);
+    }
+  });
+  return nullptr;
+}
+
+napi_value ReadRep(napi_env env, napi_callback_info info) {
+  BlockArgs a;
+  if (!ReadArgs(env, info, Shape::kWidthView, false, &a)) return nullptr;
+  const volatile void* addr = a.region->ptr + a.offset;
+  if (a.number == 1) ReadRepAs<uint8_t>(addr, a.data, a.count);
+  if (a.number == 2) ReadRepAs<uint16_t>(addr, a.data, a.count);
+  if (a.number == 4) ReadRepAs<uint32_t>(addr, a.data, a.count);
+  return nullptr;
+}
+
+napi_value WriteRep(napi_env env, napi_callback_info info) {
+  BlockArgs a;
+  if (!ReadArgs(env, info, Shape::kWidthView, true, &a)) return nullptr;
+  volatile void* addr = a.region->ptr + a.offset;
+  if (a.number == 1) WriteRepAs<uint8_t>(addr, a.data, a.count);
+  if (a.number == 2) WriteRepAs<uint16_t>(addr, a.data, a.count);
+  if (a.number == 4) WriteRepAs<uint32_t>(addr, a.data, a.count);
+  return nullptr;
 }
 
 }  // namespace mmio

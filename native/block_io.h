@@ -4,19 +4,19 @@
 // barriers; call rmb()/wmb() where ordering against other memory matters.
 #pragma once
 
-#include <napi.h>
+#include <node_api.h>
 
 namespace mmio {
 
 // memcpyFromIo(handle, offset, dst: Uint8Array, count): widest naturally aligned accesses, 8/4/2/1 bytes.
-Napi::Value MemcpyFromIo(const Napi::CallbackInfo& info);
+napi_value MemcpyFromIo(napi_env env, napi_callback_info info);
 // memcpyToIo(handle, offset, src: Uint8Array, count)
-Napi::Value MemcpyToIo(const Napi::CallbackInfo& info);
+napi_value MemcpyToIo(napi_env env, napi_callback_info info);
 // memsetIo(handle, offset, byte, count)
-Napi::Value MemsetIo(const Napi::CallbackInfo& info);
+napi_value MemsetIo(napi_env env, napi_callback_info info);
 // readRep(handle, offset, width, dst: TypedArray, count): count loads of width bytes from one address.
-Napi::Value ReadRep(const Napi::CallbackInfo& info);
+napi_value ReadRep(napi_env env, napi_callback_info info);
 // writeRep(handle, offset, width, src: TypedArray, count): count stores of width bytes to one address.
-Napi::Value WriteRep(const Napi::CallbackInfo& info);
+napi_value WriteRep(napi_env env, napi_callback_info info);
 
 }  // namespace mmio

@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <cstdint>
+
 #include "io_access.h"
 #include "region.h"
 
@@ -27,40 +29,63 @@ uint64_t OrderedRead(const volatile void* addr, uint32_t width) {
   }
 }
 
+// Mask and value: numbers for widths up to 4 (no BigInt traffic on the common path), bigints for 8.
+bool GetOperand(napi_env env, napi_value v, uint32_t width, uint64_t* out) {
+  if (width == 8) {
+    bool lossless;
+    return napi_get_value_bigint_uint64(env, v, out, &lossless) == napi_ok;
+  }
+  uint32_t u;
+  if (napi_get_value_uint32(env, v, &u) != napi_ok) return false;
+  *out = u;
+  return true;
+}
+
 }  // namespace
 
-Napi::Value PollAtomic(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Region* r = info[0].As<Napi::External<Region>>().Data();
-  const uint32_t width = info[1].As<Napi::Number>().Uint32Value();
-  const uint64_t offset = static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue());
-  bool lossless;
-  const uint64_t mask = info[3].As<Napi::BigInt>().Uint64Value(&lossless);
-  const uint64_t want = info[4].As<Napi::BigInt>().Uint64Value(&lossless);
-  const double delay_us = info[5].As<Napi::Number>().DoubleValue();
-  const double timeout_us = info[6].As<Napi::Number>().DoubleValue();
-  if ((width != 1 && width != 2 && width != 4 && width != 8) || !r->Fits(offset, width)) {
-    throw Napi::RangeError::New(env, r->mapped ? "offset out of range or unaligned" : "region is unmapped");
+napi_value PollAtomic(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  void* external = nullptr;
+  uint32_t width = 0;
+  double offset = -1, delay_us = 0, timeout_us = 0;
+  uint64_t mask = 0, want = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 7 ||
+      napi_get_value_external(env, argv[0], &external) != napi_ok ||
+      napi_get_value_uint32(env, argv[1], &width) != napi_ok || napi_get_value_double(env, argv[2], &offset) != napi_ok ||
+      !GetOperand(env, argv[3], width, &mask) || !GetOperand(env, argv[4], width, &want) ||
+      napi_get_value_double(env, argv[5], &delay_us) != napi_ok ||
+      napi_get_value_double(env, argv[6], &timeout_us) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "pollAtomic: bad arguments");
+    return nullptr;
   }
-  const volatile void* addr = r->ptr + offset;
+  Region* r = static_cast<Region*>(external);
+  if ((width != 1 && width != 2 && width != 4 && width != 8) || !(offset >= 0) ||
+      !r->Fits(static_cast<uint64_t>(offset), width)) {
+    napi_throw_range_error(env, r->mapped ? "ERR_OUT_OF_RANGE" : "ERR_IOMEM_UNMAPPED",
+                           r->mapped ? "offset out of range or unaligned" : "region is unmapped");
+    return nullptr;
+  }
+  const volatile void* addr = r->ptr + static_cast<uint64_t>(offset);
   const uint64_t delay_ns = static_cast<uint64_t>(delay_us * 1000.0);
   const uint64_t deadline = timeout_us > 0 ? NowNs() + static_cast<uint64_t>(timeout_us * 1000.0) : UINT64_MAX;
   uint64_t v;
-  bool met = false;
   for (;;) {
     v = OrderedRead(addr, width);
     if (r->fault->faulted) break;  // a bus fault: the caller reports it
-    if ((v & mask) == want) { met = true; break; }
+    if ((v & mask) == want) break;
     if (NowNs() > deadline) {
-      v = OrderedRead(addr, width);
-      met = (v & mask) == want;
+      v = OrderedRead(addr, width);  // as in the kernel macro, one last read decides
       break;
     }
     if (delay_ns > 0) SpinUntil(NowNs() + delay_ns); else cpu_relax();
   }
-  Napi::Array result = Napi::Array::New(env, 2);
-  result.Set(0u, Napi::Boolean::New(env, met));
-  result.Set(1u, Napi::BigInt::New(env, v));
+  napi_value result;
+  if (width == 8) {
+    napi_create_bigint_uint64(env, v, &result);
+  } else {
+    napi_create_uint32(env, static_cast<uint32_t>(v), &result);
+  }
   return result;
 }
 

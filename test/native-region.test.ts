@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ioremap_np, ioremap_wc, mapFile, mb, pageSize, rmb, wmb } from '../lib/index.js';
-import type { IoRegion } from '../lib/index.js';
+import type { IoRegion, PollCondition } from '../lib/index.js';
+import { conditionPredicate } from '../lib/poll.js';
 import { openFdCount, tempFile } from './helpers/temp-file.js';
 
 const FILE_SIZE = 64 * 1024;
@@ -121,6 +122,33 @@ describe('native region over a file', () => {
     await expect(region.readl_poll_timeout(0x20, { mask: 1, value: 0 }, 100, 1_000_000)).resolves.toBe(0x80);
     await expect(region.readl_poll_timeout(0x20, (v) => v === 1, 100, 2000)).rejects.toMatchObject({ code: 'ETIMEDOUT', value: 0x80 });
     await expect(region.readl_poll_timeout(0x22, (v) => v === 1, 100, 2000)).rejects.toMatchObject({ code: 'ERR_UNALIGNED' });
+  });
+
+  it('a { mask, value } atomic poll (the native spin) decides as the same condition given as a predicate', () => {
+    region.writel(0x8000_00f1, 0x40);
+    region.writeq(0xffff_0000_0000_0001n, 0x48);
+    type Poll = (cond: PollCondition<never>) => number | bigint;
+    const cases: [name: string, poll: Poll, cond: { mask: number | bigint; value: number | bigint }, expected: unknown][] = [
+      ['readl, bit 31', (c) => region.readl_poll_timeout_atomic(0x40, c, 0, 200), { mask: 0x8000_0000, value: 0x8000_0000 }, 0x8000_00f1],
+      ['readl, mask -1', (c) => region.readl_poll_timeout_atomic(0x40, c, 0, 200), { mask: -1, value: 0x8000_00f1 }, 0x8000_00f1],
+      ['readl, value outside the mask', (c) => region.readl_poll_timeout_atomic(0x40, c, 0, 200), { mask: 0xf0, value: 0xf1 }, 'ETIMEDOUT'],
+      ['readw, value wider than 16 bits', (c) => region.readw_poll_timeout_atomic(0x40, c, 0, 200), { mask: 0xffff, value: 0x1_00f1 }, 'ETIMEDOUT'],
+      ['readb', (c) => region.readb_poll_timeout_atomic(0x40, c, 0, 200), { mask: 0x0f, value: 0x01 }, 0xf1],
+      ['readq, bit 63', (c) => region.readq_poll_timeout_atomic(0x48, c, 0, 200), { mask: 1n << 63n, value: 1n << 63n }, 0xffff_0000_0000_0001n],
+      ['readq, bit 0 clear', (c) => region.readq_poll_timeout_atomic(0x48, c, 0, 200), { mask: 1n, value: 0n }, 'ETIMEDOUT'],
+    ];
+    const outcome = (poll: Poll, cond: PollCondition<never>): unknown => {
+      try {
+        return poll(cond);
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    };
+    for (const [name, poll, cond, expected] of cases) {
+      const asMask = outcome(poll, cond as never);
+      const asPredicate = outcome(poll, conditionPredicate(cond as never) as never);
+      expect({ name, asMask, asPredicate }).toEqual({ name, asMask: expected, asPredicate: expected });
+    }
   });
 
   it('iounmap detaches: accesses throw ERR_IOMEM_UNMAPPED, a second iounmap is harmless', () => {
