@@ -35,9 +35,10 @@ function textTable(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
 }
 
-function markdownTable(rows: string[][]): string {
+/** Rows (the first is the header) as a Markdown table; columns from `firstNumeric` on are right-aligned. */
+export function markdownTable(rows: string[][], firstNumeric = 2): string {
   const [head, ...body] = rows;
-  const align = head.map((_, i) => (i >= 2 ? '---:' : '---'));
+  const align = head.map((_, i) => (i >= firstNumeric ? '---:' : '---'));
   return [head, align, ...body].map((r) => `| ${r.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`).join('\n');
 }
 

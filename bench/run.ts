@@ -32,7 +32,7 @@ import { describeMachine } from './machine.js';
 import { runJsPoller, startFlipper, stopFlipper, TIMEOUT_US, type PollMode } from './poll-protocol.js';
 import { PythonBaseline } from './python-baseline.js';
 import { formatMarkdown, formatText } from './report.js';
-import { updateResultsSection } from './update-docs.js';
+import { RESULTS_SECTION, updateSection } from './update-docs.js';
 import type { BenchResults, CaseResult, ResultGroup } from './results-model.js';
 import { summarize } from './stats.js';
 import { calibrate, sampleNs } from './timing.js';
@@ -184,7 +184,7 @@ async function save(results: BenchResults, dir: string): Promise<void> {
   writeFileSync(join(dir, 'results.md'), formatMarkdown(results));
   writeFileSync(join(dir, 'chart.svg'), await renderChart(results));
   log(`wrote results.json, results.md and chart.svg to ${dir}`);
-  if (dir === defaultOut && updateResultsSection(join(repo, 'BENCHMARKS.md'), formatMarkdown(results))) {
+  if (dir === defaultOut && updateSection(join(repo, 'BENCHMARKS.md'), RESULTS_SECTION, formatMarkdown(results))) {
     log('updated the results section of BENCHMARKS.md');
   }
 }

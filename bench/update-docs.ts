@@ -1,19 +1,35 @@
 /**
- * Puts a run's Markdown table into BENCHMARKS.md, between its results markers, so the document always
- * shows the committed results.json. Done only when the results go to the default folder (bench/results).
+ * Puts generated Markdown into BENCHMARKS.md between a pair of markers, so the document always shows the
+ * committed results: the full run's tables (npm run bench, only when its results go to bench/results) and the
+ * per-Node.js-version table (npm run bench:per-node).
  * @module
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const START = '<!-- bench-results:start (written by npm run bench) -->';
-const END = '<!-- bench-results:end -->';
+/** A generated section's start and end markers (HTML comments, invisible when rendered). */
+export interface SectionMarkers {
+  start: string;
+  end: string;
+}
 
-/** Replace what lies between the markers in `doc` with `markdown`. Returns false if the markers are missing. */
-export function updateResultsSection(doc: string, markdown: string): boolean {
+/** The full run's results section. */
+export const RESULTS_SECTION: SectionMarkers = {
+  start: '<!-- bench-results:start (written by npm run bench) -->',
+  end: '<!-- bench-results:end -->',
+};
+
+/** The per-Node.js-version section. */
+export const PER_NODE_SECTION: SectionMarkers = {
+  start: '<!-- bench-per-node:start (written by npm run bench:per-node) -->',
+  end: '<!-- bench-per-node:end -->',
+};
+
+/** Replace what lies between `section`'s markers in `doc` with `markdown`. Returns false if the markers are missing. */
+export function updateSection(doc: string, section: SectionMarkers, markdown: string): boolean {
   const text = readFileSync(doc, 'utf8');
-  const from = text.indexOf(START);
-  const to = text.indexOf(END);
+  const from = text.indexOf(section.start);
+  const to = text.indexOf(section.end);
   if (from < 0 || to < from) return false;
-  writeFileSync(doc, `${text.slice(0, from + START.length)}\n${markdown}\n${text.slice(to)}`);
+  writeFileSync(doc, `${text.slice(0, from + section.start.length)}\n${markdown}\n${text.slice(to)}`);
   return true;
 }
