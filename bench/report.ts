@@ -30,9 +30,12 @@ function row(c: CaseResult): string[] {
   return [c.name + python, c.path, num(c.ns_per_op) + unit, num(c.min_ns), num(c.max_ns), num(c.c_ns_per_op), ratio];
 }
 
-function textTable(rows: string[][]): string {
-  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
+/** Rows (the first is the header) as aligned plain text; columns from `firstNumeric` on are right-aligned. */
+export function textTable(rows: string[][], firstNumeric = 2): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows
+    .map((r) => r.map((cell, i) => (i >= firstNumeric ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd())
+    .join('\n');
 }
 
 /** Rows (the first is the header) as a Markdown table; columns from `firstNumeric` on are right-aligned. */

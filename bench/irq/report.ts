@@ -1,8 +1,9 @@
 /**
  * The interrupt-latency results as a table: plain text for the terminal, Markdown for bench/results/irq.md.
- * Same rows and columns as each other, and laid out like bench/report.ts's tables.
+ * Same rows and columns as each other, laid out by bench/report.ts's table formatters.
  * @module
  */
+import { markdownTable, textTable } from '../report.js';
 import type { IrqResults, IrqRowResult } from './results.js';
 
 const HEADER = ['case', 'what is timed', 'median µs', 'min µs', 'p90 µs', '× C', '× C per round'];
@@ -21,18 +22,6 @@ function cells(r: IrqRowResult): string[] {
   return [r.name, r.path, num(r.median_us), num(r.min_us), num(r.p90_us), ratio, spread];
 }
 
-function textTable(rows: string[][]): string {
-  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]): string => r.map((c, i) => (i >= FIRST_NUMBER ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return rows.map(line).join('\n');
-}
-
-function markdownTable(rows: string[][]): string {
-  const [head, ...body] = rows;
-  const align = head.map((_, i) => (i >= FIRST_NUMBER ? '---:' : '---'));
-  return [head, align, ...body].map((r) => `| ${r.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`).join('\n');
-}
-
 /** One sentence on where and how the figures were taken. */
 function describe(results: IrqResults): string {
   const { guest: g, host: h, config: c } = results;
@@ -47,11 +36,11 @@ function describe(results: IrqResults): string {
 /** The terminal report. */
 export function formatIrqText(results: IrqResults): string {
   const rows = [HEADER, ...results.rows.map(cells)];
-  return `${describe(results)}\n\n${textTable(rows)}\n`;
+  return `${describe(results)}\n\n${textTable(rows, FIRST_NUMBER)}\n`;
 }
 
 /** The same as Markdown. */
 export function formatIrqMarkdown(results: IrqResults): string {
   const rows = [HEADER, ...results.rows.map(cells)];
-  return `Measured ${results.guest.date.slice(0, 10)}. ${describe(results)}\n\n${markdownTable(rows)}\n`;
+  return `Measured ${results.guest.date.slice(0, 10)}. ${describe(results)}\n\n${markdownTable(rows, FIRST_NUMBER)}\n`;
 }
