@@ -16,17 +16,6 @@ export function hexAddr(value: number | bigint): string {
   return `0x${value.toString(16)}`;
 }
 
-/** Reverse the bytes of a 64-bit value (for big-endian 64-bit accesses, which the kernel API has no accessor for). */
-export function swap64(value: bigint): bigint {
-  let v = BigInt.asUintN(64, value);
-  let r = 0n;
-  for (let i = 0; i < 8; i++) {
-    r = (r << 8n) | (v & 0xffn);
-    v >>= 8n;
-  }
-  return r;
-}
-
 /** A size for people: `1 MiB`, `4 KiB`, `24 bytes`. */
 export function humanSize(bytes: number | bigint): string {
   const n = BigInt(bytes);

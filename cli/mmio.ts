@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import type { SingleBar } from 'cli-progress';
 import type { IoRegion } from '../lib/io-region.js';
-// The library's modules and cli-progress are imported where a command needs them, so that each command loads
+import { readByWidth, writeByWidth } from '../lib/width-dispatch.js'; // two small modules, no addon: loaded always
+// The library's other modules and cli-progress are imported where a command needs them, so that each command loads
 // only what it uses: node's start-up is most of a command's time on a small board.
 import {
   getValue,
@@ -24,7 +25,6 @@ import {
   pciJson,
   pciLines,
   putBytes,
-  swap64,
   toJson,
   uioJson,
   uioLines,
@@ -80,30 +80,9 @@ async function write(stream: NodeJS.WritableStream, text: string): Promise<void>
   if (!stream.write(text)) await new Promise<void>((resolve) => stream.once('drain', resolve));
 }
 
-function readOne(r: IoRegion, at: number, width: Width, bigEndian: boolean): number | bigint {
-  switch (width) {
-    case 1:
-      return r.readb(at);
-    case 2:
-      return bigEndian ? r.ioread16be(at) : r.readw(at);
-    case 4:
-      return bigEndian ? r.ioread32be(at) : r.readl(at);
-    case 8:
-      return bigEndian ? swap64(r.readq(at)) : r.readq(at);
-  }
-}
-
+/** One write of a parsed value (a bigint of any width's range) with the width's accessor. */
 function writeOne(r: IoRegion, value: bigint, at: number, width: Width, bigEndian: boolean): void {
-  switch (width) {
-    case 1:
-      return r.writeb(Number(value), at);
-    case 2:
-      return bigEndian ? r.iowrite16be(Number(value), at) : r.writew(Number(value), at);
-    case 4:
-      return bigEndian ? r.iowrite32be(Number(value), at) : r.writel(Number(value), at);
-    case 8:
-      return r.writeq(bigEndian ? swap64(value) : value, at);
-  }
+  writeByWidth(r, width, width === 8 ? value : Number(value), at, bigEndian);
 }
 
 /** Options every access command shares. */
@@ -184,7 +163,7 @@ async function cmdRead(io: Io, targetText: string, widthText: string, opts: Acce
   alignmentCheck(target, width);
   const t = await open(target, width, opts, true);
   try {
-    const value = readOne(t.region, t.at, width, opts.be === true);
+    const value = readByWidth(t.region, width, t.at, opts.be === true);
     if (opts.json) {
       await write(
         io.stdout,
@@ -223,7 +202,7 @@ async function cmdWrite(
   try {
     writeOne(t.region, value, t.at, width, opts.be === true);
     const written = hex(BigInt.asUintN(width * 8, value), width);
-    const readback = opts.readback ? readOne(t.region, t.at, width, opts.be === true) : undefined;
+    const readback = opts.readback ? readByWidth(t.region, width, t.at, opts.be === true) : undefined;
     if (opts.json) {
       await write(
         io.stdout,
@@ -293,7 +272,7 @@ async function cmdDump(io: Io, regionText: string, sizeText: string | undefined,
     }
     for (let done = 0; done < bytes; ) {
       const end = Math.min(done + CHUNK_BYTES, bytes);
-      for (let i = done; i < end; i += width) putBytes(buf, i, readOne(t.region, t.at + i, width, bigEndian), width, bigEndian);
+      for (let i = done; i < end; i += width) putBytes(buf, i, readByWidth(t.region, width, t.at + i, bigEndian), width, bigEndian);
       done = end;
       if (bar) {
         bar.update(done);

@@ -31,6 +31,7 @@ import { irqClosedError, pollTimeoutError, typeError, unmappedError } from './er
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
 import type { AccessWidth, PollCondition } from './io-region.js';
 import { conditionPredicate } from './poll.js';
+import { readByWidth } from './width-dispatch.js';
 import {
   RECORDING_FORMAT,
   RECORDING_VERSION,
@@ -371,26 +372,13 @@ export class ReplayRegion extends SimRegion {
     checkAccess(offset, width, this.size);
   }
 
-  private readWidth(width: AccessWidth, offset: number): number | bigint {
-    switch (width) {
-      case 1:
-        return this.readb(offset);
-      case 2:
-        return this.readw(offset);
-      case 4:
-        return this.readl(offset);
-      default:
-        return this.readq(offset);
-    }
-  }
-
   private replayPollSync<T extends number | bigint>(call: string, width: AccessWidth, offset: number, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
     this.checkPoll(offset, width);
     const test = conditionPredicate(cond);
     checkMicros(delayUs, 'delayUs');
     checkMicros(timeoutUs, 'timeoutUs');
     for (;;) {
-      const value = this.readWidth(width, offset) as T;
+      const value = readByWidth(this, width, offset) as T;
       if (test(value)) return value;
       if (this.cursor.takeTimeout(call, width, offset)) throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
     }
@@ -402,7 +390,7 @@ export class ReplayRegion extends SimRegion {
     checkMicros(sleepUs, 'sleepUs');
     checkMicros(timeoutUs, 'timeoutUs');
     for (;;) {
-      const value = this.readWidth(width, offset) as T;
+      const value = readByWidth(this, width, offset) as T;
       if (test(value)) return value;
       if (this.cursor.takeTimeout(call, width, offset)) throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
       await new Promise<void>((resolve) => setImmediate(resolve));

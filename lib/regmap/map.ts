@@ -57,6 +57,7 @@ import { BIT, BIT_ULL, FIELD_FIT, FIELD_GET, FIELD_PREP, GENMASK, GENMASK_ULL } 
 import { checkAccess, describe } from '../checks.js';
 import { rangeError, typeError, type ArgumentError } from '../errors.js';
 import type { AccessWidth, IoRegion, PollCondition } from '../io-region.js';
+import { pollAtomicByWidth, pollByWidth, readByWidth, writeByWidth } from '../width-dispatch.js';
 
 /**
  * How a register or field may be accessed: `rw` read-write, `ro` read-only, `wo` write-only, `w1c`
@@ -682,34 +683,12 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec> {
   }
 
   private load(info: RegisterInfo): Value {
-    const { region } = this;
-    switch (info.width) {
-      case 1:
-        return region.readb(info.offset);
-      case 2:
-        return region.readw(info.offset);
-      case 4:
-        return region.readl(info.offset);
-      default:
-        return region.readq(info.offset);
-    }
+    return readByWidth(this.region, info.width, info.offset);
   }
 
   private store(info: RegisterInfo, value: Value): void {
-    const { region } = this;
-    switch (info.width) {
-      case 1:
-        region.writeb(value as number, info.offset);
-        break;
-      case 2:
-        region.writew(value as number, info.offset);
-        break;
-      case 4:
-        region.writel(value as number, info.offset);
-        break;
-      default:
-        region.writeq(typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : (value as bigint), info.offset);
-    }
+    const wide = info.width === 8 && typeof value === 'number' && Number.isSafeInteger(value);
+    writeByWidth(this.region, info.width, wide ? BigInt(value) : value, info.offset);
     if (info.access === 'wo') this.cache.set(info.name, typeof value === 'number' && info.width === 8 ? BigInt(value) : value);
   }
 
@@ -881,7 +860,7 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec> {
   ): Promise<RegisterValue<S, R>> {
     const info = this.map.register(reg);
     this.readable(info);
-    return pollAsyncBy(this.region, info.width, info.offset, cond as PollCondition<Value>, sleepUs, timeoutUs) as Promise<RegisterValue<S, R>>;
+    return pollByWidth(this.region, info.width, info.offset, cond as PollCondition<Value>, sleepUs, timeoutUs) as Promise<RegisterValue<S, R>>;
   }
 
   /**
@@ -897,7 +876,7 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec> {
   ): RegisterValue<S, R> {
     const info = this.map.register(reg);
     this.readable(info);
-    return pollAtomicBy(this.region, info.width, info.offset, cond as PollCondition<Value>, delayUs, timeoutUs) as RegisterValue<S, R>;
+    return pollAtomicByWidth(this.region, info.width, info.offset, cond as PollCondition<Value>, delayUs, timeoutUs) as RegisterValue<S, R>;
   }
 
   /**
@@ -910,7 +889,7 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec> {
    */
   async fieldPollTimeout<R extends ReadableRegister<S>>(reg: R, fields: FieldMatch<S, R>, sleepUs: number, timeoutUs: number): Promise<RegisterValue<S, R>> {
     const { offset, width, cond } = this.pollArgs(reg, fields as Record<string, unknown>);
-    return pollAsyncBy(this.region, width, offset, cond, sleepUs, timeoutUs) as Promise<RegisterValue<S, R>>;
+    return pollByWidth(this.region, width, offset, cond, sleepUs, timeoutUs) as Promise<RegisterValue<S, R>>;
   }
 
   /**
@@ -919,32 +898,6 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec> {
    */
   fieldPollTimeoutAtomic<R extends ReadableRegister<S>>(reg: R, fields: FieldMatch<S, R>, delayUs: number, timeoutUs: number): RegisterValue<S, R> {
     const { offset, width, cond } = this.pollArgs(reg, fields as Record<string, unknown>);
-    return pollAtomicBy(this.region, width, offset, cond, delayUs, timeoutUs) as RegisterValue<S, R>;
-  }
-}
-
-function pollAsyncBy(region: IoRegion, width: AccessWidth, offset: number, cond: PollCondition<Value>, sleepUs: number, timeoutUs: number): Promise<Value> {
-  switch (width) {
-    case 1:
-      return region.readb_poll_timeout(offset, cond as PollCondition<number>, sleepUs, timeoutUs);
-    case 2:
-      return region.readw_poll_timeout(offset, cond as PollCondition<number>, sleepUs, timeoutUs);
-    case 4:
-      return region.readl_poll_timeout(offset, cond as PollCondition<number>, sleepUs, timeoutUs);
-    default:
-      return region.readq_poll_timeout(offset, cond as PollCondition<bigint>, sleepUs, timeoutUs);
-  }
-}
-
-function pollAtomicBy(region: IoRegion, width: AccessWidth, offset: number, cond: PollCondition<Value>, delayUs: number, timeoutUs: number): Value {
-  switch (width) {
-    case 1:
-      return region.readb_poll_timeout_atomic(offset, cond as PollCondition<number>, delayUs, timeoutUs);
-    case 2:
-      return region.readw_poll_timeout_atomic(offset, cond as PollCondition<number>, delayUs, timeoutUs);
-    case 4:
-      return region.readl_poll_timeout_atomic(offset, cond as PollCondition<number>, delayUs, timeoutUs);
-    default:
-      return region.readq_poll_timeout_atomic(offset, cond as PollCondition<bigint>, delayUs, timeoutUs);
+    return pollAtomicByWidth(this.region, width, offset, cond, delayUs, timeoutUs) as RegisterValue<S, R>;
   }
 }

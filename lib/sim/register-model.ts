@@ -8,6 +8,7 @@
 import { checkAccess } from '../checks.js';
 import { rangeError, typeError } from '../errors.js';
 import type { AccessWidth } from '../io-region.js';
+import { getLittleEndian, setLittleEndian } from './memcpy-chunks.js';
 import { toBusValue, type BusValue, type SimDevice } from './sim-device.js';
 
 /** A register named by its byte offset or by its {@link RegisterDefinition.name}. */
@@ -272,16 +273,7 @@ export class RegisterModel implements SimDevice {
    */
   peek(offset: number, width: AccessWidth): BusValue {
     checkAccess(offset, width, this.size);
-    switch (width) {
-      case 1:
-        return this.view.getUint8(offset);
-      case 2:
-        return this.view.getUint16(offset, true);
-      case 4:
-        return this.view.getUint32(offset, true);
-      default:
-        return this.view.getBigUint64(offset, true);
-    }
+    return getLittleEndian(this.view, offset, width);
   }
 
   /**
@@ -290,17 +282,7 @@ export class RegisterModel implements SimDevice {
    */
   poke(offset: number, width: AccessWidth, value: BusValue): void {
     checkAccess(offset, width, this.size);
-    const v = toBusValue(value, width);
-    switch (width) {
-      case 1:
-        return this.view.setUint8(offset, v as number);
-      case 2:
-        return this.view.setUint16(offset, v as number, true);
-      case 4:
-        return this.view.setUint32(offset, v as number, true);
-      default:
-        return this.view.setBigUint64(offset, v as bigint, true);
-    }
+    setLittleEndian(this.view, offset, width, toBusValue(value, width));
   }
 
   /**

@@ -7,6 +7,7 @@ import { checkAccess, checkBlock, checkBuffer, checkValue, checkValue64 } from '
 import { unmappedError } from '../errors.js';
 import type { AccessWidth, IoRegion, PollCondition } from '../io-region.js';
 import { pollAsync, pollAtomic } from '../poll.js';
+import { swab16, swab32 } from '../swab.js';
 import { forEachChunk, getLittleEndian, setLittleEndian } from './memcpy-chunks.js';
 import type { SimDevice } from './sim-device.js';
 
@@ -288,16 +289,6 @@ export class SimRegion implements IoRegion {
   [Symbol.dispose](): void {
     this.iounmap();
   }
-}
-
-/** Swap the two bytes of a 16-bit value (kernel `swab16`). */
-function swab16(v: number): number {
-  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
-}
-
-/** Swap the four bytes of a 32-bit value (kernel `swab32`). */
-function swab32(v: number): number {
-  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 }
 
 /** A `_rep` count: an integer 0..buffer length (elements). Uses checkBlock so messages match the native side. */
