@@ -37,12 +37,11 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { checkAccess, describe } from './checks.js';
-import { rangeError, typeError, unmappedError } from './errors.js';
+import { describe } from './checks.js';
+import { DelegatingRegion, OBSERVED_VIAS, type ObservedPoll, type ObservedVia } from './delegating-region.js';
+import { rangeError, typeError } from './errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
-import type { AccessWidth, IoRegion, PollCondition } from './io-region.js';
-import { pollAsync, pollAtomic } from './poll.js';
-import { forEachChunk, getLittleEndian } from './sim/memcpy-chunks.js';
+import type { AccessWidth, IoRegion } from './io-region.js';
 import type { TraceEntry, traceRegion } from './trace.js'; // for the documentation's links
 
 /** The header's `format` value. */
@@ -265,7 +264,7 @@ class StepBuffer {
   private value64: BigUint64Array | undefined;
   private time: Float64Array;
   private readonly extra = new Map<number, Omit<RecordedWait, 'op' | 'timeNs'>>();
-  private readonly vias = ['', ...VIAS];
+  private readonly vias = ['', ...OBSERVED_VIAS];
   length = 0;
 
   constructor(private capacity: number) {
@@ -352,33 +351,8 @@ class StepBuffer {
   }
 }
 
-/** The accessors recorded as `via` (index + 1 in the buffer's `via` column). */
-const VIAS = [
-  'ioread16be',
-  'ioread32be',
-  'iowrite16be',
-  'iowrite32be',
-  'memcpy_fromio',
-  'memcpy_toio',
-  'memset_io',
-  'ioread8_rep',
-  'ioread16_rep',
-  'ioread32_rep',
-  'iowrite8_rep',
-  'iowrite16_rep',
-  'iowrite32_rep',
-  'readb_poll_timeout_atomic',
-  'readw_poll_timeout_atomic',
-  'readl_poll_timeout_atomic',
-  'readq_poll_timeout_atomic',
-  'readb_poll_timeout',
-  'readw_poll_timeout',
-  'readl_poll_timeout',
-  'readq_poll_timeout',
-] as const;
-type Via = (typeof VIAS)[number];
-const viaIndex = (via: Via): number => VIAS.indexOf(via) + 1;
-const V = Object.fromEntries(VIAS.map((v) => [v, viaIndex(v)])) as Record<Via, number>;
+/** The accessors recorded as `via`, by their index in the buffer's `via` column (0 is {@link VIA_NONE}). */
+const V = Object.fromEntries(OBSERVED_VIAS.map((via, i) => [via, i + 1])) as Record<ObservedVia, number>;
 const READ = 0;
 const WRITE = 1;
 const TIMEOUT = 2;
@@ -396,31 +370,24 @@ function flushAllAtExit(): void {
   }
 }
 
-function swab16(v: number): number {
-  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
-}
-
-function swab32(v: number): number {
-  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
-}
-
 /**
  * The recording region. Each accessor calls the inner region first (so its checks and errors come first and an
  * access that throws records nothing), then appends the bus value: what traceRegion records, in columns.
  */
-class Recorder implements RecordingRegion {
+class Recorder extends DelegatingRegion implements RecordingRegion {
   readonly irq: InterruptSource | undefined;
   private readonly buffer: StepBuffer;
   private readonly start = performance.now();
   private written = 0;
 
   constructor(
-    readonly inner: IoRegion,
+    inner: IoRegion,
     readonly file: string,
     irq: InterruptSource | undefined,
     private readonly flushEvery: number,
     meta: unknown,
   ) {
+    super(inner);
     this.buffer = new StepBuffer(Math.min(flushEvery, 4096));
     const header: RecordingHeader = {
       format: RECORDING_FORMAT,
@@ -448,18 +415,6 @@ class Recorder implements RecordingRegion {
   get steps(): number {
     return this.written + this.buffer.length;
   }
-  get size(): number {
-    return this.inner.size;
-  }
-  get phys(): bigint {
-    return this.inner.phys;
-  }
-  get path(): string {
-    return this.inner.path;
-  }
-  get mapped(): boolean {
-    return this.inner.mapped;
-  }
 
   /** Record an interrupt step (3 wait, 4 unmask, 5 mask). */
   irqStep(kind: number, extra?: Omit<RecordedWait, 'op' | 'timeNs'>): void {
@@ -467,26 +422,17 @@ class Recorder implements RecordingRegion {
     if (this.buffer.length >= this.flushEvery) this.flush();
   }
 
-  private rd(width: 1 | 2 | 4, offset: number, value: number, via = VIA_NONE): number {
-    this.buffer.access(READ, width, offset, value, via);
-    if (this.buffer.length >= this.flushEvery) this.flush();
-    return value;
-  }
-
-  private rd64(offset: number, value: bigint, via = VIA_NONE): bigint {
-    this.buffer.access64(READ, offset, value, via);
-    if (this.buffer.length >= this.flushEvery) this.flush();
-    return value;
-  }
-
-  /** A write the inner region accepted: record its bus value (so it is an integer in range). */
-  private wr(width: 1 | 2 | 4, offset: number, value: number, via = VIA_NONE): void {
-    this.buffer.access(WRITE, width, offset, width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff), via);
+  protected override observe(op: 'read' | 'write', width: AccessWidth, offset: number, value: number | bigint, via: ObservedVia | undefined): void {
+    const kind = op === 'read' ? READ : WRITE;
+    const v = via === undefined ? VIA_NONE : V[via];
+    if (width === 8) this.buffer.access64(kind, offset, value as bigint, v);
+    else this.buffer.access(kind, width, offset, value as number, v);
     if (this.buffer.length >= this.flushEvery) this.flush();
   }
 
-  private wr64(offset: number, value: bigint | number, via = VIA_NONE): void {
-    this.buffer.access64(WRITE, offset, BigInt.asUintN(64, BigInt(value)), via);
+  /** A poll that gave up: a `timeout` step after its reads, so a replay gives up at the same read. */
+  protected override pollTimedOut(call: ObservedPoll, width: AccessWidth, offset: number): void {
+    this.buffer.access(TIMEOUT, width, offset, 0, V[call]);
     if (this.buffer.length >= this.flushEvery) this.flush();
   }
 
@@ -497,247 +443,13 @@ class Recorder implements RecordingRegion {
     this.buffer.clear();
   }
 
-  iounmap(): void {
+  override iounmap(): void {
     try {
       this.flush();
     } finally {
       live.delete(this);
       this.inner.iounmap();
     }
-  }
-  [Symbol.dispose](): void {
-    this.iounmap();
-  }
-
-  readb(offset: number): number {
-    return this.rd(1, offset, this.inner.readb(offset));
-  }
-  readw(offset: number): number {
-    return this.rd(2, offset, this.inner.readw(offset));
-  }
-  readl(offset: number): number {
-    return this.rd(4, offset, this.inner.readl(offset));
-  }
-  readq(offset: number): bigint {
-    return this.rd64(offset, this.inner.readq(offset));
-  }
-  readb_relaxed(offset: number): number {
-    return this.rd(1, offset, this.inner.readb_relaxed(offset));
-  }
-  readw_relaxed(offset: number): number {
-    return this.rd(2, offset, this.inner.readw_relaxed(offset));
-  }
-  readl_relaxed(offset: number): number {
-    return this.rd(4, offset, this.inner.readl_relaxed(offset));
-  }
-  readq_relaxed(offset: number): bigint {
-    return this.rd64(offset, this.inner.readq_relaxed(offset));
-  }
-  writeb(value: number, offset: number): void {
-    this.inner.writeb(value, offset);
-    this.wr(1, offset, value);
-  }
-  writew(value: number, offset: number): void {
-    this.inner.writew(value, offset);
-    this.wr(2, offset, value);
-  }
-  writel(value: number, offset: number): void {
-    this.inner.writel(value, offset);
-    this.wr(4, offset, value);
-  }
-  writeq(value: bigint, offset: number): void {
-    this.inner.writeq(value, offset);
-    this.wr64(offset, value);
-  }
-  writeb_relaxed(value: number, offset: number): void {
-    this.inner.writeb_relaxed(value, offset);
-    this.wr(1, offset, value);
-  }
-  writew_relaxed(value: number, offset: number): void {
-    this.inner.writew_relaxed(value, offset);
-    this.wr(2, offset, value);
-  }
-  writel_relaxed(value: number, offset: number): void {
-    this.inner.writel_relaxed(value, offset);
-    this.wr(4, offset, value);
-  }
-  writeq_relaxed(value: bigint, offset: number): void {
-    this.inner.writeq_relaxed(value, offset);
-    this.wr64(offset, value);
-  }
-  ioread8(offset: number): number {
-    return this.rd(1, offset, this.inner.ioread8(offset));
-  }
-  ioread16(offset: number): number {
-    return this.rd(2, offset, this.inner.ioread16(offset));
-  }
-  ioread32(offset: number): number {
-    return this.rd(4, offset, this.inner.ioread32(offset));
-  }
-  ioread64(offset: number): bigint {
-    return this.rd64(offset, this.inner.ioread64(offset));
-  }
-  ioread16be(offset: number): number {
-    const value = this.inner.ioread16be(offset);
-    this.rd(2, offset, swab16(value), V.ioread16be);
-    return value;
-  }
-  ioread32be(offset: number): number {
-    const value = this.inner.ioread32be(offset);
-    this.rd(4, offset, swab32(value), V.ioread32be);
-    return value;
-  }
-  iowrite8(value: number, offset: number): void {
-    this.inner.iowrite8(value, offset);
-    this.wr(1, offset, value);
-  }
-  iowrite16(value: number, offset: number): void {
-    this.inner.iowrite16(value, offset);
-    this.wr(2, offset, value);
-  }
-  iowrite32(value: number, offset: number): void {
-    this.inner.iowrite32(value, offset);
-    this.wr(4, offset, value);
-  }
-  iowrite64(value: bigint, offset: number): void {
-    this.inner.iowrite64(value, offset);
-    this.wr64(offset, value);
-  }
-  iowrite16be(value: number, offset: number): void {
-    this.inner.iowrite16be(value, offset);
-    this.wr(2, offset, swab16(value & 0xffff), V.iowrite16be);
-  }
-  iowrite32be(value: number, offset: number): void {
-    this.inner.iowrite32be(value, offset);
-    this.wr(4, offset, swab32(value >>> 0), V.iowrite32be);
-  }
-
-  /** One step per access the split rule makes (as the backends split block operations), values from `buffer`. */
-  private chunks(write: boolean, via: number, offset: number, count: number, buffer: Uint8Array): void {
-    const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    forEachChunk(offset, count, (at, width, index) => {
-      const value = getLittleEndian(view, index, width);
-      if (width === 8) {
-        if (write) this.wr64(at, value as bigint, via);
-        else this.rd64(at, value as bigint, via);
-      } else if (write) {
-        this.wr(width, at, value as number, via);
-      } else {
-        this.rd(width, at, value as number, via);
-      }
-    });
-  }
-
-  memcpy_fromio(dst: Uint8Array, offset: number, count: number): void {
-    this.inner.memcpy_fromio(dst, offset, count);
-    this.chunks(false, V.memcpy_fromio, offset, count, dst);
-  }
-  memcpy_toio(offset: number, src: Uint8Array, count: number): void {
-    this.inner.memcpy_toio(offset, src, count);
-    this.chunks(true, V.memcpy_toio, offset, count, src);
-  }
-  memset_io(offset: number, value: number, count: number): void {
-    this.inner.memset_io(offset, value, count);
-    this.chunks(true, V.memset_io, offset, count, new Uint8Array(count).fill(value & 0xff));
-  }
-
-  private rep(write: boolean, via: number, width: 1 | 2 | 4, offset: number, elements: ArrayLike<number>, count: number): void {
-    for (let i = 0; i < count; i++) {
-      if (write) this.wr(width, offset, elements[i], via);
-      else this.rd(width, offset, elements[i], via);
-    }
-  }
-
-  ioread8_rep(offset: number, dst: Uint8Array, count: number): void {
-    this.inner.ioread8_rep(offset, dst, count);
-    this.rep(false, V.ioread8_rep, 1, offset, dst, count);
-  }
-  ioread16_rep(offset: number, dst: Uint16Array, count: number): void {
-    this.inner.ioread16_rep(offset, dst, count);
-    this.rep(false, V.ioread16_rep, 2, offset, dst, count);
-  }
-  ioread32_rep(offset: number, dst: Uint32Array, count: number): void {
-    this.inner.ioread32_rep(offset, dst, count);
-    this.rep(false, V.ioread32_rep, 4, offset, dst, count);
-  }
-  iowrite8_rep(offset: number, src: Uint8Array, count: number): void {
-    this.inner.iowrite8_rep(offset, src, count);
-    this.rep(true, V.iowrite8_rep, 1, offset, src, count);
-  }
-  iowrite16_rep(offset: number, src: Uint16Array, count: number): void {
-    this.inner.iowrite16_rep(offset, src, count);
-    this.rep(true, V.iowrite16_rep, 2, offset, src, count);
-  }
-  iowrite32_rep(offset: number, src: Uint32Array, count: number): void {
-    this.inner.iowrite32_rep(offset, src, count);
-    this.rep(true, V.iowrite32_rep, 4, offset, src, count);
-  }
-
-  /** Before a poll: the checks the backends make before their first read (mapped, then the offset). */
-  private checkPoll(offset: number, width: AccessWidth): void {
-    if (!this.inner.mapped) throw unmappedError(this.inner.path);
-    checkAccess(offset, width, this.inner.size);
-  }
-
-  /** After a poll that threw: a `timeout` step if it gave up (its own ETIMEDOUT), nothing for other errors. */
-  private noteTimeout(error: unknown, call: Via, width: AccessWidth, offset: number): void {
-    if ((error as { code?: unknown }).code === 'ETIMEDOUT' && (error as { syscall?: unknown }).syscall === call) {
-      this.buffer.access(TIMEOUT, width, offset, 0, V[call]);
-      if (this.buffer.length >= this.flushEvery) this.flush();
-    }
-  }
-
-  private pollSync<T extends number | bigint>(call: Via, width: AccessWidth, offset: number, read: () => T, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
-    this.checkPoll(offset, width);
-    try {
-      return pollAtomic(call, read, offset, cond, delayUs, timeoutUs, this.path);
-    } catch (error) {
-      this.noteTimeout(error, call, width, offset);
-      throw error;
-    }
-  }
-
-  private async pollAsync<T extends number | bigint>(call: Via, width: AccessWidth, offset: number, read: () => T, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
-    this.checkPoll(offset, width);
-    try {
-      return await pollAsync(call, read, offset, cond, sleepUs, timeoutUs, this.path);
-    } catch (error) {
-      this.noteTimeout(error, call, width, offset);
-      throw error;
-    }
-  }
-
-  readb_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    const via = V.readb_poll_timeout_atomic;
-    return this.pollSync('readb_poll_timeout_atomic', 1, offset, () => this.rd(1, offset, this.inner.readb(offset), via), cond, delayUs, timeoutUs);
-  }
-  readw_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    const via = V.readw_poll_timeout_atomic;
-    return this.pollSync('readw_poll_timeout_atomic', 2, offset, () => this.rd(2, offset, this.inner.readw(offset), via), cond, delayUs, timeoutUs);
-  }
-  readl_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    const via = V.readl_poll_timeout_atomic;
-    return this.pollSync('readl_poll_timeout_atomic', 4, offset, () => this.rd(4, offset, this.inner.readl(offset), via), cond, delayUs, timeoutUs);
-  }
-  readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
-    const via = V.readq_poll_timeout_atomic;
-    return this.pollSync('readq_poll_timeout_atomic', 8, offset, () => this.rd64(offset, this.inner.readq(offset), via), cond, delayUs, timeoutUs);
-  }
-  readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    const via = V.readb_poll_timeout;
-    return this.pollAsync('readb_poll_timeout', 1, offset, () => this.rd(1, offset, this.inner.readb(offset), via), cond, sleepUs, timeoutUs);
-  }
-  readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    const via = V.readw_poll_timeout;
-    return this.pollAsync('readw_poll_timeout', 2, offset, () => this.rd(2, offset, this.inner.readw(offset), via), cond, sleepUs, timeoutUs);
-  }
-  readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    const via = V.readl_poll_timeout;
-    return this.pollAsync('readl_poll_timeout', 4, offset, () => this.rd(4, offset, this.inner.readl(offset), via), cond, sleepUs, timeoutUs);
-  }
-  readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
-    const via = V.readq_poll_timeout;
-    return this.pollAsync('readq_poll_timeout', 8, offset, () => this.rd64(offset, this.inner.readq(offset), via), cond, sleepUs, timeoutUs);
   }
 }
 

@@ -8,7 +8,7 @@ import type { AccessWidth } from '../io-region.js';
  * Split `count` bytes from `offset` into the accesses memcpy_fromio/toio make: at each position the largest of
  * 8, 4, 2, 1 bytes that the position is aligned to and that fits in what is left. `index` is the byte index
  * into the caller's buffer. The native backend splits the same way,
- * and the trace wrapper records block operations with it.
+ * and the access wrappers (traceRegion, recordRegion) record block operations with it.
  */
 export function forEachChunk(offset: number, count: number, visit: (at: number, width: AccessWidth, index: number) => void): void {
   const end = offset + count;
