@@ -85,6 +85,23 @@ function writeOne(r: IoRegion, value: bigint, at: number, width: Width, bigEndia
   writeByWidth(r, width, width === 8 ? value : Number(value), at, bigEndian);
 }
 
+/**
+ * The fields every access command's JSON starts with, in this order: the target as given, the mapped file, the
+ * target's offset and physical address, `address` (only when given: where a dump's listing starts), the width in
+ * bits, and whether the accesses were big-endian.
+ */
+function accessJson(target: Target, t: OpenTarget, width: Width, bigEndian: boolean, address?: bigint): Record<string, unknown> {
+  return {
+    target: describeTarget(target),
+    path: t.path,
+    offset: hexAddr(target.offset),
+    phys: hexAddr(t.phys),
+    ...(address === undefined ? {} : { address: hexAddr(address) }),
+    width: width * 8,
+    bigEndian,
+  };
+}
+
 /** Options every access command shares. */
 interface AccessOptions {
   path?: string;
@@ -167,16 +184,7 @@ async function cmdRead(io: Io, targetText: string, widthText: string, opts: Acce
     if (opts.json) {
       await write(
         io.stdout,
-        `${toJson({
-          target: describeTarget(target),
-          path: t.path,
-          offset: hexAddr(target.offset),
-          phys: hexAddr(t.phys),
-          width: width * 8,
-          bigEndian: opts.be === true,
-          value: hex(value, width),
-          decimal: value.toString(),
-        })}\n`,
+        `${toJson({ ...accessJson(target, t, width, opts.be === true), value: hex(value, width), decimal: value.toString() })}\n`,
       );
     } else {
       await write(io.stdout, `${hex(value, width)}\n`);
@@ -207,12 +215,7 @@ async function cmdWrite(
       await write(
         io.stdout,
         `${toJson({
-          target: describeTarget(target),
-          path: t.path,
-          offset: hexAddr(target.offset),
-          phys: hexAddr(t.phys),
-          width: width * 8,
-          bigEndian: opts.be === true,
+          ...accessJson(target, t, width, opts.be === true),
           written,
           readback: readback === undefined ? null : hex(readback, width),
         })}\n`,
@@ -289,13 +292,7 @@ async function cmdDump(io: Io, regionText: string, sizeText: string | undefined,
       await write(
         io.stdout,
         `${toJson({
-          target: describeTarget(target),
-          path: t.path,
-          offset: hexAddr(target.offset),
-          phys: hexAddr(t.phys),
-          address: hexAddr(first),
-          width: width * 8,
-          bigEndian,
+          ...accessJson(target, t, width, bigEndian, first),
           count: values.length,
           bytes,
           values,
@@ -326,12 +323,7 @@ async function cmdMemWrite(io: Io, targetText: string, valueTexts: string[], opt
       await write(
         io.stdout,
         `${toJson({
-          target: describeTarget(target),
-          path: t.path,
-          offset: hexAddr(target.offset),
-          phys: hexAddr(t.phys),
-          width: width * 8,
-          bigEndian: opts.be === true,
+          ...accessJson(target, t, width, opts.be === true),
           written: values.map((v) => hex(BigInt.asUintN(width * 8, v), width)),
         })}\n`,
       );
