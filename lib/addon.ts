@@ -111,7 +111,9 @@ export function addon(): Addon {
   if (loaded === undefined) {
     const require = createRequire(import.meta.url);
     const load = require('node-gyp-build') as (dir: string) => Addon;
-    loaded = load(packageRoot());
+    // A copy: the module's own exports object is in V8's dictionary mode (as is each mapping's accessors
+    // object), so every call through it would take a generic property lookup; a copy has fast properties.
+    loaded = { ...load(packageRoot()) };
   }
   return loaded;
 }

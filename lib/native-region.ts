@@ -92,7 +92,7 @@ export class NativeRegion implements IoRegion {
     this.#limit = size;
     this.#native = native;
     this.#handle = mapping.handle;
-    this.#fn = mapping.accessors;
+    this.#fn = { ...mapping.accessors }; // fast properties: see addon()
     this.#misalign = Number(fileOffset % 8n);
     this.#atomicReads = native.arch === 'x64' && this.#misalign === 0;
     this.#plainWrites = this.#atomicReads && !readOnly && PLAIN_STORES_VERIFIED.has(v8MajorMinor());
