@@ -23,7 +23,7 @@
 # the official builds the sysroot carries no node for either guest. The cost, measured: `node -e 1` takes
 # about 5 s in the armv7 guest (Debian's 18: 1.2-2 s; neither has a startup snapshot; not 9p, the JIT or
 # V8's threads: a copy on tmpfs, --jitless, --single-threaded are no faster), so test:vm:armv7 takes
-# about 2.7 minutes instead of one; under qemu-user (test:arm:native) the two start equally fast.
+# 2.2-2.7 minutes instead of one; under qemu-user (test:arm:native) the two start equally fast.
 # (arm64's Node 24 has a snapshot and starts in 0.35 s in its guest, faster than Debian's 18 did.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
