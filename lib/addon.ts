@@ -72,11 +72,14 @@ export interface Addon {
     delayUs: number,
     timeoutUs: number,
   ): T;
-  irqOpen(path: string): IrqHandle;
+  /** `configPath`: the PCI device's sysfs `config`, for {@link Addon.irqSetIntxDisabled}. */
+  irqOpen(path: string, configPath?: string): IrqHandle;
   irqWait(handle: IrqHandle, callback: (errno: number, count: number) => void): void;
   irqCancel(handle: IrqHandle): void;
   /** Returns 0 or an errno (ENOSYS where the driver has no irqcontrol). */
   irqControl(handle: IrqHandle, enable: boolean): number;
+  /** Set or clear PCI_COMMAND's Interrupt Disable bit in the `configPath` given to irqOpen (kept open until irqClose). */
+  irqSetIntxDisabled(handle: IrqHandle, disabled: boolean): void;
   irqClose(handle: IrqHandle): void;
   portIn(port: number, width: 1 | 2 | 4): number;
   portOut(port: number, width: 1 | 2 | 4, value: number): void;

@@ -6,40 +6,14 @@
  * Unmasking: a write of int32 1 to /dev/uioN calls the driver's irqcontrol (uio_pdrv_genirq and others).
  * uio_pci_generic has none (the write fails with ENOSYS): its kernel handler masks INTx by setting the
  * Interrupt Disable bit (bit 10) of PCI_COMMAND, so unmask clears that bit through the device's sysfs
- * `config` file instead.
+ * `config` file instead (native/uio_irq.cc, which keeps it open until close: unmask runs once per interrupt).
  * @module
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { addon, type IrqHandle } from './addon.js';
 import { abortError, irqClosedError, rangeError, systemError, systemErrorByCode } from './errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
 
 const ENOSYS = 38;
-/** Byte 5 of PCI config space is the high byte of PCI_COMMAND; its bit 2 is bit 10, Interrupt Disable. */
-const PCI_COMMAND_HIGH_BYTE = 5;
-const INTX_DISABLE_IN_HIGH_BYTE = 0x04;
-
-/** Set or clear PCI_COMMAND's Interrupt Disable bit through a sysfs `config` file. */
-function setIntxDisabled(configPath: string, disabled: boolean): void {
-  let fd: number;
-  try {
-    fd = openSync(configPath, 'r+');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw systemError(-(err.errno ?? -5), 'open', configPath);
-  }
-  try {
-    const byte = Buffer.alloc(1);
-    readSync(fd, byte, 0, 1, PCI_COMMAND_HIGH_BYTE);
-    const next = disabled ? byte[0] | INTX_DISABLE_IN_HIGH_BYTE : byte[0] & ~INTX_DISABLE_IN_HIGH_BYTE;
-    if (next !== byte[0]) {
-      byte[0] = next;
-      writeSync(fd, byte, 0, 1, PCI_COMMAND_HIGH_BYTE);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** The interrupts of one UIO device. Create through `openUio(...).irq`. */
 export class UioInterrupts implements InterruptSource {
@@ -49,6 +23,8 @@ export class UioInterrupts implements InterruptSource {
   #lastCount: number;
   #waiting = false;
   #cancelPending: ((err: Error) => void) | undefined;
+  /** Set once the driver answered ENOSYS: irqcontrol does not come and go, so skip that write from then on. */
+  #noIrqcontrol = false;
 
   /**
    * @param path the device node, `/dev/uioN`
@@ -61,7 +37,7 @@ export class UioInterrupts implements InterruptSource {
     this.#pciConfig = pciConfig;
     this.#lastCount = initialCount;
     try {
-      this.#handle = addon().irqOpen(path);
+      this.#handle = addon().irqOpen(path, pciConfig);
     } catch (e) {
       const err = e as { errno?: number; syscall?: string };
       if (typeof err.errno === 'number') throw systemError(err.errno, err.syscall ?? 'open', path);
@@ -126,13 +102,21 @@ export class UioInterrupts implements InterruptSource {
 
   #control(enable: boolean): void {
     if (this.#handle === undefined) throw irqClosedError(this.#path);
-    const errno = addon().irqControl(this.#handle, enable);
-    if (errno === 0) return;
-    if (errno === ENOSYS && this.#pciConfig !== undefined) {
-      setIntxDisabled(this.#pciConfig, !enable);
-      return;
+    if (!this.#noIrqcontrol) {
+      const errno = addon().irqControl(this.#handle, enable);
+      if (errno === 0) return;
+      if (errno !== ENOSYS || this.#pciConfig === undefined) {
+        throw systemError(errno, 'write', this.#path, errno === ENOSYS ? 'this UIO driver has no irqcontrol.' : undefined);
+      }
+      this.#noIrqcontrol = true;
     }
-    throw systemError(errno, 'write', this.#path, errno === ENOSYS ? 'this UIO driver has no irqcontrol.' : undefined);
+    try {
+      addon().irqSetIntxDisabled(this.#handle, !enable);
+    } catch (e) {
+      const err = e as { errno?: number; syscall?: string };
+      if (typeof err.errno === 'number') throw systemError(err.errno, err.syscall ?? 'open', this.#pciConfig);
+      throw e;
+    }
   }
 
   /**

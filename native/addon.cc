@@ -72,6 +72,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("irqWait", Napi::Function::New(env, IrqWait, "irqWait"));
   exports.Set("irqCancel", Napi::Function::New(env, IrqCancel, "irqCancel"));
   exports.Set("irqControl", Napi::Function::New(env, IrqControl, "irqControl"));
+  exports.Set("irqSetIntxDisabled", Napi::Function::New(env, IrqSetIntxDisabled, "irqSetIntxDisabled"));
   exports.Set("irqClose", Napi::Function::New(env, IrqClose, "irqClose"));
   exports.Set("portIn", Napi::Function::New(env, PortIn, "portIn"));
   exports.Set("portOut", Napi::Function::New(env, PortOut, "portOut"));

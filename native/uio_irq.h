@@ -6,15 +6,20 @@
 
 namespace mmio {
 
-// irqOpen(path) -> handle. Opens O_RDWR|O_NONBLOCK|O_CLOEXEC.
+// irqOpen(path, configPath?) -> handle. Opens path O_RDWR|O_NONBLOCK|O_CLOEXEC; configPath (the PCI device's
+// sysfs config, for drivers without irqcontrol) is opened by the first irqSetIntxDisabled.
 Napi::Value IrqOpen(const Napi::CallbackInfo& info);
-// irqWait(handle, callback(errno: number, count: number)): one wait; the callback runs once.
+// irqWait(handle, callback(errno: number, count: number)): one wait; the callback runs once. The device's
+// poll handle persists between waits (unref'd while none is pending).
 Napi::Value IrqWait(const Napi::CallbackInfo& info);
 // irqCancel(handle): stops a pending wait; its callback is not called.
 Napi::Value IrqCancel(const Napi::CallbackInfo& info);
 // irqControl(handle, enable) -> 0 or an errno (ENOSYS where the driver has no irqcontrol).
 Napi::Value IrqControl(const Napi::CallbackInfo& info);
-// irqClose(handle): cancels any wait and closes the descriptor. Idempotent.
+// irqSetIntxDisabled(handle, disabled): set or clear PCI_COMMAND's Interrupt Disable bit through the
+// device's sysfs config (kept open until irqClose). Throws a syscall error (open, pread, pwrite).
+Napi::Value IrqSetIntxDisabled(const Napi::CallbackInfo& info);
+// irqClose(handle): cancels any wait and closes the descriptors. Idempotent.
 Napi::Value IrqClose(const Napi::CallbackInfo& info);
 
 }  // namespace mmio
