@@ -33,12 +33,18 @@ export const NATIVE_READ = 'native call (the arm64/armv7 read path)';
 export const NATIVE_WRITE = 'native call (the arm64/armv7 write path)';
 export const PLAIN_STORE = 'typed-array store (x86-64 fast path)';
 
-/** A loop running `body` n times with `scope`'s names bound; a fresh script, so fresh feedback. */
+let loopsMade = 0;
+
+/**
+ * A loop running `body` n times with `scope`'s names bound; a fresh script, so fresh feedback. The source carries
+ * a serial number: V8 caches `new Function` by its source text, and on V8 14 two loops with the same text (the
+ * `readl` and `readl [native call]` cases) shared their type feedback, so each slowed the other's call site.
+ */
 function loop(body: string, scope: Record<string, unknown>): (n: number) => number {
   const names = Object.keys(scope);
   const make = new Function(
     ...names,
-    `return function (n) { let s = 0, q = 0n; for (let i = 0; i < n; i++) { ${body}; } return s ^ Number(q & 1n); };`,
+    `/* case ${++loopsMade} */ return function (n) { let s = 0, q = 0n; for (let i = 0; i < n; i++) { ${body}; } return s ^ Number(q & 1n); };`,
   ) as (...values: unknown[]) => (n: number) => number;
   return make(...Object.values(scope));
 }
