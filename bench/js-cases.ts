@@ -176,7 +176,7 @@ export function contextCases(path: string): { cases: JsCase[]; close(): void } {
   const mapping = native.map(path, 0n, MAP_SIZE, { sync: true, readOnly: false });
   const u32 = new Uint32Array(mapping.buffer);
   const buf = Buffer.from(mapping.buffer);
-  const { read32, write32 } = mapping.accessors;
+  const { read32, write32 } = native.bindAccessors(mapping.handle);
   const row = (name: string, path: string, cBaseline: string | undefined, body: string, scope: Record<string, unknown>): JsCase => ({
     name,
     group: 'context',

@@ -43,7 +43,6 @@ export interface NativeMapping {
   handle: NativeHandle;
   /** An external ArrayBuffer over exactly the requested bytes; detached on unmap. */
   buffer: ArrayBuffer;
-  accessors: NativeAccessors;
   /** 16 bytes the bus-fault handler writes: Int32 [faulted, offset low, offset high, signal number]. */
   fault: ArrayBuffer;
   pageSize: number;
@@ -53,6 +52,11 @@ export interface NativeMapping {
 export interface Addon {
   map(path: string, offset: bigint, size: number, options: { sync: boolean; readOnly: boolean }): NativeMapping;
   unmap(handle: NativeHandle): void;
+  /**
+   * The mapping's bound accessor functions (native/accessors.cc): 20 functions, each with a finalizer holding the
+   * mapping's native state, so a region binds them only if it calls them (not on the x86-64 fast path).
+   */
+  bindAccessors(handle: NativeHandle): NativeAccessors;
   memcpyFromIo(handle: NativeHandle, offset: number, dst: Uint8Array, count: number): void;
   memcpyToIo(handle: NativeHandle, offset: number, src: Uint8Array, count: number): void;
   memsetIo(handle: NativeHandle, offset: number, value: number, count: number): void;

@@ -41,6 +41,13 @@ function uint32Operand(v: number | bigint): number {
   return typeof v === 'bigint' ? Number(BigInt.asUintN(32, v)) : v >>> 0;
 }
 
+/** The accessors of a region whose every access takes the x86-64 fast path: never called, loud if they were. */
+const UNBOUND_ACCESSORS = new Proxy({} as NativeAccessors, {
+  get: (_, name) => () => {
+    throw new Error(`mmio internal error: native ${String(name)} called on a fast-path region`);
+  },
+});
+
 /** Where a {@link NativeRegion} lies and how it was mapped. @internal */
 export interface NativeRegionPlace {
   /** Byte offset of the mapping in its file (the physical address for /dev/mem). */
@@ -92,10 +99,12 @@ export class NativeRegion implements IoRegion {
     this.#limit = size;
     this.#native = native;
     this.#handle = mapping.handle;
-    this.#fn = { ...mapping.accessors }; // fast properties: see addon()
     this.#misalign = Number(fileOffset % 8n);
     this.#atomicReads = native.arch === 'x64' && this.#misalign === 0;
     this.#plainWrites = this.#atomicReads && !readOnly && PLAIN_STORES_VERIFIED.has(v8MajorMinor());
+    // The bound native functions only where some access calls them; a copy, for fast properties (see addon()).
+    const needsNative = !this.#atomicReads || !this.#plainWrites;
+    this.#fn = needsNative ? { ...native.bindAccessors(mapping.handle) } : UNBOUND_ACCESSORS;
     this.#fault = new Int32Array(mapping.fault);
     const buf = mapping.buffer;
     this.#u8 = new Uint8Array(buf);

@@ -128,4 +128,10 @@ Napi::Object CreateAccessors(Napi::Env env, Region* r) {
   return fns;
 }
 
+Napi::Value BindAccessors(const Napi::CallbackInfo& info) {
+  Region* r = info[0].As<Napi::External<Region>>().Data();
+  if (!r->mapped) throw Napi::Error::New(info.Env(), "region is unmapped");
+  return CreateAccessors(info.Env(), r);
+}
+
 }  // namespace mmio

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "accessors.h"
 #include "block_io.h"
 #include "io_access.h"
 #include "map_file.h"
@@ -62,6 +63,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_set_instance_data(env, new EnvState(), FinalizeEnvState, nullptr);
   exports.Set("map", Napi::Function::New(env, Map, "map"));
   exports.Set("unmap", Napi::Function::New(env, UnmapJs, "unmap"));
+  exports.Set("bindAccessors", Napi::Function::New(env, BindAccessors, "bindAccessors"));
   SetRaw(env, exports, "memcpyFromIo", MemcpyFromIo);
   SetRaw(env, exports, "memcpyToIo", MemcpyToIo);
   SetRaw(env, exports, "memsetIo", MemsetIo);

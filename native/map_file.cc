@@ -8,7 +8,6 @@
 
 #include <string>
 
-#include "accessors.h"
 #include "region.h"
 #include "syscall_error.h"
 
@@ -97,7 +96,6 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   result.Set("handle", handle);
   result.Set("buffer", Napi::Value(env, buffer));
   result.Set("fault", Napi::Value(env, fault_buffer));
-  result.Set("accessors", CreateAccessors(env, r));
   result.Set("pageSize", Napi::Number::New(env, static_cast<double>(page)));
   return result;
 }

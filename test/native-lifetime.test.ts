@@ -55,8 +55,9 @@ const workerCode = `
 const { parentPort, workerData } = require('node:worker_threads');
 const addon = require(workerData.requireFrom)(workerData.root);
 const m = addon.map(workerData.path, 0n, 4096, { sync: true, readOnly: false });
-m.accessors.write32(0x600dcafe, 0);
-parentPort.postMessage(m.accessors.read32(4));
+const fns = addon.bindAccessors(m.handle);
+fns.write32(0x600dcafe, 0);
+parentPort.postMessage(fns.read32(4));
 // exits with the mapping still mapped: the environment teardown must release it
 `;
 

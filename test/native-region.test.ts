@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ioremap_np, ioremap_wc, mapFile, mb, pageSize, rmb, wmb } from '../lib/index.js';
 import type { IoRegion, PollCondition } from '../lib/index.js';
+import { addon, type Addon } from '../lib/addon.js';
+import { NativeRegion, PLAIN_STORES_VERIFIED } from '../lib/native-region.js';
 import { conditionPredicate } from '../lib/poll.js';
 import { openFdCount, tempFile } from './helpers/temp-file.js';
 
@@ -176,6 +178,40 @@ describe('mapping', () => {
       expect(() => sub.readl(0x20)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
       sub.iounmap();
       whole.iounmap();
+    } finally {
+      file.cleanup();
+    }
+  });
+
+  it('binds the native accessor functions only for a region that calls them', () => {
+    const file = tempFile(4096);
+    const native = addon();
+    const binds: string[] = [];
+    const counting = (arch: string): Addon => ({
+      ...native,
+      arch,
+      bindAccessors(handle) {
+        binds.push(arch);
+        return native.bindAccessors(handle);
+      },
+    });
+    const open = (arch: string, readOnly: boolean): NativeRegion => {
+      const mapping = native.map(file.path, 0n, 4096, { sync: true, readOnly });
+      return new NativeRegion(mapping, { fileOffset: 0n, phys: 0n, size: 4096, path: file.path, readOnly }, counting(arch));
+    };
+    try {
+      const verified = PLAIN_STORES_VERIFIED.has(process.versions.v8.split('.').slice(0, 2).join('.'));
+      const fast = open('x64', false); // every access is Atomics.load or a plain store where this V8 is verified
+      fast.writel(0x1234, 0);
+      expect(fast.readl(0)).toBe(0x1234);
+      expect(binds).toEqual(verified ? [] : ['x64']);
+      const viaNative = open('arm64', false); // the arm64/armv7 path: every access is a native call
+      viaNative.writel(0x5678, 4);
+      expect(viaNative.readl(4)).toBe(0x5678);
+      const readOnly = open('x64', true); // writes go to the native call, which refuses them
+      expect(() => readOnly.writel(1, 0)).toThrow(expect.objectContaining({ code: 'ERR_IOMEM_READONLY' }));
+      expect(binds).toEqual([...(verified ? [] : ['x64']), 'arm64', 'x64']);
+      for (const r of [fast, viaNative, readOnly]) r.iounmap();
     } finally {
       file.cleanup();
     }

@@ -257,7 +257,7 @@ describe('worker_threads', () => {
         const { parentPort, workerData } = require('node:worker_threads');
         const addon = require(workerData.nodeGypBuild)(workerData.root);
         const m = addon.map(workerData.path, 0n, 4096, { sync: true, readOnly: false });
-        m.accessors.write32(0x1234, 0);
+        addon.bindAccessors(m.handle).write32(0x1234, 0);
         try {
           parentPort.postMessage({ buffer: m.buffer }, [m.buffer]);   // asks to transfer it: Node 20 copies it
           parentPort.postMessage({ transfer: 'copied' });
