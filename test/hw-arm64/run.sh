@@ -54,7 +54,8 @@ for f in '"$out"'/nodetest.*.mjs '"$(printf '.cache/nodetest.%s.test.mjs ' "${na
   echo "== $f"
   node --test-reporter=tap "$f" > /tmp/t.log 2>&1; rc=$?
   grep -E "^ *(not )?ok |^# (pass|fail)" /tmp/t.log
-  [ $rc -eq 0 ] || { fail=1; cat /tmp/t.log | tail -n 60; }
+  # on failure: each failing test with its diagnostics (the YAML block after "not ok"), then the end of the log
+  [ $rc -eq 0 ] || { fail=1; grep -E -A 40 "^ *not ok " /tmp/t.log | head -n 200; tail -n 20 /tmp/t.log; }
   p=$(sed -n "s/^# pass //p" /tmp/t.log); fl=$(sed -n "s/^# fail //p" /tmp/t.log)
   pass=$((pass + ${p:-0})); failed=$((failed + ${fl:-1}))
 done
