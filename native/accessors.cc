@@ -3,6 +3,7 @@
 #include <byteswap.h>
 
 #include "io_access.h"
+#include "napi_args.h"
 
 namespace mmio {
 namespace {
@@ -14,21 +15,6 @@ template <typename T> T Swap(T v);
 template <> uint16_t Swap<uint16_t>(uint16_t v) { return bswap_16(v); }
 template <> uint32_t Swap<uint32_t>(uint32_t v) { return bswap_32(v); }
 
-// Reading an offset argument: a uint32 or a safe-integer double. The TS layer has already checked it;
-// this check is the last line of defence so no call can touch memory outside the mapping.
-bool GetOffset(napi_env env, napi_value v, uint64_t* out) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0) return false;
-  *out = static_cast<uint64_t>(d);
-  return static_cast<double>(*out) == d;
-}
-
-napi_value ThrowBadAccess(napi_env env, Region* r) {
-  napi_throw_range_error(env, r->mapped ? "ERR_OUT_OF_RANGE" : "ERR_IOMEM_UNMAPPED",
-                         r->mapped ? "offset out of range or unaligned" : "region is unmapped");
-  return nullptr;
-}
-
 template <typename T, Order O, Endian E>
 napi_value Read(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -37,7 +23,7 @@ napi_value Read(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
   Region* r = static_cast<Region*>(data);
   uint64_t offset;
-  if (argc < 1 || !GetOffset(env, argv[0], &offset) || !r->Fits(offset, sizeof(T))) return ThrowBadAccess(env, r);
+  if (argc < 1 || !GetIndex(env, argv[0], &offset) || !r->Fits(offset, sizeof(T))) return ThrowBadAccess(env, r);
   void* addr = r->ptr + offset;
   T v = O == Order::kOrdered ? ordered_read<T>(addr) : raw_read<T>(addr);
   if constexpr (E == Endian::kBig) v = Swap<T>(v);
@@ -58,7 +44,7 @@ napi_value Write(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, &data);
   Region* r = static_cast<Region*>(data);
   uint64_t offset;
-  if (argc < 2 || !GetOffset(env, argv[1], &offset) || !r->Fits(offset, sizeof(T))) return ThrowBadAccess(env, r);
+  if (argc < 2 || !GetIndex(env, argv[1], &offset) || !r->Fits(offset, sizeof(T))) return ThrowBadAccess(env, r);
   if (!r->writable) {
     napi_throw_error(env, "ERR_IOMEM_READONLY", "region was mapped read-only");
     return nullptr;

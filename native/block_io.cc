@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "io_access.h"
+#include "napi_args.h"
 #include "region.h"
 
 namespace mmio {
@@ -10,20 +11,12 @@ namespace {
 
 // These functions use the C N-API directly, not node-addon-api's wrappers: a 1 KiB block moves in about
 // 40 ns, and the wrappers' CallbackInfo, typed-array objects and exception plumbing cost as much again.
-// lib/native-region.ts has checked every argument; the checks here are the last line of defence, so no call
-// can touch memory outside the mapping or the buffer.
+// lib/native-region.ts has checked every argument; the checks here (and napi_args.h) are the last line of
+// defence, so no call can touch memory outside the mapping or the buffer.
 
 napi_value Throw(napi_env env, const char* code, const char* message) {
   napi_throw_range_error(env, code, message);
   return nullptr;
-}
-
-// A non-negative integer argument no larger than 2^53 - 1.
-bool GetCount(napi_env env, napi_value v, uint64_t* out) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0) return false;
-  *out = static_cast<uint64_t>(d);
-  return static_cast<double>(*out) == d;
 }
 
 // A block call's arguments, read and checked: (handle, offset, [width,] view, count) or, for memset,
@@ -48,7 +41,7 @@ bool ReadArgs(napi_env env, napi_callback_info info, Shape shape, bool write, Bl
   const size_t want = shape == Shape::kWidthView ? 5 : 4;
   void* external = nullptr;
   if (argc < want || napi_get_value_external(env, argv[0], &external) != napi_ok ||
-      !GetCount(env, argv[1], &a->offset) || !GetCount(env, argv[want - 1], &a->count)) {
+      !GetIndex(env, argv[1], &a->offset) || !GetIndex(env, argv[want - 1], &a->count)) {
     Throw(env, "ERR_INVALID_ARG_TYPE", "block call: bad arguments");
     return false;
   }

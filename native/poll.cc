@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "io_access.h"
+#include "napi_args.h"
 #include "region.h"
 
 namespace mmio {
@@ -48,11 +49,12 @@ napi_value PollAtomic(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   void* external = nullptr;
   uint32_t width = 0;
-  double offset = -1, delay_us = 0, timeout_us = 0;
+  uint64_t offset = 0;
+  double delay_us = 0, timeout_us = 0;
   uint64_t mask = 0, want = 0;
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 7 ||
       napi_get_value_external(env, argv[0], &external) != napi_ok ||
-      napi_get_value_uint32(env, argv[1], &width) != napi_ok || napi_get_value_double(env, argv[2], &offset) != napi_ok ||
+      napi_get_value_uint32(env, argv[1], &width) != napi_ok || !GetIndex(env, argv[2], &offset) ||
       !GetOperand(env, argv[3], width, &mask) || !GetOperand(env, argv[4], width, &want) ||
       napi_get_value_double(env, argv[5], &delay_us) != napi_ok ||
       napi_get_value_double(env, argv[6], &timeout_us) != napi_ok) {
@@ -60,13 +62,8 @@ napi_value PollAtomic(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   Region* r = static_cast<Region*>(external);
-  if ((width != 1 && width != 2 && width != 4 && width != 8) || !(offset >= 0) ||
-      !r->Fits(static_cast<uint64_t>(offset), width)) {
-    napi_throw_range_error(env, r->mapped ? "ERR_OUT_OF_RANGE" : "ERR_IOMEM_UNMAPPED",
-                           r->mapped ? "offset out of range or unaligned" : "region is unmapped");
-    return nullptr;
-  }
-  const volatile void* addr = r->ptr + static_cast<uint64_t>(offset);
+  if ((width != 1 && width != 2 && width != 4 && width != 8) || !r->Fits(offset, width)) return ThrowBadAccess(env, r);
+  const volatile void* addr = r->ptr + offset;
   const uint64_t delay_ns = static_cast<uint64_t>(delay_us * 1000.0);
   const uint64_t deadline = timeout_us > 0 ? NowNs() + static_cast<uint64_t>(timeout_us * 1000.0) : UINT64_MAX;
   uint64_t v;
