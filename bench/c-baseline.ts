@@ -1,12 +1,9 @@
 /**
- * The C baseline: bench/c/volatile-loop.c, compiled with the machine's cc at run time into a cache folder
- * (never shipped), then run once per round on the same mapping.
+ * The C baseline: bench/c/volatile-loop.c, built by bench/c-build.ts, run once per round on the same mapping.
  * @module
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { buildC } from './c-build.js';
 import { BLOCK, MAP_SIZE, POLL_PAGE, REG } from './layout.js';
 import { WARM_UP_FLIPS } from './poll-protocol.js';
 
@@ -22,31 +19,14 @@ export class CBaseline {
     readonly compiler: string,
   ) {}
 
-  /**
-   * Build the C loop with `$CC` (default cc) into `cacheDir`, unless a build of this exact source is there.
-   * Returns why not when there is no working compiler.
-   */
+  /** Build the C loop into `cacheDir` (bench/c-build.ts); returns why not when there is no working compiler. */
   static build(source: string, cacheDir: string): CBaseline | MissingBaseline {
-    const cc = process.env.CC ?? 'cc';
-    let compiler: string;
     try {
-      compiler = execFileSync(cc, ['--version'], { encoding: 'utf8' }).split('\n')[0];
-    } catch {
-      return { baseline: 'C volatile loop', reason: `no C compiler (${cc}) found: install one (Debian: apt-get install gcc) or set CC` };
+      const { binary, compiler } = buildC(source, cacheDir);
+      return new CBaseline(binary, compiler);
+    } catch (e) {
+      return { baseline: 'C volatile loop', reason: (e as Error).message };
     }
-    const text = readFileSync(source);
-    const hash = createHash('sha256').update(text).update(compiler).digest('hex').slice(0, 16);
-    const binary = join(cacheDir, `volatile-loop-${hash}`);
-    if (!existsSync(binary)) {
-      mkdirSync(dirname(binary), { recursive: true });
-      try {
-        execFileSync(cc, ['-O2', '-Wall', '-o', binary, source], { stdio: ['ignore', 'ignore', 'pipe'] });
-      } catch (e) {
-        const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim();
-        return { baseline: 'C volatile loop', reason: `${cc} could not build ${source}: ${stderr ?? e}` };
-      }
-    }
-    return new CBaseline(binary, compiler);
   }
 
   /** One timed run of each case (volatile-loop.c names) on `path`; ns per op (per 32-bit word for blocks). */

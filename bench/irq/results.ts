@@ -5,7 +5,7 @@
  * @module
  */
 import type { Machine } from '../machine.js';
-import { summarize } from '../stats.js';
+import { percentile, summarize } from '../stats.js';
 import { IRQ_ROWS, ROW_INFO, type GuestConfig, type IrqRow } from './protocol.js';
 
 /** Where the guest ran: the host's CPU does the emulating, so it sets the scale of every figure. */
@@ -45,11 +45,6 @@ export interface IrqResults {
   device: string;
   config: GuestConfig & { timing: string };
   rows: IrqRowResult[];
-}
-
-/** The value at nearest rank `q` (0..1) of ascending `sorted`. */
-function percentile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 const median = (ns: readonly number[]): number => summarize(ns).median;

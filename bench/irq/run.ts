@@ -28,7 +28,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildCProgram } from './c-program.js';
+import { buildC } from '../c-build.js';
 import { decodeLine, type GuestLine, type IrqRow } from './protocol.js';
 import { formatIrqMarkdown, formatIrqText } from './report.js';
 import { summarizeRows, type IrqResults } from './results.js';
@@ -91,7 +91,7 @@ function qemuVersion(): string {
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0];
-  const c = buildCProgram(join(repo, 'bench', 'irq', 'irq-latency.c'), join(repo, 'node_modules', '.cache', 'mmio-bench'));
+  const c = buildC(join(repo, 'bench', 'irq', 'irq-latency.c'), join(repo, 'node_modules', '.cache', 'mmio-bench'));
   log(`built ${c.binary} (${c.compiler}); booting the guest…`);
   const guest = join(repo, 'dist', 'bench', 'irq', 'guest.js');
   const lines = await runInGuest([
