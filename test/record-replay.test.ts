@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runEduDemo, type EduDemoResult } from '../examples/edu/demo.js';
 import { eduCheckLiveness, eduFactorial, eduFactorialAtomic, eduIdentify, eduInterruptRoundTrip } from '../examples/edu/driver.js';
-import type { IoRegion } from '../lib/io-region.js';
-import { mapFile } from '../lib/map-file.js';
-import { formatRecording, recordRegion, type RecordedStep } from '../lib/record.js';
-import { parseRecording, readRecording, replayRegion, type ReplayDivergedError } from '../lib/replay.js';
+import type { IoRegion } from '../lib/core/io-region.js';
+import { mapFile } from '../lib/linux/map-file.js';
+import { recordRegion } from '../lib/observe/record.js';
+import { formatRecording, parseRecording, readRecording, type RecordedStep } from '../lib/observe/recording-format.js';
+import { replayRegion, type ReplayDivergedError } from '../lib/observe/replay.js';
 import { createSimEdu, RegisterModel, SimInterrupts, SimRegion, type SimEdu, type SimEduOptions } from '../lib/sim/index.js';
-import { withoutTime } from '../lib/trace.js';
+import { withoutTime } from '../lib/observe/trace.js';
 import { tempFile } from './helpers/temp-file.js';
 
 const FIXTURE = new URL('./fixtures/edu-demo.uio.jsonl', import.meta.url).pathname;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InterruptEvent } from '../lib/interrupts.js';
+import type { InterruptEvent } from '../lib/core/interrupts.js';
 import { SimInterrupts } from '../lib/sim/index.js';
 
 /** Resolves true if `promise` has settled by the next macrotask. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessWidth, IoRegion } from '../lib/io-region.js';
+import type { AccessWidth, IoRegion } from '../lib/core/io-region.js';
 import { RegisterModel, SimRegion, type BusValue, type SimDevice } from '../lib/sim/index.js';
 
 /** A plain-memory device that also logs every access it sees. */

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UioInterrupts } from '../lib/uio-interrupts.js';
+import { UioInterrupts } from '../lib/linux/uio-interrupts.js';
 import { openFdCount, tempFile } from './helpers/temp-file.js';
 
 const libUrl = new URL('../dist/lib/index.js', import.meta.url).href;

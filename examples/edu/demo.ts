@@ -3,9 +3,9 @@
  * source, recording the accesses, and print the results and the trace.
  * @module
  */
-import type { InterruptSource } from '../../lib/interrupts.js';
-import type { IoRegion } from '../../lib/io-region.js';
-import { formatTrace, traceRegion, type TraceEntry } from '../../lib/trace.js';
+import type { InterruptSource } from '../../lib/core/interrupts.js';
+import type { IoRegion } from '../../lib/core/io-region.js';
+import { formatTrace, traceRegion, type TraceEntry } from '../../lib/observe/trace.js';
 import {
   EDU_REG_FACTORIAL,
   EDU_REG_ID,

@@ -9,8 +9,8 @@
  * exactly the `readl`/`writel` calls hand-written code would, and the constants below are taken from the map.
  * @module
  */
-import type { InterruptEvent, InterruptSource } from '../../lib/interrupts.js';
-import type { IoRegion } from '../../lib/io-region.js';
+import type { InterruptEvent, InterruptSource } from '../../lib/core/interrupts.js';
+import type { IoRegion } from '../../lib/core/io-region.js';
 import { EDU_REGMAP } from '../../lib/regmap/edu.js';
 
 export { EDU_REGMAP };

@@ -11,12 +11,12 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import type { InterruptSource } from '../../lib/interrupts.js';
-import type { IoRegion } from '../../lib/io-region.js';
-import { ioremap } from '../../lib/ioremap.js';
-import { openPci } from '../../lib/pci.js';
+import type { InterruptSource } from '../../lib/core/interrupts.js';
+import type { IoRegion } from '../../lib/core/io-region.js';
+import { ioremap } from '../../lib/linux/ioremap.js';
+import { openPci } from '../../lib/linux/pci.js';
 import { createSimEdu } from '../../lib/sim/index.js';
-import { listUioDevices, openUio } from '../../lib/uio.js';
+import { listUioDevices, openUio } from '../../lib/linux/uio.js';
 import { formatEduDemo, runEduDemo } from './demo.js';
 
 /** An opened edu: its BAR0, its interrupt source, and how to release both. */

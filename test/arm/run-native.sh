@@ -28,7 +28,7 @@ fail=0 pass=0 skip=0
 for arch in "${archs[@]}"; do
   t0=$EPOCHREALTIME
   PREBUILDS_ONLY=1 tools/arm/node.sh "$arch" --input-type=module -e "
-    import { addon } from './dist/lib/addon.js';
+    import { addon } from './dist/lib/linux/addon.js';
     const a = addon();
     if (a.arch !== '$arch') { console.error('loaded the', a.arch, 'addon, expected $arch'); process.exit(1); }
     console.log('mmio-arm: $arch: node', process.version, 'on', process.arch, '(qemu-user), addon arch', a.arch, 'page size', a.pageSize);

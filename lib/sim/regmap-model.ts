@@ -4,16 +4,16 @@
  * layout cannot say (a busy bit, an interrupt, a register that computes) is added as hooks per register.
  * @module
  */
-import type { AccessWidth } from '../io-region.js';
+import type { AccessWidth } from '../core/io-region.js';
 import {
   RegisterModel,
   type AccessHandler,
   type RegisterContext,
   type RegisterDefinition,
-} from '../sim/register-model.js';
-import { toBusValue, type BusValue } from '../sim/sim-device.js';
-import { rangeError } from '../errors.js';
-import type { RegisterInfo, RegisterMap, RegisterMapSpec, RegisterName } from './map.js';
+} from './register-model.js';
+import { toBusValue, type BusValue } from '../core/bus-value.js';
+import { rangeError } from '../core/errors.js';
+import type { RegisterInfo, RegisterMap, RegisterMapSpec, RegisterName } from '../regmap/map.js';
 
 /** Side effects of one register in a generated model (see {@link RegisterDefinition}). */
 export interface RegisterHooks {

@@ -4,8 +4,8 @@
  * @module
  */
 import { addon } from './addon.js';
-import { describe } from './checks.js';
-import { rangeError, systemError, typeError } from './errors.js';
+import { describe } from '../core/checks.js';
+import { rangeError, systemError, typeError } from '../core/errors.js';
 import { NativeRegion } from './native-region.js';
 
 const U64_MAX = (1n << 64n) - 1n;

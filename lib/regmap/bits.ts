@@ -26,8 +26,8 @@
  *   bigint value or the reverse.
  * @module
  */
-import { describe } from './checks.js';
-import { rangeError, typeError } from './errors.js';
+import { describe } from '../core/checks.js';
+import { rangeError, typeError } from '../core/errors.js';
 
 const U32 = 0xffff_ffff;
 const U64 = (1n << 64n) - 1n;

@@ -2,7 +2,7 @@
  * How memcpy_fromio / memcpy_toio / memset_io split a byte range into single device accesses.
  * @module
  */
-import type { AccessWidth } from '../io-region.js';
+import type { AccessWidth } from './io-region.js';
 
 /**
  * Split `count` bytes from `offset` into the accesses memcpy_fromio/toio make: at each position the largest of

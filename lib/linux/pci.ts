@@ -6,9 +6,9 @@
  */
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { describe } from './checks.js';
-import { deviceClosedError, rangeError, systemErrorByCode, typeError } from './errors.js';
-import type { IoRegion } from './io-region.js';
+import { describe } from '../core/checks.js';
+import { deviceClosedError, rangeError, systemErrorByCode, typeError } from '../core/errors.js';
+import type { IoRegion } from '../core/io-region.js';
 import { mapFile } from './map-file.js';
 import { readAttr } from './sysfs.js';
 

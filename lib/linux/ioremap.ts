@@ -8,8 +8,8 @@
  * - `ioremap_np`: non-posted (arm64 nGnRnE) cannot be requested from user space: always ENOTSUP.
  * @module
  */
-import { systemErrorByCode } from './errors.js';
-import type { IoRegion } from './io-region.js';
+import { systemErrorByCode } from '../core/errors.js';
+import type { IoRegion } from '../core/io-region.js';
 import { mapFile } from './map-file.js';
 
 /** Options of the ioremap family. */

@@ -18,170 +18,26 @@
  * (traceRegion does) hides the polls from it, so a poll that gives up is recorded as its reads only, and its
  * replay then diverges after the last read instead of timing out.
  *
- * ## File format (JSON lines, version 1)
- * The first line is the header, every further line one step, in order (step N is on line N + 1):
- * ```
- * {"format":"mmio-recording","version":1,"path":"/dev/uio0","phys":"0xfea00000","size":1048576,"irq":"/dev/uio0","started":"2025-01-01T00:00:00.000Z"}
- * {"op":"read","width":4,"offset":"0x0","value":"0x010000ed","t":0}
- * {"op":"write","width":4,"offset":"0x4","value":"0x12345678","t":2100}
- * {"op":"read","width":4,"offset":"0x20","value":"0x00000001","t":5200,"via":"readl_poll_timeout"}
- * {"op":"timeout","width":4,"offset":"0x20","via":"readl_poll_timeout","t":9800}
- * {"op":"unmask","t":12000}
- * {"op":"wait","count":1,"missed":0,"t":80000}
- * {"op":"wait","error":{"code":"ETIMEDOUT","message":"..."},"t":90000}
- * ```
- * Offsets and values are hex strings (values: two digits per byte; 64-bit values do not fit a JSON number);
- * `t` is nanoseconds since the recording started (monotonic clock); the header's `meta` holds anything the
- * recorder was given (JSON).
+ * The file format is described in lib/observe/recording-format.ts.
  * @module
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { describe } from './checks.js';
-import { DelegatingRegion, OBSERVED_VIAS, type ObservedPoll, type ObservedVia } from './delegating-region.js';
-import { rangeError, typeError } from './errors.js';
-import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
-import type { AccessWidth, IoRegion } from './io-region.js';
-import type { TraceEntry, traceRegion } from './trace.js'; // for the documentation's links
-
-/** The header's `format` value. */
-export const RECORDING_FORMAT = 'mmio-recording';
-/** The file format version this library writes and reads. */
-export const RECORDING_VERSION = 1;
-
-/** The first line of a recording: what was recorded, when, and anything the recorder added. */
-export interface RecordingHeader {
-  /** Always {@link RECORDING_FORMAT}. */
-  format: typeof RECORDING_FORMAT;
-  /** Always {@link RECORDING_VERSION}. */
-  version: typeof RECORDING_VERSION;
-  /** The recorded region's `path` (e.g. `/dev/uio0`, `/dev/mem`, `sim:edu`). */
-  path: string;
-  /** The recorded region's `phys`. */
-  phys: bigint;
-  /** The recorded region's `size` in bytes; a replay has the same size (so the same offsets are valid). */
-  size: number;
-  /** The recorded interrupt source's `path` (when it has one) or `'irq'`; absent when none was recorded. */
-  irq?: string;
-  /** When the recording started (ISO 8601, wall clock). */
-  started: string;
-  /** Anything JSON the recorder was given (`options.meta`), e.g. what the run returned. */
-  meta?: unknown;
-}
-
-/** A read or write of the region: one bus access, as {@link TraceEntry} records it. */
-export interface RecordedAccess {
-  /** `'read'` or `'write'`. */
-  op: 'read' | 'write';
-  /** Access width in bytes. */
-  width: AccessWidth;
-  /** Byte offset in the region. */
-  offset: number;
-  /** The value on the bus: unsigned `number` for widths 1, 2, 4; unsigned `bigint` for 8. */
-  value: number | bigint;
-  /** Nanoseconds since the recording started. */
-  timeNs: number;
-  /** The accessor, when not a plain read/write (`'readl_poll_timeout'`, `'memcpy_toio'`, `'ioread32be'`…). */
-  via?: string;
-}
-
-/** A poll that gave up with `ETIMEDOUT` after the reads recorded before it. */
-export interface RecordedTimeout {
-  /** `'timeout'`. */
-  op: 'timeout';
-  /** Width of the polled register. */
-  width: AccessWidth;
-  /** Offset of the polled register. */
-  offset: number;
-  /** The poll: `'readl_poll_timeout'`, `'readl_poll_timeout_atomic'`… */
-  via: string;
-  /** Nanoseconds since the recording started. */
-  timeNs: number;
-}
-
-/** An interrupt wait and how it ended: an event, or an error (`code`, `message`). */
-export interface RecordedWait {
-  /** `'wait'`. */
-  op: 'wait';
-  /** The event's count (absent when the wait failed). */
-  count?: number;
-  /** The event's missed count (absent when the wait failed). */
-  missed?: number;
-  /** Why the wait failed: `ETIMEDOUT`, `ABORT_ERR`, `ERR_IRQ_CLOSED`…, with its message. */
-  error?: { code?: string; message: string };
-  /** Nanoseconds since the recording started (when the wait ended). */
-  timeNs: number;
-}
-
-/** An `unmask()` or `mask()` of the interrupt line. */
-export interface RecordedLineControl {
-  /** `'unmask'` or `'mask'`. */
-  op: 'unmask' | 'mask';
-  /** Nanoseconds since the recording started. */
-  timeNs: number;
-}
-
-/** One step of a recording. */
-export type RecordedStep = RecordedAccess | RecordedTimeout | RecordedWait | RecordedLineControl;
-
-/** A whole recording: the header and the steps in order (step N is `steps[N - 1]`). */
-export interface Recording {
-  /** The header line. */
-  header: RecordingHeader;
-  /** The steps. */
-  steps: RecordedStep[];
-}
-
-const hexValue = (value: number | bigint, width: number): string => `0x${value.toString(16).padStart(width * 2, '0')}`;
-
-/** One step as its JSON line (without the newline). */
-export function formatStep(step: RecordedStep): string {
-  switch (step.op) {
-    case 'read':
-    case 'write': {
-      const line: Record<string, unknown> = {
-        op: step.op,
-        width: step.width,
-        offset: `0x${step.offset.toString(16)}`,
-        value: hexValue(step.value, step.width),
-        t: step.timeNs,
-      };
-      if (step.via !== undefined) line.via = step.via;
-      return JSON.stringify(line);
-    }
-    case 'timeout':
-      return JSON.stringify({ op: 'timeout', width: step.width, offset: `0x${step.offset.toString(16)}`, via: step.via, t: step.timeNs });
-    case 'wait':
-      return step.error !== undefined
-        ? JSON.stringify({ op: 'wait', error: step.error, t: step.timeNs })
-        : JSON.stringify({ op: 'wait', count: step.count, missed: step.missed, t: step.timeNs });
-    default:
-      return JSON.stringify({ op: step.op, t: step.timeNs });
-  }
-}
-
-/** The header as its JSON line (without the newline). */
-export function formatHeader(header: RecordingHeader): string {
-  const line: Record<string, unknown> = {
-    format: RECORDING_FORMAT,
-    version: RECORDING_VERSION,
-    path: header.path,
-    phys: `0x${header.phys.toString(16)}`,
-    size: header.size,
-  };
-  if (header.irq !== undefined) line.irq = header.irq;
-  line.started = header.started;
-  if (header.meta !== undefined) line.meta = header.meta;
-  return JSON.stringify(line);
-}
-
-/**
- * A whole recording as the text of a trace file (header line, one line per step, each ending in `\n`), e.g. to
- * print a recording made where files do not survive (a VM guest) or to rewrite one with other `meta`.
- */
-export function formatRecording(recording: Recording): string {
-  return [formatHeader(recording.header), ...recording.steps.map(formatStep)].join('\n') + '\n';
-}
+import { describe } from '../core/checks.js';
+import { ObservingRegion, OBSERVED_VIAS, type ObservedPoll, type ObservedVia } from './observing-region.js';
+import { rangeError, typeError } from '../core/errors.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
+import type { AccessWidth, IoRegion } from '../core/io-region.js';
+import {
+  formatHeader,
+  formatStep,
+  RECORDING_FORMAT,
+  RECORDING_VERSION,
+  type RecordedStep,
+  type RecordedWait,
+  type RecordingHeader,
+} from './recording-format.js';
+import type { traceRegion } from './trace.js'; // for the documentation's links
 
 /** Options of {@link recordRegion}. */
 export interface RecordOptions {
@@ -374,7 +230,7 @@ function flushAllAtExit(): void {
  * The recording region. Each accessor calls the inner region first (so its checks and errors come first and an
  * access that throws records nothing), then appends the bus value: what traceRegion records, in columns.
  */
-class Recorder extends DelegatingRegion implements RecordingRegion {
+class Recorder extends ObservingRegion implements RecordingRegion {
   readonly irq: InterruptSource | undefined;
   private readonly buffer: StepBuffer;
   private readonly start = performance.now();

@@ -17,8 +17,8 @@
  * - Accesses that throw record nothing.
  * @module
  */
-import { DelegatingRegion } from './delegating-region.js';
-import type { AccessWidth, IoRegion } from './io-region.js';
+import { ObservingRegion } from './observing-region.js';
+import type { AccessWidth, IoRegion } from '../core/io-region.js';
 
 /** Whether an entry is a read or a write. */
 export type TraceOp = 'read' | 'write';
@@ -76,7 +76,7 @@ export function traceRegion(region: IoRegion, trace: TraceEntry[] = []): TracedR
 const now = (): bigint => process.hrtime.bigint();
 
 /** The trace wrapper: each access the shared delegating region observes becomes one {@link TraceEntry}. */
-class TracingRegion extends DelegatingRegion implements TracedRegion {
+class TracingRegion extends ObservingRegion implements TracedRegion {
   /** While a block or `_rep` operation is observed: the one timestamp its entries share. */
   private batchTime: bigint | undefined;
 

@@ -1,7 +1,7 @@
 /**
- * The shared half of the wrappers that observe another region's accesses ({@link traceRegion} in lib/trace.ts,
- * {@link recordRegion} in lib/record.ts): an {@link IoRegion} that passes every call to an inner region and then
- * reports each single bus access it made to one hook, {@link DelegatingRegion.observe}. A subclass says only what
+ * The shared half of the wrappers that observe another region's accesses (`traceRegion` in lib/observe/trace.ts,
+ * `recordRegion` in lib/observe/record.ts): an {@link IoRegion} that passes every call to an inner region and then
+ * reports each single bus access it made to one hook, {@link ObservingRegion.observe}. A subclass says only what
  * it does with an access. Internal: not exported from the package.
  *
  * What one observation is (the contract both wrappers document):
@@ -13,24 +13,22 @@
  * - `memcpy_fromio` / `memcpy_toio` / `memset_io`: one per access the split rule makes (widest naturally aligned
  *   8/4/2/1 bytes, see forEachChunk), derived from the buffers after the inner region's one call, `via` naming the
  *   operation. `ioreadN_rep` / `iowriteN_rep`: one per element, all at the same offset. Each of these operations
- *   is observed inside one {@link DelegatingRegion.batch}.
+ *   is observed inside one {@link ObservingRegion.batch}.
  * - `*_poll_timeout` / `*_poll_timeout_atomic`: after the backends' own first checks (mapped, offset), run by
  *   lib/poll.ts over observed reads of the inner region (`via` naming the poll), so a native backend's spin is
- *   bypassed; a poll that gives up with its own `ETIMEDOUT` is reported to {@link DelegatingRegion.pollTimedOut}.
+ *   bypassed; a poll that gives up with its own `ETIMEDOUT` is reported to {@link ObservingRegion.pollTimedOut}.
  * - The inner region is called first, so its checks and errors come first, unchanged, and an access that
  *   throws is not observed.
  * @module
  */
-import { checkAccess } from './checks.js';
-import { unmappedError } from './errors.js';
-import type { AccessWidth, IoRegion, PollCondition } from './io-region.js';
-import type { recordRegion } from './record.js'; // for the documentation's links
-import { pollAsync, pollAtomic } from './poll.js';
-import { forEachChunk, getLittleEndian } from './sim/memcpy-chunks.js';
-import { toBusValue } from './sim/sim-device.js';
-import { swab16, swab32 } from './swab.js';
-import type { traceRegion } from './trace.js'; // for the documentation's links
-import { readByWidth } from './width-dispatch.js';
+import { checkAccess } from '../core/checks.js';
+import { unmappedError } from '../core/errors.js';
+import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
+import { pollAsync, pollAtomic } from '../core/poll.js';
+import { forEachChunk, getLittleEndian } from '../core/block-chunks.js';
+import { toBusValue } from '../core/bus-value.js';
+import { swab16, swab32 } from '../core/swab.js';
+import { readByWidth } from '../core/width-dispatch.js';
 
 /** Every accessor that is named as an observation's `via` (plain reads and writes have none). */
 export const OBSERVED_VIAS = [
@@ -67,7 +65,7 @@ export type ObservedPoll = Extract<ObservedVia, `${string}_poll_timeout${string}
  * An {@link IoRegion} over `inner` that observes every access (see the module description). `size`, `phys`,
  * `path` and `mapped` are the inner region's; `iounmap` and `Symbol.dispose` unmap it; errors are its own.
  */
-export abstract class DelegatingRegion implements IoRegion {
+export abstract class ObservingRegion implements IoRegion {
   /** @param inner the region every call goes to */
   constructor(readonly inner: IoRegion) {}
 
@@ -296,7 +294,7 @@ export abstract class DelegatingRegion implements IoRegion {
     checkAccess(offset, width, this.inner.size);
   }
 
-  /** After a poll that threw: tell {@link DelegatingRegion.pollTimedOut} if it gave up (its own ETIMEDOUT). */
+  /** After a poll that threw: tell {@link ObservingRegion.pollTimedOut} if it gave up (its own ETIMEDOUT). */
   private noteTimeout(error: unknown, call: ObservedPoll, width: AccessWidth, offset: number): void {
     const e = error as { code?: unknown; syscall?: unknown } | null | undefined;
     if (e?.code === 'ETIMEDOUT' && e.syscall === call) this.pollTimedOut(call, width, offset);

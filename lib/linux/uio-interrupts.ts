@@ -10,8 +10,8 @@
  * @module
  */
 import { addon, type IrqHandle } from './addon.js';
-import { abortError, irqClosedError, rangeError, systemError, systemErrorByCode } from './errors.js';
-import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
+import { abortError, irqClosedError, rangeError, systemError, systemErrorByCode } from '../core/errors.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 
 const ENOSYS = 38;
 

@@ -15,9 +15,9 @@ import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addon } from './addon.js';
-import { describe } from './checks.js';
-import { rangeError, systemError, systemErrorByCode, typeError } from './errors.js';
-import type { IoRegion } from './io-region.js';
+import { describe } from '../core/checks.js';
+import { rangeError, systemError, systemErrorByCode, typeError } from '../core/errors.js';
+import type { IoRegion } from '../core/io-region.js';
 import type { IoremapOptions } from './ioremap.js';
 import { mapFile, toAddress } from './map-file.js';
 

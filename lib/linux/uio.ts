@@ -6,9 +6,9 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe } from './checks.js';
-import { deviceClosedError, rangeError, systemErrorByCode, typeError } from './errors.js';
-import type { IoRegion } from './io-region.js';
+import { describe } from '../core/checks.js';
+import { deviceClosedError, rangeError, systemErrorByCode, typeError } from '../core/errors.js';
+import type { IoRegion } from '../core/io-region.js';
 import { mapFile, pageSize } from './map-file.js';
 import { readAttr, readBigAttr } from './sysfs.js';
 import { UioInterrupts } from './uio-interrupts.js';

@@ -13,10 +13,10 @@
  * @module
  */
 import { addon, type Addon, type NativeAccessors, type NativeHandle, type NativeMapping } from './addon.js';
-import { checkBlock, checkBuffer, checkMicros, checkValue, checkValue64, diagnoseOffset } from './checks.js';
-import { busFaultError, pollTimeoutError, rangeError, unmappedError } from './errors.js';
-import type { IoRegion, PollCondition } from './io-region.js';
-import { conditionPredicate, pollAsync, pollAtomic } from './poll.js';
+import { checkBlock, checkBuffer, checkMicros, checkValue, checkValue64, diagnoseOffset } from '../core/checks.js';
+import { busFaultError, pollTimeoutError, rangeError, unmappedError } from '../core/errors.js';
+import type { IoRegion, PollCondition } from '../core/io-region.js';
+import { conditionPredicate, pollAsync, pollAtomic } from '../core/poll.js';
 
 /**
  * The V8 versions (major.minor) on which a plain typed-array store is verified to compile to exactly one `mov`

@@ -25,24 +25,22 @@
  * kernel's do under a lock); concurrent tasks that interleave differently will diverge.
  * @module
  */
-import { readFileSync } from 'node:fs';
-import { checkAccess, checkMicros, describe } from './checks.js';
-import { irqClosedError, pollTimeoutError, typeError, unmappedError } from './errors.js';
-import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
-import type { AccessWidth, PollCondition } from './io-region.js';
-import { conditionPredicate } from './poll.js';
-import { readByWidth } from './width-dispatch.js';
+import { checkAccess, checkMicros, describe } from '../core/checks.js';
+import { irqClosedError, pollTimeoutError, typeError, unmappedError } from '../core/errors.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
+import type { AccessWidth, PollCondition } from '../core/io-region.js';
+import { conditionPredicate } from '../core/poll.js';
+import { readByWidth } from '../core/width-dispatch.js';
 import {
-  RECORDING_FORMAT,
-  RECORDING_VERSION,
+  readRecording,
   type RecordedAccess,
   type RecordedStep,
   type RecordedWait,
   type Recording,
-  type RecordingHeader,
-} from './record.js';
-import { type BusValue, type SimDevice } from './sim/sim-device.js';
-import { SimRegion } from './sim/sim-region.js';
+} from './recording-format.js';
+import type { BusValue } from '../core/bus-value.js';
+import type { SimDevice } from '../sim/sim-device.js';
+import { SimRegion } from '../sim/sim-region.js';
 
 /** What the driver did at a step where the replay diverged. */
 export interface ReplayAttempt {
@@ -71,21 +69,6 @@ export interface ReplayDivergedError extends Error {
   actual: ReplayAttempt;
   /** The recording's file name (or `'<recording>'`). */
   source: string;
-}
-
-/** The error of a trace file that cannot be read as a recording: `code` `ERR_INVALID_RECORDING`, naming the line. */
-export interface InvalidRecordingError extends Error {
-  /** `'ERR_INVALID_RECORDING'`. */
-  code: 'ERR_INVALID_RECORDING';
-  /** 1-based line number. */
-  line: number;
-}
-
-function invalid(source: string, line: number, message: string): InvalidRecordingError {
-  const err = new Error(`${source}:${line}: ${message}`) as InvalidRecordingError;
-  err.code = 'ERR_INVALID_RECORDING';
-  err.line = line;
-  return err;
 }
 
 const hex = (v: number | bigint, width: number): string => `0x${v.toString(16).padStart(width * 2, '0')}`;
@@ -124,123 +107,6 @@ function describeAttempt(attempt: ReplayAttempt): string {
     default:
       return `${attempt.op}() of the interrupt line`;
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Parsing.
-
-const OPS = new Set(['read', 'write', 'timeout', 'wait', 'unmask', 'mask']);
-
-function parseHex(raw: unknown, what: string, source: string, line: number): bigint {
-  if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0) return BigInt(raw);
-  if (typeof raw !== 'string' || !/^0x[0-9a-fA-F]+$/.test(raw)) {
-    throw invalid(source, line, `${what} must be a hex string such as "0x1f", got ${JSON.stringify(raw)}`);
-  }
-  return BigInt(raw);
-}
-
-function parseWidth(raw: unknown, source: string, line: number): AccessWidth {
-  if (raw !== 1 && raw !== 2 && raw !== 4 && raw !== 8) throw invalid(source, line, `width must be 1, 2, 4 or 8, got ${JSON.stringify(raw)}`);
-  return raw;
-}
-
-function parseStep(obj: Record<string, unknown>, source: string, line: number): RecordedStep {
-  const op = obj.op;
-  if (typeof op !== 'string' || !OPS.has(op)) {
-    throw invalid(source, line, `op must be one of ${[...OPS].join(', ')}, got ${JSON.stringify(op)}`);
-  }
-  const timeNs = typeof obj.t === 'number' && Number.isFinite(obj.t) ? obj.t : 0;
-  if (op === 'read' || op === 'write' || op === 'timeout') {
-    const width = parseWidth(obj.width, source, line);
-    const offset = Number(parseHex(obj.offset, 'offset', source, line));
-    if (!Number.isSafeInteger(offset) || offset % width !== 0) throw invalid(source, line, `offset ${String(obj.offset)} is not aligned to width ${width}`);
-    if (op === 'timeout') {
-      if (typeof obj.via !== 'string') throw invalid(source, line, 'a timeout step needs via (the poll that gave up)');
-      return { op, width, offset, via: obj.via, timeNs };
-    }
-    const big = parseHex(obj.value, 'value', source, line);
-    if (big >= 1n << BigInt(width * 8)) throw invalid(source, line, `value ${String(obj.value)} does not fit ${width * 8} bits`);
-    const step: RecordedAccess = { op, width, offset, value: width === 8 ? big : Number(big), timeNs };
-    if (obj.via !== undefined) {
-      if (typeof obj.via !== 'string') throw invalid(source, line, 'via must be a string');
-      step.via = obj.via;
-    }
-    return step;
-  }
-  if (op === 'wait') {
-    if (obj.error !== undefined) {
-      const error = obj.error as { code?: unknown; message?: unknown };
-      if (error === null || typeof error !== 'object' || typeof error.message !== 'string') {
-        throw invalid(source, line, 'a failed wait needs error { code, message }');
-      }
-      const recorded: RecordedWait = { op, error: { message: error.message }, timeNs };
-      if (typeof error.code === 'string') recorded.error!.code = error.code;
-      return recorded;
-    }
-    if (!Number.isInteger(obj.count) || !Number.isInteger(obj.missed)) throw invalid(source, line, 'a wait needs integer count and missed (or error)');
-    return { op, count: obj.count as number, missed: obj.missed as number, timeNs };
-  }
-  return { op: op as 'unmask' | 'mask', timeNs };
-}
-
-function parseHeader(obj: Record<string, unknown>, source: string): RecordingHeader {
-  if (obj.format !== RECORDING_FORMAT) throw invalid(source, 1, `not an mmio recording: the first line must have "format": "${RECORDING_FORMAT}"`);
-  if (obj.version !== RECORDING_VERSION) throw invalid(source, 1, `recording version ${String(obj.version)} is not supported (this library reads version ${RECORDING_VERSION})`);
-  if (typeof obj.path !== 'string') throw invalid(source, 1, 'the header needs path (a string)');
-  if (!Number.isSafeInteger(obj.size) || (obj.size as number) <= 0) throw invalid(source, 1, 'the header needs size (a positive integer)');
-  const header: RecordingHeader = {
-    format: RECORDING_FORMAT,
-    version: RECORDING_VERSION,
-    path: obj.path,
-    phys: parseHex(obj.phys ?? '0x0', 'phys', source, 1),
-    size: obj.size as number,
-    started: typeof obj.started === 'string' ? obj.started : '',
-  };
-  if (typeof obj.irq === 'string') header.irq = obj.irq;
-  if (obj.meta !== undefined) header.meta = obj.meta;
-  return header;
-}
-
-/**
- * Parse the text of a trace file.
- * @param text the JSON lines (blank lines are ignored)
- * @param source a name for messages (the file name)
- * @throws Error `ERR_INVALID_RECORDING` naming the line for anything that is not a valid version-1 recording.
- */
-export function parseRecording(text: string, source = '<recording>'): Recording {
-  if (typeof text !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `text must be a string, got ${describe(text)}`);
-  const lines = text.split('\n');
-  let header: RecordingHeader | undefined;
-  const steps: RecordedStep[] = [];
-  lines.forEach((raw, index) => {
-    const line = index + 1;
-    if (raw.trim() === '') return;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(raw);
-    } catch (error) {
-      throw invalid(source, line, `not JSON (${(error as Error).message})`);
-    }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw invalid(source, line, 'each line must be a JSON object');
-    if (header === undefined) {
-      if (line !== 1) throw invalid(source, line, 'the header must be the first line');
-      header = parseHeader(obj as Record<string, unknown>, source);
-    } else {
-      if (line !== steps.length + 2) throw invalid(source, line, 'blank lines may only come at the end (step N is on line N + 1)');
-      steps.push(parseStep(obj as Record<string, unknown>, source, line));
-    }
-  });
-  if (header === undefined) throw invalid(source, 1, 'empty: no header line');
-  return { header, steps };
-}
-
-/**
- * Read and parse a trace file.
- * @throws the file system's error (`ENOENT`, `EACCES`…); Error `ERR_INVALID_RECORDING` naming the line.
- */
-export function readRecording(file: string): Recording {
-  if (typeof file !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `file must be a path string, got ${describe(file)}`);
-  return parseRecording(readFileSync(file, 'utf8'), file);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@
  * @module
  */
 import { addon } from './addon.js';
-import { checkValue, describe } from './checks.js';
-import { rangeError, systemError, systemErrorByCode, typeError } from './errors.js';
+import { checkValue, describe } from '../core/checks.js';
+import { rangeError, systemError, systemErrorByCode, typeError } from '../core/errors.js';
 
 function checkPort(port: number, width: 1 | 2 | 4): void {
   if (typeof port !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `port must be a number, got ${describe(port)}`);
