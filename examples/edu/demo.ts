@@ -3,9 +3,7 @@
  * source, recording the accesses, and print the results and the trace.
  * @module
  */
-import type { InterruptSource } from '../../lib/core/interrupts.js';
-import type { IoRegion } from '../../lib/core/io-region.js';
-import { formatTrace, traceRegion, type TraceEntry } from '../../lib/observe/trace.js';
+import { formatTrace, traceRegion, type InterruptSource, type IoRegion, type TraceEntry } from '../../lib/index.js';
 import {
   EDU_REG_FACTORIAL,
   EDU_REG_ID,

@@ -11,12 +11,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import type { InterruptSource } from '../../lib/core/interrupts.js';
-import type { IoRegion } from '../../lib/core/io-region.js';
-import { ioremap } from '../../lib/linux/ioremap.js';
-import { openPci } from '../../lib/linux/pci.js';
-import { createSimEdu } from '../../lib/sim/index.js';
-import { listUioDevices, openUio } from '../../lib/linux/uio.js';
+import { createSimEdu, ioremap, listUioDevices, openPci, openUio, type InterruptSource, type IoRegion } from '../../lib/index.js';
 import { formatEduDemo, runEduDemo } from './demo.js';
 
 /** An opened edu: its BAR0, its interrupt source, and how to release both. */

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BIT, BIT_ULL, FIELD_FIT, FIELD_GET, FIELD_MAX, FIELD_PREP, GENMASK, GENMASK_ULL } from '../lib/regmap/bits.js';
+import { BIT, BIT_ULL, FIELD_FIT, FIELD_GET, FIELD_MAX, FIELD_PREP, GENMASK, GENMASK_ULL } from '../../lib/regmap/bits.js';
 
 const code = (c: string) => expect.objectContaining({ code: c });
 

@@ -4,10 +4,10 @@
  * map shared by the example driver and the simulated edu.
  */
 import { describe, expect, it } from 'vitest';
-import { BIT, GENMASK, GENMASK_ULL } from '../lib/regmap/bits.js';
-import { defineRegisterMap, EDU_REGMAP, type RegisterMapSpec } from '../lib/regmap/index.js';
-import { createRegisterModel, createSimEdu, RegisterModel, registerDefinitions, SimRegion } from '../lib/sim/index.js';
-import { formatTrace, traceRegion, withoutTime } from '../lib/observe/trace.js';
+import { BIT, GENMASK, GENMASK_ULL } from '../../lib/regmap/bits.js';
+import { defineRegisterMap, EDU_REGMAP, type RegisterMapSpec } from '../../lib/regmap/index.js';
+import { createRegisterModel, createSimEdu, RegisterModel, registerDefinitions, SimRegion } from '../../lib/sim/index.js';
+import { formatTrace, traceRegion, withoutTime } from '../../lib/observe/trace.js';
 
 const code = (c: string) => expect.objectContaining({ code: c });
 

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devm_ioremap_resource, release_mem_region, request_mem_region } from '../lib/index.js';
-import { tempFile } from './helpers/temp-file.js';
+import { devm_ioremap_resource, release_mem_region, request_mem_region } from '../../lib/index.js';
+import { tempFile } from '../helpers/temp-file.js';
 
 let lockDir: string;
 beforeAll(() => {
@@ -19,7 +19,7 @@ afterAll(() => {
 /** A child process that claims [start, start + n) as `name`, says "held" on stdout, and waits to be killed. */
 function holdInChild(start: bigint, n: number, name: string) {
   const script = `
-    const { request_mem_region } = await import(${JSON.stringify(new URL('../dist/lib/index.js', import.meta.url).href)});
+    const { request_mem_region } = await import(${JSON.stringify(new URL('../../dist/lib/index.js', import.meta.url).href)});
     request_mem_region(${start}n, ${n}, ${JSON.stringify(name)});
     process.stdout.write('held\\n');
     setInterval(() => {}, 1000);`;

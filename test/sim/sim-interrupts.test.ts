@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { InterruptEvent } from '../lib/core/interrupts.js';
-import { SimInterrupts } from '../lib/sim/index.js';
+import type { InterruptEvent } from '../../lib/core/interrupts.js';
+import { SimInterrupts } from '../../lib/sim/index.js';
 
 /** Resolves true if `promise` has settled by the next macrotask. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {

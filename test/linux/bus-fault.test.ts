@@ -1,7 +1,7 @@
 import { truncateSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mapFile, pageSize } from '../lib/index.js';
-import { tempFile } from './helpers/temp-file.js';
+import { mapFile, pageSize } from '../../lib/index.js';
+import { tempFile } from '../helpers/temp-file.js';
 
 /**
  * A bus fault reproduced without hardware: map a file, truncate it under the mapping, and touch a page past

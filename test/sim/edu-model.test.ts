@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSimEdu, SIM_EDU_BAR_SIZE, SIM_EDU_ID, type SimEdu, type SimEduOptions } from '../lib/sim/index.js';
+import { createSimEdu, SIM_EDU_BAR_SIZE, SIM_EDU_ID, type SimEdu, type SimEduOptions } from '../../lib/sim/index.js';
 
 const ID = 0x00;
 const LIVENESS = 0x04;

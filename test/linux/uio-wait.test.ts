@@ -9,10 +9,10 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UioInterrupts } from '../lib/linux/uio-interrupts.js';
-import { openFdCount, tempFile } from './helpers/temp-file.js';
+import { UioInterrupts } from '../../lib/linux/uio-interrupts.js';
+import { openFdCount, tempFile } from '../helpers/temp-file.js';
 
-const libUrl = new URL('../dist/lib/index.js', import.meta.url).href;
+const libUrl = new URL('../../dist/lib/index.js', import.meta.url).href;
 
 let file: { path: string; cleanup(): void };
 let fifo: string;

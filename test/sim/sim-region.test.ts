@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessWidth, IoRegion } from '../lib/core/io-region.js';
-import { RegisterModel, SimRegion, type BusValue, type SimDevice } from '../lib/sim/index.js';
+import type { AccessWidth, IoRegion } from '../../lib/core/io-region.js';
+import { RegisterModel, SimRegion, type BusValue, type SimDevice } from '../../lib/sim/index.js';
 
 /** A plain-memory device that also logs every access it sees. */
 class LoggingDevice implements SimDevice {

@@ -5,13 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AccessWidth, IoRegion } from '../lib/core/io-region.js';
-import { readRecording, type RecordedAccess } from '../lib/index.js';
-import { recordRegion } from '../lib/observe/record.js';
-import { RegisterModel, SimRegion } from '../lib/sim/index.js';
-import { swab16, swab32, swab64 } from '../lib/core/swab.js';
-import { traceRegion, withoutTime } from '../lib/observe/trace.js';
-import { pollAtomicByWidth, pollByWidth, readByWidth, writeByWidth } from '../lib/core/width-dispatch.js';
+import type { AccessWidth, IoRegion } from '../../lib/core/io-region.js';
+import { readRecording, type RecordedAccess } from '../../lib/index.js';
+import { recordRegion } from '../../lib/observe/record.js';
+import { RegisterModel, SimRegion } from '../../lib/sim/index.js';
+import { swab16, swab32, swab64 } from '../../lib/core/swab.js';
+import { traceRegion, withoutTime } from '../../lib/observe/trace.js';
+import { pollAtomicByWidth, pollByWidth, readByWidth, writeByWidth } from '../../lib/core/width-dispatch.js';
 
 function memory(size = 64): SimRegion {
   return new SimRegion(new RegisterModel({ size }), { name: 'mem', phys: 0x4000n });

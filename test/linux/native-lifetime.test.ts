@@ -5,8 +5,8 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { dirname } from 'node:path';
-import { mapFile, PciDevice, UioDevice } from '../lib/index.js';
-import { tempFile } from './helpers/temp-file.js';
+import { mapFile, PciDevice, UioDevice } from '../../lib/index.js';
+import { tempFile } from '../helpers/temp-file.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

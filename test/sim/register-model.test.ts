@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
-import { BusyCountdown, RegisterModel, SimRegion, readsAs, type RegisterDefinition } from '../lib/sim/index.js';
+import { BusyCountdown, RegisterModel, SimRegion, readsAs, type RegisterDefinition } from '../../lib/sim/index.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { IoRegion } from '../lib/core/io-region.js';
-import { RegisterModel, SimRegion, createSimEdu } from '../lib/sim/index.js';
-import { collapseRepeats, formatTrace, traceRegion, withoutTime, type TraceEntry } from '../lib/observe/trace.js';
+import type { IoRegion } from '../../lib/core/io-region.js';
+import { RegisterModel, SimRegion, createSimEdu } from '../../lib/sim/index.js';
+import { collapseRepeats, formatTrace, traceRegion, withoutTime, type TraceEntry } from '../../lib/observe/trace.js';
 
 function memory(size = 64): SimRegion {
   return new SimRegion(new RegisterModel({ size }), { name: 'mem', phys: 0x4000n });

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ioremap_np, ioremap_wc, mapFile, mb, pageSize, rmb, wmb } from '../lib/index.js';
-import type { IoRegion, PollCondition } from '../lib/index.js';
-import { addon, type Addon } from '../lib/linux/addon.js';
-import { NativeRegion, PLAIN_STORES_VERIFIED } from '../lib/linux/native-region.js';
-import { conditionPredicate } from '../lib/core/poll.js';
-import { openFdCount, tempFile } from './helpers/temp-file.js';
+import { ioremap_np, ioremap_wc, mapFile, mb, pageSize, rmb, wmb } from '../../lib/index.js';
+import type { IoRegion, PollCondition } from '../../lib/index.js';
+import { addon, type Addon } from '../../lib/linux/addon.js';
+import { NativeRegion, PLAIN_STORES_VERIFIED } from '../../lib/linux/native-region.js';
+import { conditionPredicate } from '../../lib/core/poll.js';
+import { openFdCount, tempFile } from '../helpers/temp-file.js';
 
 const FILE_SIZE = 64 * 1024;
 
