@@ -21,13 +21,10 @@
  *   throws is not observed.
  * @module
  */
-import { checkAccess } from '../core/checks.js';
-import { unmappedError } from '../core/errors.js';
-import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
-import { pollAsync, pollAtomic } from '../core/poll.js';
 import { forEachChunk, getLittleEndian } from '../core/block-chunks.js';
-import { toBusValue } from '../core/bus-value.js';
-import { swab16, swab32 } from '../core/swab.js';
+import { toBusValue, type BusValue } from '../core/bus-value.js';
+import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
+import { RegionBase, swabFor, type PollAccessor, type ReadAccessor, type WriteAccessor } from '../core/region-base.js';
 import { readByWidth } from '../core/width-dispatch.js';
 
 /** Every accessor that is named as an observation's `via` (plain reads and writes have none). */
@@ -65,9 +62,11 @@ export type ObservedPoll = Extract<ObservedVia, `${string}_poll_timeout${string}
  * An {@link IoRegion} over `inner` that observes every access (see the module description). `size`, `phys`,
  * `path` and `mapped` are the inner region's; `iounmap` and `Symbol.dispose` unmap it; errors are its own.
  */
-export abstract class ObservingRegion implements IoRegion {
+export abstract class ObservingRegion extends RegionBase {
   /** @param inner the region every call goes to */
-  constructor(readonly inner: IoRegion) {}
+  constructor(readonly inner: IoRegion) {
+    super();
+  }
 
   /**
    * One bus access the inner region made, after it returned.
@@ -113,123 +112,35 @@ export abstract class ObservingRegion implements IoRegion {
   iounmap(): void {
     this.inner.iounmap();
   }
-  [Symbol.dispose](): void {
-    this.iounmap();
-  }
 
-  private rd<T extends number | bigint>(width: AccessWidth, offset: number, value: T, via?: ObservedVia): T {
-    this.observe('read', width, offset, value, via);
+  /** The accessor names that are an observation's `via` (plain reads and writes have none). */
+  private static readonly VIAS: ReadonlySet<string> = new Set(OBSERVED_VIAS);
+
+  /** One read by the inner region's own accessor `via` (a poll's reads: its plain read of the width), observed. */
+  protected read(via: ReadAccessor, offset: number, width: AccessWidth): BusValue {
+    const value = via.includes('_poll_timeout')
+      ? readByWidth(this.inner, width, offset)
+      : (this.inner[via as Exclude<ReadAccessor, PollAccessor>] as (offset: number) => BusValue).call(this.inner, offset);
+    const bus = width === 8 ? value : swabFor(via, value as number, width);
+    this.observe('read', width, offset, bus, ObservingRegion.VIAS.has(via) ? (via as ObservedVia) : undefined);
     return value;
   }
 
-  /** A write the inner region accepted: observe its bus value (so it is an integer in range). */
-  private wr(width: AccessWidth, offset: number, value: number | bigint): void {
-    this.observe('write', width, offset, toBusValue(value, width), undefined);
+  /** One write by the inner region's own accessor `via`; once it is accepted, its bus value is observed. */
+  protected write(via: WriteAccessor, value: number | bigint, offset: number, width: AccessWidth): void {
+    (this.inner[via] as (value: number | bigint, offset: number) => void).call(this.inner, value, offset);
+    const bus = toBusValue(value, width);
+    this.observe('write', width, offset, width === 8 ? bus : swabFor(via, bus as number, width), ObservingRegion.VIAS.has(via) ? (via as ObservedVia) : undefined);
   }
 
-  readb(offset: number): number {
-    return this.rd(1, offset, this.inner.readb(offset));
-  }
-  readw(offset: number): number {
-    return this.rd(2, offset, this.inner.readw(offset));
-  }
-  readl(offset: number): number {
-    return this.rd(4, offset, this.inner.readl(offset));
-  }
-  readq(offset: number): bigint {
-    return this.rd(8, offset, this.inner.readq(offset));
-  }
-  readb_relaxed(offset: number): number {
-    return this.rd(1, offset, this.inner.readb_relaxed(offset));
-  }
-  readw_relaxed(offset: number): number {
-    return this.rd(2, offset, this.inner.readw_relaxed(offset));
-  }
-  readl_relaxed(offset: number): number {
-    return this.rd(4, offset, this.inner.readl_relaxed(offset));
-  }
-  readq_relaxed(offset: number): bigint {
-    return this.rd(8, offset, this.inner.readq_relaxed(offset));
+  /** Not used: block and `_rep` operations go to the inner region whole (below), then are observed. */
+  protected busRead(): never {
+    throw new Error('mmio internal error: an observing region makes no unchecked access of its own');
   }
 
-  writeb(value: number, offset: number): void {
-    this.inner.writeb(value, offset);
-    this.wr(1, offset, value);
-  }
-  writew(value: number, offset: number): void {
-    this.inner.writew(value, offset);
-    this.wr(2, offset, value);
-  }
-  writel(value: number, offset: number): void {
-    this.inner.writel(value, offset);
-    this.wr(4, offset, value);
-  }
-  writeq(value: bigint, offset: number): void {
-    this.inner.writeq(value, offset);
-    this.wr(8, offset, value);
-  }
-  writeb_relaxed(value: number, offset: number): void {
-    this.inner.writeb_relaxed(value, offset);
-    this.wr(1, offset, value);
-  }
-  writew_relaxed(value: number, offset: number): void {
-    this.inner.writew_relaxed(value, offset);
-    this.wr(2, offset, value);
-  }
-  writel_relaxed(value: number, offset: number): void {
-    this.inner.writel_relaxed(value, offset);
-    this.wr(4, offset, value);
-  }
-  writeq_relaxed(value: bigint, offset: number): void {
-    this.inner.writeq_relaxed(value, offset);
-    this.wr(8, offset, value);
-  }
-
-  ioread8(offset: number): number {
-    return this.rd(1, offset, this.inner.ioread8(offset));
-  }
-  ioread16(offset: number): number {
-    return this.rd(2, offset, this.inner.ioread16(offset));
-  }
-  ioread32(offset: number): number {
-    return this.rd(4, offset, this.inner.ioread32(offset));
-  }
-  ioread64(offset: number): bigint {
-    return this.rd(8, offset, this.inner.ioread64(offset));
-  }
-  ioread16be(offset: number): number {
-    const value = this.inner.ioread16be(offset);
-    this.rd(2, offset, swab16(value), 'ioread16be');
-    return value;
-  }
-  ioread32be(offset: number): number {
-    const value = this.inner.ioread32be(offset);
-    this.rd(4, offset, swab32(value), 'ioread32be');
-    return value;
-  }
-  iowrite8(value: number, offset: number): void {
-    this.inner.iowrite8(value, offset);
-    this.wr(1, offset, value);
-  }
-  iowrite16(value: number, offset: number): void {
-    this.inner.iowrite16(value, offset);
-    this.wr(2, offset, value);
-  }
-  iowrite32(value: number, offset: number): void {
-    this.inner.iowrite32(value, offset);
-    this.wr(4, offset, value);
-  }
-  iowrite64(value: bigint, offset: number): void {
-    this.inner.iowrite64(value, offset);
-    this.wr(8, offset, value);
-  }
-  iowrite16be(value: number, offset: number): void {
-    this.inner.iowrite16be(value, offset);
-    this.observe('write', 2, offset, swab16(value & 0xffff), 'iowrite16be');
-  }
-  iowrite32be(value: number, offset: number): void {
-    this.inner.iowrite32be(value, offset);
-    this.observe('write', 4, offset, swab32(value >>> 0), 'iowrite32be');
+  /** Not used, as {@link ObservingRegion.busRead}. */
+  protected busWrite(): never {
+    throw new Error('mmio internal error: an observing region makes no unchecked access of its own');
   }
 
   /** One observation per access the split rule makes, values from `buffer` (at `index` for the access at `at`). */
@@ -242,15 +153,15 @@ export abstract class ObservingRegion implements IoRegion {
     });
   }
 
-  memcpy_fromio(dst: Uint8Array, offset: number, count: number): void {
+  override memcpy_fromio(dst: Uint8Array, offset: number, count: number): void {
     this.inner.memcpy_fromio(dst, offset, count);
     this.chunks('read', 'memcpy_fromio', offset, count, dst);
   }
-  memcpy_toio(offset: number, src: Uint8Array, count: number): void {
+  override memcpy_toio(offset: number, src: Uint8Array, count: number): void {
     this.inner.memcpy_toio(offset, src, count);
     this.chunks('write', 'memcpy_toio', offset, count, src);
   }
-  memset_io(offset: number, value: number, count: number): void {
+  override memset_io(offset: number, value: number, count: number): void {
     this.inner.memset_io(offset, value, count);
     // Every access stores the same byte: one access's worth of it stands for the whole range.
     this.chunks('write', 'memset_io', offset, count, new Uint8Array(Math.min(count, 8)).fill(value & 0xff), true);
@@ -263,90 +174,54 @@ export abstract class ObservingRegion implements IoRegion {
     });
   }
 
-  ioread8_rep(offset: number, dst: Uint8Array, count: number): void {
+  override ioread8_rep(offset: number, dst: Uint8Array, count: number): void {
     this.inner.ioread8_rep(offset, dst, count);
     this.rep('read', 'ioread8_rep', 1, offset, dst, count);
   }
-  ioread16_rep(offset: number, dst: Uint16Array, count: number): void {
+  override ioread16_rep(offset: number, dst: Uint16Array, count: number): void {
     this.inner.ioread16_rep(offset, dst, count);
     this.rep('read', 'ioread16_rep', 2, offset, dst, count);
   }
-  ioread32_rep(offset: number, dst: Uint32Array, count: number): void {
+  override ioread32_rep(offset: number, dst: Uint32Array, count: number): void {
     this.inner.ioread32_rep(offset, dst, count);
     this.rep('read', 'ioread32_rep', 4, offset, dst, count);
   }
-  iowrite8_rep(offset: number, src: Uint8Array, count: number): void {
+  override iowrite8_rep(offset: number, src: Uint8Array, count: number): void {
     this.inner.iowrite8_rep(offset, src, count);
     this.rep('write', 'iowrite8_rep', 1, offset, src, count);
   }
-  iowrite16_rep(offset: number, src: Uint16Array, count: number): void {
+  override iowrite16_rep(offset: number, src: Uint16Array, count: number): void {
     this.inner.iowrite16_rep(offset, src, count);
     this.rep('write', 'iowrite16_rep', 2, offset, src, count);
   }
-  iowrite32_rep(offset: number, src: Uint32Array, count: number): void {
+  override iowrite32_rep(offset: number, src: Uint32Array, count: number): void {
     this.inner.iowrite32_rep(offset, src, count);
     this.rep('write', 'iowrite32_rep', 4, offset, src, count);
   }
 
-  /** Before a poll: the checks the backends make before their first read (mapped, then the offset). */
-  private checkPoll(offset: number, width: AccessWidth): void {
-    if (!this.inner.mapped) throw unmappedError(this.inner.path);
-    checkAccess(offset, width, this.inner.size);
-  }
-
   /** After a poll that threw: tell {@link ObservingRegion.pollTimedOut} if it gave up (its own ETIMEDOUT). */
-  private noteTimeout(error: unknown, call: ObservedPoll, width: AccessWidth, offset: number): void {
+  private noteTimeout(error: unknown, call: PollAccessor, width: AccessWidth, offset: number): void {
     const e = error as { code?: unknown; syscall?: unknown } | null | undefined;
     if (e?.code === 'ETIMEDOUT' && e.syscall === call) this.pollTimedOut(call, width, offset);
   }
 
-  /** The observed read a poll repeats. */
-  private pollRead<T extends number | bigint>(call: ObservedPoll, width: AccessWidth, offset: number): () => T {
-    return () => this.rd(width, offset, readByWidth(this.inner, width, offset) as T, call);
-  }
-
-  private pollSync<T extends number | bigint>(call: ObservedPoll, width: AccessWidth, offset: number, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
-    this.checkPoll(offset, width);
+  /** The base's poll loop over observed reads (a native backend's own spin is bypassed), noting a give-up. */
+  protected override pollSync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
     try {
-      return pollAtomic(call, this.pollRead<T>(call, width, offset), offset, cond, delayUs, timeoutUs, this.path);
+      return super.pollSync(call, width, offset, cond, delayUs, timeoutUs);
     } catch (error) {
       this.noteTimeout(error, call, width, offset);
       throw error;
     }
   }
 
-  private async pollAsync<T extends number | bigint>(call: ObservedPoll, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
-    this.checkPoll(offset, width);
+  /** As {@link ObservingRegion.pollSync}, for the sleeping polls. */
+  protected override async pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
     try {
-      return await pollAsync(call, this.pollRead<T>(call, width, offset), offset, cond, sleepUs, timeoutUs, this.path);
+      return await super.pollAsync(call, width, offset, cond, sleepUs, timeoutUs);
     } catch (error) {
       this.noteTimeout(error, call, width, offset);
       throw error;
     }
-  }
-
-  readb_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    return this.pollSync('readb_poll_timeout_atomic', 1, offset, cond, delayUs, timeoutUs);
-  }
-  readw_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    return this.pollSync('readw_poll_timeout_atomic', 2, offset, cond, delayUs, timeoutUs);
-  }
-  readl_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    return this.pollSync('readl_poll_timeout_atomic', 4, offset, cond, delayUs, timeoutUs);
-  }
-  readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
-    return this.pollSync('readq_poll_timeout_atomic', 8, offset, cond, delayUs, timeoutUs);
-  }
-  readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readb_poll_timeout', 1, offset, cond, sleepUs, timeoutUs);
-  }
-  readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readw_poll_timeout', 2, offset, cond, sleepUs, timeoutUs);
-  }
-  readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readl_poll_timeout', 4, offset, cond, sleepUs, timeoutUs);
-  }
-  readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
-    return this.pollAsync('readq_poll_timeout', 8, offset, cond, sleepUs, timeoutUs);
   }
 }

@@ -25,11 +25,12 @@
  * kernel's do under a lock); concurrent tasks that interleave differently will diverge.
  * @module
  */
-import { checkAccess, checkMicros, describe } from '../core/checks.js';
-import { irqClosedError, pollTimeoutError, typeError, unmappedError } from '../core/errors.js';
+import { checkMicros, describe } from '../core/checks.js';
+import { irqClosedError, pollTimeoutError, typeError } from '../core/errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 import type { AccessWidth, PollCondition } from '../core/io-region.js';
 import { conditionPredicate } from '../core/poll.js';
+import type { PollAccessor } from '../core/region-base.js';
 import { readByWidth } from '../core/width-dispatch.js';
 import {
   readRecording,
@@ -233,13 +234,9 @@ export class ReplayRegion extends SimRegion {
     if (next !== undefined) throw this.cursor.diverge(next, { op: 'end' });
   }
 
-  private checkPoll(offset: number, width: AccessWidth): void {
-    if (!this.mapped) throw unmappedError(this.path);
-    checkAccess(offset, width, this.size);
-  }
-
-  private replayPollSync<T extends number | bigint>(call: string, width: AccessWidth, offset: number, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
-    this.checkPoll(offset, width);
+  /** A replayed `*_poll_timeout_atomic`: reads recorded steps until `cond` holds or the recording gives up. */
+  protected override pollSync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
+    this.checkAccess(offset, width);
     const test = conditionPredicate(cond);
     checkMicros(delayUs, 'delayUs');
     checkMicros(timeoutUs, 'timeoutUs');
@@ -250,8 +247,9 @@ export class ReplayRegion extends SimRegion {
     }
   }
 
-  private async replayPollAsync<T extends number | bigint>(call: string, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
-    this.checkPoll(offset, width);
+  /** A replayed `*_poll_timeout`: as {@link ReplayRegion.pollSync}, yielding to the event loop between reads. */
+  protected override async pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
+    this.checkAccess(offset, width);
     const test = conditionPredicate(cond);
     checkMicros(sleepUs, 'sleepUs');
     checkMicros(timeoutUs, 'timeoutUs');
@@ -261,31 +259,6 @@ export class ReplayRegion extends SimRegion {
       if (this.cursor.takeTimeout(call, width, offset)) throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-  }
-
-  override readb_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    return this.replayPollSync('readb_poll_timeout_atomic', 1, offset, cond, delayUs, timeoutUs);
-  }
-  override readw_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    return this.replayPollSync('readw_poll_timeout_atomic', 2, offset, cond, delayUs, timeoutUs);
-  }
-  override readl_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
-    return this.replayPollSync('readl_poll_timeout_atomic', 4, offset, cond, delayUs, timeoutUs);
-  }
-  override readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
-    return this.replayPollSync('readq_poll_timeout_atomic', 8, offset, cond, delayUs, timeoutUs);
-  }
-  override async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.replayPollAsync('readb_poll_timeout', 1, offset, cond, sleepUs, timeoutUs);
-  }
-  override async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.replayPollAsync('readw_poll_timeout', 2, offset, cond, sleepUs, timeoutUs);
-  }
-  override async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.replayPollAsync('readl_poll_timeout', 4, offset, cond, sleepUs, timeoutUs);
-  }
-  override async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
-    return this.replayPollAsync('readq_poll_timeout', 8, offset, cond, sleepUs, timeoutUs);
   }
 }
 
