@@ -4,7 +4,7 @@
  * The bare setImmediate turn is measured beside it, as the floor any non-blocking poll pays.
  * @module
  */
-import type { NativeRegion } from '../lib/native-region.js';
+import type { NativeRegion } from '../lib/linux/native-region.js';
 import { REG } from './layout.js';
 
 /** ns per read of `region.readl_poll_timeout(REG, cond, 0, 0)` over `reads` reads. */

@@ -6,9 +6,9 @@
  * loop. Results fold into `s`/`q` and are returned, so no read is dead code.
  * @module
  */
-import { addon } from '../lib/addon.js';
-import { mapFile } from '../lib/map-file.js';
-import { PLAIN_STORES_VERIFIED, type NativeRegion } from '../lib/native-region.js';
+import { addon } from '../lib/linux/addon.js';
+import { mapFile } from '../lib/linux/map-file.js';
+import { PLAIN_STORES_VERIFIED, type NativeRegion } from '../lib/linux/native-region.js';
 import { BLOCK, BLOCK_SIZES, MAP_SIZE, REG, sizeName } from './layout.js';
 
 export type CaseGroup = 'read' | 'write' | 'block' | 'context';
@@ -65,7 +65,7 @@ export interface CaseTargets {
 export async function openTargets(path: string): Promise<CaseTargets> {
   const region = mapFile(path, 0, MAP_SIZE);
   const separateInstance = '../lib/native-region.js?native-call-path';
-  const { NativeRegion: NativePathRegion } = (await import(separateInstance)) as typeof import('../lib/native-region.js');
+  const { NativeRegion: NativePathRegion } = (await import(separateInstance)) as typeof import('../lib/linux/native-region.js');
   const native = addon();
   const mapping = native.map(path, 0n, MAP_SIZE, { sync: true, readOnly: false });
   const nativePathRegion = new NativePathRegion(

@@ -5,7 +5,7 @@
  *   node dist/bench/poll-flipper.js <file> <size>
  * @module
  */
-import { mapFile } from '../lib/map-file.js';
+import { mapFile } from '../lib/linux/map-file.js';
 import { ARM, FLAG, FLIP_DELAY_US, FLIPPED_AT, READY, STOP } from './poll-protocol.js';
 
 /** Exit if the poller asks for nothing this long (it died): never spin on a CPU forever. */

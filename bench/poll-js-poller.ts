@@ -5,7 +5,7 @@
  *   node dist/bench/poll-js-poller.js <file> <size> mask|predicate <flips>
  * @module
  */
-import { mapFile } from '../lib/map-file.js';
+import { mapFile } from '../lib/linux/map-file.js';
 import { measureJsReaction, READY, TIMEOUT_US, WARM_UP_FLIPS, type PollMode } from './poll-protocol.js';
 
 

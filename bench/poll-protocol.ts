@@ -17,7 +17,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { NativeRegion } from '../lib/native-region.js';
+import type { NativeRegion } from '../lib/linux/native-region.js';
 import { MAP_SIZE, POLL_PAGE } from './layout.js';
 
 export const FLAG = POLL_PAGE;

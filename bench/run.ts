@@ -23,7 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { addon } from '../lib/addon.js';
+import { addon } from '../lib/linux/addon.js';
 import { asyncPollNsPerRead, setImmediateNsPerTurn } from './async-poll.js';
 import { CBaseline, type MissingBaseline } from './c-baseline.js';
 import { renderChart } from './chart.js';

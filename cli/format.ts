@@ -2,8 +2,8 @@
  * Text and JSON the command line prints: values, hexdumps, and the UIO and PCI listings.
  * @module
  */
-import type { PciBar, PciDeviceInfo } from '../lib/pci.js';
-import type { UioDeviceInfo } from '../lib/uio.js';
+import type { PciBar, PciDeviceInfo } from '../lib/linux/pci.js';
+import type { UioDeviceInfo } from '../lib/linux/uio.js';
 import type { Width } from './targets.js';
 
 /** `0x` and the value in hex, two digits per byte of `width`. */

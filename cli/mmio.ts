@@ -13,8 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import type { SingleBar } from 'cli-progress';
-import type { IoRegion } from '../lib/io-region.js';
-import { readByWidth, writeByWidth } from '../lib/width-dispatch.js'; // two small modules, no addon: loaded always
+import type { IoRegion } from '../lib/core/io-region.js';
+import { readByWidth, writeByWidth } from '../lib/core/width-dispatch.js'; // two small modules, no addon: loaded always
 // The library's other modules and cli-progress are imported where a command needs them, so that each command loads
 // only what it uses: node's start-up is most of a command's time on a small board.
 import {
@@ -134,7 +134,7 @@ function open(target: Target, length: number, opts: AccessOptions, readOnly: boo
 
 async function printTrace(io: Io, t: OpenTarget): Promise<void> {
   if (t.trace === undefined) return;
-  const { formatTrace } = await import('../lib/trace.js');
+  const { formatTrace } = await import('../lib/observe/trace.js');
   const text = formatTrace(t.trace);
   await write(io.stderr, `access trace (${t.path}, offsets in the mapping):\n${text === '' ? '(none)' : text}\n`);
 }
@@ -335,7 +335,7 @@ async function cmdMemWrite(io: Io, targetText: string, valueTexts: string[], opt
 }
 
 async function cmdUioList(io: Io, opts: { json?: boolean }): Promise<void> {
-  const { listUioDevices } = await import('../lib/uio.js');
+  const { listUioDevices } = await import('../lib/linux/uio.js');
   const devices = listUioDevices();
   if (opts.json) await write(io.stdout, `${toJson(devices.map(uioJson))}\n`);
   else if (devices.length === 0) await write(io.stderr, 'no UIO devices (is the uio module loaded and a device bound?)\n');
@@ -343,7 +343,7 @@ async function cmdUioList(io: Io, opts: { json?: boolean }): Promise<void> {
 }
 
 async function cmdPciList(io: Io, selector: string | undefined, opts: { json?: boolean }): Promise<void> {
-  const { listPciDevices } = await import('../lib/pci.js');
+  const { listPciDevices } = await import('../lib/linux/pci.js');
   let devices = listPciDevices();
   if (selector !== undefined) {
     const s = selector.toLowerCase();

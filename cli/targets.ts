@@ -14,8 +14,8 @@
  * @module
  */
 // Backends are imported when a target needs them: a command starts faster (node's start-up dominates on small boards).
-import type { IoRegion } from '../lib/io-region.js';
-import type { TraceEntry } from '../lib/trace.js';
+import type { IoRegion } from '../lib/core/io-region.js';
+import type { TraceEntry } from '../lib/observe/trace.js';
 
 /** A command-line mistake: exit status 2, `code` `ERR_INVALID_ARG_VALUE` (as Node names a bad argument). */
 export class UsageError extends Error {
@@ -232,14 +232,14 @@ export async function openTarget(target: Target, length: number, options: OpenOp
     let path: string;
     switch (target.kind) {
       case 'phys': {
-        const { ioremap } = await import('../lib/ioremap.js');
+        const { ioremap } = await import('../lib/linux/ioremap.js');
         region = ioremap(target.offset, length, { readOnly: options.readOnly });
         at = 0;
         path = '/dev/mem';
         break;
       }
       case 'file': {
-        const { mapFile } = await import('../lib/map-file.js');
+        const { mapFile } = await import('../lib/linux/map-file.js');
         const start = toSafe(target.offset, 'offset');
         const isGpiomem = /^\/dev\/gpiomem\d*$/.test(target.path);
         const size = Math.max(start + length, options.mapSize ?? (isGpiomem ? GPIOMEM_MAP_SIZE : 0));
@@ -249,7 +249,7 @@ export async function openTarget(target: Target, length: number, options: OpenOp
         break;
       }
       case 'uio': {
-        const { openUio } = await import('../lib/uio.js');
+        const { openUio } = await import('../lib/linux/uio.js');
         const dev = openUio(target.device);
         closers.push(() => dev.close());
         region = dev.map(target.map);
@@ -258,7 +258,7 @@ export async function openTarget(target: Target, length: number, options: OpenOp
         break;
       }
       case 'pci': {
-        const { openPci } = await import('../lib/pci.js');
+        const { openPci } = await import('../lib/linux/pci.js');
         const dev = openPci(target.selector);
         closers.push(() => dev.close());
         region = dev.map(target.bar, { wc: options.wc });
@@ -285,7 +285,7 @@ export async function openTarget(target: Target, length: number, options: OpenOp
       throw err;
     }
     const trace: TraceEntry[] | undefined = options.trace ? [] : undefined;
-    const { traceRegion } = trace ? await import('../lib/trace.js') : { traceRegion: undefined };
+    const { traceRegion } = trace ? await import('../lib/observe/trace.js') : { traceRegion: undefined };
     return {
       region: trace && traceRegion ? traceRegion(region, trace) : region,
       at,

@@ -2,18 +2,18 @@
  * mmio: memory-mapped I/O from Linux user space, with the kernel's API.
  * @module
  */
-export type { AccessWidth, IoRegion, PollCondition, RepBuffer } from './io-region.js';
-export { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './interrupts.js';
-export type { ArgumentError, PollTimeoutError, SystemError } from './errors.js';
-export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './ioremap.js';
-export { mapFile, pageSize, type MapFileOptions } from './map-file.js';
-export { PLAIN_STORES_VERIFIED } from './native-region.js';
-export { mb, rmb, wmb } from './barriers.js';
-export { udelay } from './poll.js';
-export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo, type OpenUioOptions } from './uio.js';
-export { UioInterrupts } from './uio-interrupts.js';
-export { openPci, listPciDevices, PciDevice, type PciBar, type PciDeviceInfo } from './pci.js';
-export { inb, inw, inl, outb, outw, outl } from './port-io.js';
+export type { AccessWidth, IoRegion, PollCondition, RepBuffer } from './core/io-region.js';
+export { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './core/interrupts.js';
+export type { ArgumentError, PollTimeoutError, SystemError } from './core/errors.js';
+export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './linux/ioremap.js';
+export { mapFile, pageSize, type MapFileOptions } from './linux/map-file.js';
+export { PLAIN_STORES_VERIFIED } from './linux/native-region.js';
+export { mb, rmb, wmb } from './linux/barriers.js';
+export { udelay } from './core/poll.js';
+export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo, type OpenUioOptions } from './linux/uio.js';
+export { UioInterrupts } from './linux/uio-interrupts.js';
+export { openPci, listPciDevices, PciDevice, type PciBar, type PciDeviceInfo } from './linux/pci.js';
+export { inb, inw, inl, outb, outw, outl } from './linux/port-io.js';
 export {
   request_mem_region,
   release_mem_region,
@@ -21,7 +21,7 @@ export {
   claimDirectory,
   type MemRegionClaim,
   type IoResource,
-} from './mem-region-claim.js';
+} from './linux/mem-region-claim.js';
 export {
   traceRegion,
   formatTrace,
@@ -32,19 +32,20 @@ export {
   type TracedRegion,
   type TraceOp,
   type FormatTraceOptions,
-} from './trace.js';
+} from './observe/trace.js';
 export * from './sim/index.js';
-export { BIT, BIT_ULL, GENMASK, GENMASK_ULL, FIELD_GET, FIELD_PREP, FIELD_FIT, FIELD_MAX } from './bits.js';
+export { BIT, BIT_ULL, GENMASK, GENMASK_ULL, FIELD_GET, FIELD_PREP, FIELD_FIT, FIELD_MAX } from './regmap/bits.js';
 export * from './regmap/index.js';
+export { recordRegion, type RecordOptions, type RecordingRegion } from './observe/record.js';
 export {
-  recordRegion,
   formatRecording,
   formatHeader,
   formatStep,
+  readRecording,
+  parseRecording,
   RECORDING_FORMAT,
   RECORDING_VERSION,
-  type RecordOptions,
-  type RecordingRegion,
+  type InvalidRecordingError,
   type Recording,
   type RecordingHeader,
   type RecordedStep,
@@ -52,15 +53,12 @@ export {
   type RecordedTimeout,
   type RecordedWait,
   type RecordedLineControl,
-} from './record.js';
+} from './observe/recording-format.js';
 export {
   replayRegion,
-  readRecording,
-  parseRecording,
   describeStep,
   ReplayRegion,
   ReplayInterrupts,
   type ReplayDivergedError,
   type ReplayAttempt,
-  type InvalidRecordingError,
-} from './replay.js';
+} from './observe/replay.js';

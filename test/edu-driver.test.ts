@@ -17,7 +17,7 @@ import {
   eduInterruptRoundTrip,
 } from '../examples/edu/driver.js';
 import { RegisterModel, SimInterrupts, SimRegion, createSimEdu, type SimEdu, type SimEduOptions } from '../lib/sim/index.js';
-import { collapseRepeats, traceRegion, withoutTime } from '../lib/trace.js';
+import { collapseRepeats, traceRegion, withoutTime } from '../lib/observe/trace.js';
 
 const opened: SimEdu[] = [];
 function makeEdu(options: SimEduOptions = {}): SimEdu {

@@ -3,9 +3,7 @@
  * source, recording the accesses, and print the results and the trace.
  * @module
  */
-import type { InterruptSource } from '../../lib/interrupts.js';
-import type { IoRegion } from '../../lib/io-region.js';
-import { formatTrace, traceRegion, type TraceEntry } from '../../lib/trace.js';
+import { formatTrace, traceRegion, type InterruptSource, type IoRegion, type TraceEntry } from '../../lib/index.js';
 import {
   EDU_REG_FACTORIAL,
   EDU_REG_ID,

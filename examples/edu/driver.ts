@@ -9,9 +9,7 @@
  * exactly the `readl`/`writel` calls hand-written code would, and the constants below are taken from the map.
  * @module
  */
-import type { InterruptEvent, InterruptSource } from '../../lib/interrupts.js';
-import type { IoRegion } from '../../lib/io-region.js';
-import { EDU_REGMAP } from '../../lib/regmap/edu.js';
+import { EDU_REGMAP, type InterruptEvent, type InterruptSource, type IoRegion } from '../../lib/index.js';
 
 export { EDU_REGMAP };
 

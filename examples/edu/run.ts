@@ -11,12 +11,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import type { InterruptSource } from '../../lib/interrupts.js';
-import type { IoRegion } from '../../lib/io-region.js';
-import { ioremap } from '../../lib/ioremap.js';
-import { openPci } from '../../lib/pci.js';
-import { createSimEdu } from '../../lib/sim/index.js';
-import { listUioDevices, openUio } from '../../lib/uio.js';
+import { createSimEdu, ioremap, listUioDevices, openPci, openUio, type InterruptSource, type IoRegion } from '../../lib/index.js';
 import { formatEduDemo, runEduDemo } from './demo.js';
 
 /** An opened edu: its BAR0, its interrupt source, and how to release both. */

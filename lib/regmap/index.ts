@@ -1,6 +1,6 @@
 /**
- * Register maps: {@link defineRegisterMap} (typed accessors, field helpers), {@link createRegisterModel} (a
- * simulated device of the same layout) and the edu's map {@link EDU_REGMAP}.
+ * Register maps: {@link defineRegisterMap} (typed accessors, field helpers) and the edu's map {@link EDU_REGMAP}.
+ * The simulated device of a map's layout, createRegisterModel, is in lib/sim/.
  * @module
  */
 export {
@@ -37,5 +37,4 @@ export {
   type RegisterInfo,
   type UpdateOptions,
 } from './map.js';
-export { createRegisterModel, registerDefinitions, type RegisterHooks, type RegisterModelFromMapOptions } from './model.js';
 export { EDU_REGMAP, type EduRegmapSpec } from './edu.js';

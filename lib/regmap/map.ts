@@ -53,11 +53,11 @@
  *   errors, unchanged (`ERR_IOMEM_UNMAPPED`, `ETIMEDOUT` from polls, ...).
  * @module
  */
-import { BIT, BIT_ULL, FIELD_FIT, FIELD_GET, FIELD_PREP, GENMASK, GENMASK_ULL } from '../bits.js';
-import { checkAccess, describe } from '../checks.js';
-import { rangeError, typeError, type ArgumentError } from '../errors.js';
-import type { AccessWidth, IoRegion, PollCondition } from '../io-region.js';
-import { pollAtomicByWidth, pollByWidth, readByWidth, writeByWidth } from '../width-dispatch.js';
+import { BIT, BIT_ULL, FIELD_FIT, FIELD_GET, FIELD_PREP, GENMASK, GENMASK_ULL } from './bits.js';
+import { checkAccess, describe } from '../core/checks.js';
+import { rangeError, typeError, type ArgumentError } from '../core/errors.js';
+import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
+import { pollAtomicByWidth, pollByWidth, readByWidth, writeByWidth } from '../core/width-dispatch.js';
 
 /**
  * How a register or field may be accessed: `rw` read-write, `ro` read-only, `wo` write-only, `w1c`

@@ -5,7 +5,7 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
-import { rangeError } from '../errors.js';
+import { rangeError } from '../core/errors.js';
 
 /** Options of a {@link BusyCountdown}. */
 export interface BusyCountdownOptions {

@@ -13,10 +13,10 @@
  * @module
  */
 import { EDU_REGMAP } from '../regmap/edu.js';
-import { createRegisterModel } from '../regmap/model.js';
+import { createRegisterModel } from './regmap-model.js';
 import { BusyCountdown } from './busy.js';
 import { readsAs, type RegisterModel } from './register-model.js';
-import { allOnes, type BusValue } from './sim-device.js';
+import { allOnes, type BusValue } from '../core/bus-value.js';
 import { SimInterrupts } from './sim-interrupts.js';
 import { SimRegion } from './sim-region.js';
 

@@ -10,7 +10,8 @@
  * @module
  */
 export { SimRegion, type SimRegionOptions } from './sim-region.js';
-export { type SimDevice, type BusValue, toBusValue, allOnes } from './sim-device.js';
+export type { SimDevice } from './sim-device.js';
+export { type BusValue, toBusValue, allOnes } from '../core/bus-value.js';
 export {
   RegisterModel,
   plainMemory,
@@ -22,6 +23,7 @@ export {
   type RegisterRef,
 } from './register-model.js';
 export { BusyCountdown, type BusyCountdownOptions } from './busy.js';
-export { forEachChunk } from './memcpy-chunks.js';
+export { forEachChunk } from '../core/block-chunks.js';
 export { SimInterrupts, type SimInterruptsOptions } from './sim-interrupts.js';
+export { createRegisterModel, registerDefinitions, type RegisterHooks, type RegisterModelFromMapOptions } from './regmap-model.js';
 export { createSimEdu, SIM_EDU_BAR_SIZE, SIM_EDU_ID, type SimEdu, type SimEduOptions } from './edu.js';

@@ -5,11 +5,12 @@
  * register map), for use behind a {@link SimRegion}.
  * @module
  */
-import { checkAccess } from '../checks.js';
-import { rangeError, typeError } from '../errors.js';
-import type { AccessWidth } from '../io-region.js';
-import { getLittleEndian, setLittleEndian } from './memcpy-chunks.js';
-import { toBusValue, type BusValue, type SimDevice } from './sim-device.js';
+import { checkAccess } from '../core/checks.js';
+import { rangeError, typeError } from '../core/errors.js';
+import type { AccessWidth } from '../core/io-region.js';
+import { getLittleEndian, setLittleEndian } from '../core/block-chunks.js';
+import { toBusValue, type BusValue } from '../core/bus-value.js';
+import type { SimDevice } from './sim-device.js';
 
 /** A register named by its byte offset or by its {@link RegisterDefinition.name}. */
 export type RegisterRef = number | string;

@@ -8,8 +8,8 @@
  * asserted when unmasked interrupts again at once.
  * @module
  */
-import { abortError, irqClosedError, rangeError, systemErrorByCode, typeError } from '../errors.js';
-import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../interrupts.js';
+import { abortError, irqClosedError, rangeError, systemErrorByCode, typeError } from '../core/errors.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 
 /** Options of a {@link SimInterrupts}. */
 export interface SimInterruptsOptions {

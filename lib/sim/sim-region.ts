@@ -3,12 +3,12 @@
  * {@link RegisterModel}) instead of hardware, with the same argument checks and errors as the native backend.
  * @module
  */
-import { checkAccess, checkBlock, checkBuffer, checkValue, checkValue64 } from '../checks.js';
-import { unmappedError } from '../errors.js';
-import type { AccessWidth, IoRegion, PollCondition } from '../io-region.js';
-import { pollAsync, pollAtomic } from '../poll.js';
-import { swab16, swab32 } from '../swab.js';
-import { forEachChunk, getLittleEndian, setLittleEndian } from './memcpy-chunks.js';
+import { checkAccess, checkBlock, checkBuffer, checkValue, checkValue64 } from '../core/checks.js';
+import { unmappedError } from '../core/errors.js';
+import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
+import { pollAsync, pollAtomic } from '../core/poll.js';
+import { swab16, swab32 } from '../core/swab.js';
+import { forEachChunk, getLittleEndian, setLittleEndian } from '../core/block-chunks.js';
 import type { SimDevice } from './sim-device.js';
 
 /** Options of a {@link SimRegion}. */

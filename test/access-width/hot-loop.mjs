@@ -21,13 +21,13 @@ const offset = Number(offsetArg);
 const calls = Number(callsArg);
 const lib = (name) => import(pathToFileURL(join(libDir, name)).href);
 
-const { addon } = await lib('addon.js');
+const { addon } = await lib('linux/addon.js');
 let r;
 let u8, u16, u32;
 if (regionKind === 'fast') {
-  r = (await lib('map-file.js')).mapFile(path, 0, size);
+  r = (await lib('linux/map-file.js')).mapFile(path, 0, size);
 } else if (regionKind === 'native') {
-  const { NativeRegion } = await lib('native-region.js');
+  const { NativeRegion } = await lib('linux/native-region.js');
   const native = addon();
   const mapping = native.map(path, 0n, size, { sync: true, readOnly: false });
   r = new NativeRegion(mapping, { fileOffset: 0n, phys: 0n, size, path, readOnly: false }, { ...native, arch: 'arm64' });

@@ -5,9 +5,10 @@
 // binding for that architecture; see test/hw-arm64/run.sh). TypeScript stripped and the sources (lib/,
 // helpers) bundled by rolldown (vite's bundler, already installed), `vitest` replaced by
 // test/arm/vitest-shim.ts, node_modules left external except vitest's expect/chai. Run on the host's node.
-// test/NAME.test.ts becomes OUTDIR/nodetest.NAME.test.mjs; OUTDIR must be one level below the repository
-// (e.g. build/), so paths that tests build relative to their own file (`../dist/lib`) still point at the
-// same places, and lib/addon.ts still finds binding.gyp and the prebuilds above it.
+// test/DIR/NAME.test.ts becomes OUTDIR/DIR/nodetest.NAME.test.mjs (test/NAME.test.ts: OUTDIR/nodetest.NAME.test.mjs);
+// OUTDIR must be one level below the repository (e.g. .cache/), so every bundle sits at its test's depth and
+// paths that tests build relative to their own file (`../dist/lib`) still point at the same places, and
+// lib/linux/addon.ts still finds binding.gyp and the prebuilds above it.
 import { rolldown } from 'rolldown';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,11 +33,12 @@ for (const file of files) {
     transform: { target: 'node20' },
     logLevel: 'warn',
   });
-  if (rel.split('/').length !== relative(root, resolve(outDir, 'x')).split('/').length) {
-    console.error(`bundle-tests: ${rel} and OUTDIR must be at the same depth below ${root}`);
+  const [top, ...below] = rel.split('/');
+  if (top !== 'test' || relative(root, resolve(outDir)).split('/').length !== 1) {
+    console.error(`bundle-tests: ${rel} must be below test/ and OUTDIR one level below ${root}`);
     process.exit(2);
   }
-  const out = join(resolve(outDir), 'nodetest.' + basename(rel).replace(/\.ts$/, '.mjs'));
+  const out = join(resolve(outDir), ...below.slice(0, -1), 'nodetest.' + basename(rel).replace(/\.ts$/, '.mjs'));
   await bundle.write({ file: out, format: 'esm', sourcemap: false });
   await bundle.close();
   console.log(relative(process.cwd(), out));

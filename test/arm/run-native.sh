@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/arm/common.sh
 
-FILES=(native-region native-lifetime differential mem-region-claim bus-fault)
+FILES=(linux/native-region linux/native-lifetime differential linux/mem-region-claim linux/bus-fault)
 archs=("$@")
 (( ${#archs[@]} )) || archs=(arm64 arm)
 # qemu-user runs only the node it is given: a test that starts another node process (process.execPath is
@@ -28,7 +28,7 @@ fail=0 pass=0 skip=0
 for arch in "${archs[@]}"; do
   t0=$EPOCHREALTIME
   PREBUILDS_ONLY=1 tools/arm/node.sh "$arch" --input-type=module -e "
-    import { addon } from './dist/lib/addon.js';
+    import { addon } from './dist/lib/linux/addon.js';
     const a = addon();
     if (a.arch !== '$arch') { console.error('loaded the', a.arch, 'addon, expected $arch'); process.exit(1); }
     console.log('mmio-arm: $arch: node', process.version, 'on', process.arch, '(qemu-user), addon arch', a.arch, 'page size', a.pageSize);
@@ -36,12 +36,13 @@ for arch in "${archs[@]}"; do
   for f in "${FILES[@]}"; do
     # armhf under qemu-arm: the first SIGBUS test never returns (qemu-user's 32-bit ARM signal path; the same
     # file passes on arm64 under qemu-aarch64). Not run there; it needs an armv7 kernel to judge.
-    if [[ $arch == arm && $f == bus-fault ]]; then
+    if [[ $arch == arm && $f == linux/bus-fault ]]; then
       printf 'mmio-arm: %-5s %-18s not run under qemu-arm (hangs in its SIGBUS delivery)\n' "$arch" "$f"
       continue
     fi
-    log=$out/nodetest.$f.$arch.log
-    if PREBUILDS_ONLY=1 timeout 300 tools/arm/node.sh "$arch" --test-reporter=tap "$out/nodetest.$f.test.mjs" > "$log" 2>&1; then rc=0; else rc=$?; fi
+    bundle=$out/$(dirname "$f")/nodetest.$(basename "$f").test.mjs   # where bundle-tests.mjs put it
+    log=${bundle%.test.mjs}.$arch.log
+    if PREBUILDS_ONLY=1 timeout 300 tools/arm/node.sh "$arch" --test-reporter=tap "$bundle" > "$log" 2>&1; then rc=0; else rc=$?; fi
     p=$(sed -n 's/^# pass //p' "$log"); fl=$(sed -n 's/^# fail //p' "$log"); s=$(sed -n 's/^# skipped //p' "$log")
     printf 'mmio-arm: %-5s %-18s pass %s fail %s skipped %s\n' "$arch" "$f" "${p:-?}" "${fl:-?}" "${s:-0}"
     grep -E '^\s*# Subtest|^\s*not ok' "$log" | grep -B1 'not ok' || true

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ioremap, listUioDevices, openUio, pageSize, type IoRegion, type UioDeviceInfo } from '../../lib/index.js';
-import { addon } from '../../lib/addon.js';
+import { addon } from '../../lib/linux/addon.js';
 
 const PL061 = 0x0903_0000n;
 const PL031 = 0x0901_0000n;

@@ -35,12 +35,12 @@ export MMIO_VM_ARM_ARCH=$arch
 # (Re)build the prebuild when it is missing or older than any native source: a stale one fails confusingly.
 prebuilt=$(ls prebuilds/linux-$arch/*.node 2> /dev/null | head -n 1 || true)
 if [[ -z $prebuilt || -n $(find native binding.gyp -newer "$prebuilt" -print -quit) ]]; then tools/arm/prebuild.sh $arch; fi
-out=.cache/hw-$arch   # at the tests' depth below the repository (see bundle-tests.mjs)
+out=.cache/hw-arm64   # where bundle-tests.mjs puts test/hw-arm64/*'s bundles (the same JS for both arches)
 rm -rf "$out"
 mapfile -t files < <(ls test/hw-arm64/*.hw-arm64.ts)
-node test/arm/bundle-tests.mjs "$out" "${files[@]}" > /dev/null
+node test/arm/bundle-tests.mjs .cache "${files[@]}" > /dev/null
 # and the native suite (file mappings, lifetime, bus faults, claims across processes) on the real arm64 kernel
-native=(native-region native-lifetime differential mem-region-claim bus-fault)
+native=(linux/native-region linux/native-lifetime differential linux/mem-region-claim linux/bus-fault)
 native_files=()
 for f in "${native[@]}"; do native_files+=("test/$f.test.ts"); done
 node test/arm/bundle-tests.mjs .cache "${native_files[@]}" > /dev/null
@@ -50,7 +50,7 @@ EOF
 [ -n "$v" ] || { echo "test:vm:'"$arch"': node does not start in the guest"; exit 1; }
 echo "test:vm:'"$arch"': node $v ($a, $p) on $(uname -m), kernel $(uname -r)"
 fail=0; pass=0; failed=0
-for f in '"$out"'/nodetest.*.mjs '"$(printf '.cache/nodetest.%s.test.mjs ' "${native[@]}")"'; do
+for f in '"$out"'/nodetest.*.mjs '"$(for f in "${native[@]}"; do printf '.cache/%s/nodetest.%s.test.mjs ' "$(dirname "$f")" "$(basename "$f")"; done)"'; do
   echo "== $f"
   node --test-reporter=tap "$f" > /tmp/t.log 2>&1; rc=$?
   grep -E "^ *(not )?ok |^# (pass|fail)" /tmp/t.log

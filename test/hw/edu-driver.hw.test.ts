@@ -3,7 +3,7 @@ import { runEduDemo, type EduDemoResult } from '../../examples/edu/demo.js';
 import { EDU_REG_STATUS, EDU_STATUS_COMPUTING } from '../../examples/edu/driver.js';
 import { ioremap, openPci, openUio, type IoRegion, type UioDevice } from '../../lib/index.js';
 import { createSimEdu } from '../../lib/sim/index.js';
-import { collapseRepeats, withoutTime, type TraceEntry } from '../../lib/trace.js';
+import { collapseRepeats, withoutTime, type TraceEntry } from '../../lib/observe/trace.js';
 import { EDU_ID, findEduHardware, type EduHardware } from './edu-hw.js';
 
 /** The accesses a driver run made, without its timing-dependent part: the polls that saw the device busy. */

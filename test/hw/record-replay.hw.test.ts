@@ -14,9 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEduDemo, type EduDemoResult } from '../../examples/edu/demo.js';
 import { EDU_REG_ID, EDU_REG_STATUS, EDU_STATUS_COMPUTING, eduCheckLiveness, eduFactorialAtomic, eduIdentify } from '../../examples/edu/driver.js';
 import { ioremap, openPci, openUio, type IoRegion, type UioDevice } from '../../lib/index.js';
-import { recordRegion, type RecordedStep } from '../../lib/record.js';
-import { parseRecording, readRecording, replayRegion } from '../../lib/replay.js';
-import { withoutTime } from '../../lib/trace.js';
+import { recordRegion } from '../../lib/observe/record.js';
+import { parseRecording, readRecording, type RecordedStep } from '../../lib/observe/recording-format.js';
+import { replayRegion } from '../../lib/observe/replay.js';
+import { withoutTime } from '../../lib/observe/trace.js';
 import { EDU_ID, findEduHardware, type EduHardware } from './edu-hw.js';
 
 const FIXTURE = 'test/fixtures/edu-demo.uio.jsonl';

@@ -1,6 +1,6 @@
 // node test/node-versions/addon-info.mjs [--expect PATH:SHA256]
 //
-// Loads the native addon exactly as the library does (dist/lib/addon.js → node-gyp-build), calls into it,
+// Loads the native addon exactly as the library does (dist/lib/linux/addon.js → node-gyp-build), calls into it,
 // then reads /proc/self/maps to see which .node file this process really mapped, and prints one line:
 //
 //   host: node v24.21.0 (ABI 137, N-API 10, V8 13.6.233.17-node.53, x64, page 4096): /repo/build/Release/mmio.node sha256 3f2a…
@@ -24,7 +24,7 @@ let addon;
 try {
   ({ addon } = await import(pathToFileURL(join(root, 'dist', 'lib', 'addon.js')).href));
 } catch (e) {
-  fail(`cannot import dist/lib/addon.js (run \`npm run build\`): ${e.message}`);
+  fail(`cannot import dist/lib/linux/addon.js (run \`npm run build\`): ${e.message}`);
 }
 let a;
 try {

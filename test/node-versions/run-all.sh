@@ -51,7 +51,7 @@ t_start=$(now)
 # --- the one binary -------------------------------------------------------------------------
 ADDON=$REPO/build/Release/mmio.node
 [[ -f $ADDON ]] || die "$ADDON is missing: build it once with the machine's node (npm ci)"
-[[ -f $REPO/dist/lib/addon.js ]] || die "dist/ is missing: npm run build"
+[[ -f $REPO/dist/lib/linux/addon.js ]] || die "dist/ is missing: npm run build"
 [[ -f $REPO/node_modules/vitest/vitest.mjs ]] || die "node_modules/vitest is missing: npm ci"
 ADDON_SHA=$(sha256sum "$ADDON" | cut -d' ' -f1)
 EXPECT="$ADDON:$ADDON_SHA"

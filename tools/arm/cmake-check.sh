@@ -22,8 +22,8 @@ node_modules/.bin/cmake-js rebuild > cmake-host.log 2>&1 || { tail -n 30 cmake-h
 arm_log "  $(file -b build/Release/mmio.node | cut -d, -f1-2) ($(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $t0 }") s)"
 node -e "const p = require('node-gyp-build').path(process.cwd()); if (!p.endsWith('build/Release/mmio.node')) { console.error('loads', p); process.exit(1) }" \
   || arm_die "node-gyp-build does not load the cmake-js build"
-node node_modules/vitest/vitest.mjs run test/native-region.test.ts test/native-lifetime.test.ts \
-  test/differential.test.ts test/mem-region-claim.test.ts test/bus-fault.test.ts
+node node_modules/vitest/vitest.mjs run test/linux/native-region.test.ts test/linux/native-lifetime.test.ts \
+  test/differential.test.ts test/linux/mem-region-claim.test.ts test/linux/bus-fault.test.ts
 
 t0=$EPOCHREALTIME
 arm_log "cmake-js rebuild --arch arm64 with cmake/aarch64-linux-gnu.cmake"

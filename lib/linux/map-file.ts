@@ -1,0 +1,102 @@
+/**
+ * Mapping a range of a file into a {@link NativeRegion}, with argument checks and Node-style errors.
+ * Shared by ioremap (/dev/mem), the UIO and PCI openers, and plain files.
+ * @module
+ */
+import { addon } from './addon.js';
+import { describe } from '../core/checks.js';
+import { rangeError, systemError, typeError } from '../core/errors.js';
+import { NativeRegion } from './native-region.js';
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** The page size in bytes, from sysconf(_SC_PAGESIZE): 4096 on most systems, 16384 on Raspberry Pi 5 kernels. */
+export function pageSize(): number {
+  return addon().pageSize;
+}
+
+/** Options of {@link mapFile}. */
+export interface MapFileOptions {
+  /** Open with O_SYNC: on /dev/mem this makes the mapping uncached (the kernel's ioremap). Default true. */
+  sync?: boolean;
+  /** Open O_RDONLY and map PROT_READ; writes then throw `ERR_IOMEM_READONLY`. Default false. */
+  readOnly?: boolean;
+  /** The physical address to report as `region.phys` (UIO maps, PCI BARs). Default: the file offset. */
+  phys?: bigint;
+  /** Called once, right after the region is unmapped (devm-style helpers release their claim here). */
+  onUnmap?: () => void;
+}
+
+/**
+ * Check a physical address or file offset: a bigint in 0..2^64-1 or a non-negative safe integer.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
+ */
+export function toAddress(value: bigint | number, what: string): bigint {
+  if (typeof value === 'bigint') {
+    if (value >= 0n && value <= U64_MAX) return value;
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be in 0..2^64-1, got ${value}n`);
+  }
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a non-negative safe integer or a bigint, got ${value}`);
+  }
+  throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a bigint or a number, got ${describe(value)}`);
+}
+
+/**
+ * Check a mapping size in bytes: a positive safe integer.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
+ */
+export function toSize(size: number, what = 'size'): number {
+  if (typeof size !== 'number') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of bytes, got ${describe(size)}`);
+  }
+  if (!Number.isSafeInteger(size) || size <= 0) {
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a positive integer number of bytes, got ${size}`);
+  }
+  return size;
+}
+
+interface NativeSyscallError extends Error {
+  mmioSyscallError: true;
+  errno: number;
+  syscall: string;
+  path?: string;
+}
+
+function isNativeSyscallError(e: unknown): e is NativeSyscallError {
+  return e instanceof Error && (e as Partial<NativeSyscallError>).mmioSyscallError === true;
+}
+
+/**
+ * Map `size` bytes of `path` starting at byte `offset` (a physical address for /dev/mem).
+ * The offset need not be page-aligned: the mapping starts at the page below it (sysconf(_SC_PAGESIZE)).
+ * @throws SystemError from open/mmap (`ENOENT`, `EACCES`, `EPERM`, `EINVAL`, `ENXIO` for a range past the end
+ *   of a regular file…) with `errno`, `syscall`, `path` and `hint`; nothing is left open or mapped.
+ * @throws TypeError/RangeError for bad arguments (`ERR_INVALID_ARG_TYPE`, `ERR_OUT_OF_RANGE`).
+ */
+export function mapFile(path: string, offset: bigint | number, size: number, options: MapFileOptions = {}): NativeRegion {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `path must be a non-empty string, got ${describe(path)}`);
+  }
+  const start = toAddress(offset, 'offset');
+  const bytes = toSize(size);
+  if (start + BigInt(bytes) - 1n > U64_MAX) {
+    throw rangeError('ERR_OUT_OF_RANGE', `offset 0x${start.toString(16)} + size ${bytes} runs past 2^64`);
+  }
+  const native = addon();
+  try {
+    const mapping = native.map(path, start, bytes, { sync: options.sync ?? true, readOnly: options.readOnly ?? false });
+    return new NativeRegion(
+      mapping,
+      { fileOffset: start, phys: options.phys ?? start, size: bytes, path, readOnly: options.readOnly ?? false, onUnmap: options.onUnmap },
+      native,
+    );
+  } catch (e) {
+    if (isNativeSyscallError(e)) {
+      const detail = e.message.endsWith(' failed') ? undefined : `${e.message}; check offset and size.`;
+      throw systemError(e.errno, e.syscall, e.path ?? path, detail);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * Replay a recording made by {@link recordRegion} (lib/record.ts): a backend that answers each access with the
+ * value recorded for it, in order, and checks that the driver makes exactly the recorded accesses. CI runs the
+ * driver against exactly what the hardware answered; a driver that changed its accesses fails with an error
+ * naming the step.
+ *
+ * ```ts
+ * using regs = replayRegion('test/fixtures/edu-demo.uio.jsonl');
+ * const result = await runEduDemo(regs, regs.irq);   // the same results as on the hardware
+ * regs.finish();                                     // and every recorded step was used
+ * ```
+ *
+ * Matching: step by step, a read must have the recorded width and offset (it returns the recorded value); a
+ * write must have the recorded width, offset and value (as it crossed the bus); an interrupt `wait`, `unmask`
+ * or `mask` must come where one was recorded. `via` (which accessor made an access) is not compared: a
+ * `readl_relaxed` replays a recorded `readl`. A `*_poll_timeout*` reads recorded steps until its condition holds,
+ * and gives up with `ETIMEDOUT` (with `.value`) exactly where the recording has a `timeout` step; it never
+ * sleeps. An interrupt wait resolves (or rejects) as recorded, at once.
+ *
+ * The first mismatch throws a {@link ReplayDivergedError} (`code` `ERR_REPLAY_DIVERGED`) naming the step, what
+ * the recording expected and what the driver did; the replay stays failed, and every later step throws the same
+ * error. {@link ReplayRegion.finish} checks that nothing recorded was left over.
+ *
+ * Record/replay assumes one deterministic order of accesses (a driver that does one thing at a time, as the
+ * kernel's do under a lock); concurrent tasks that interleave differently will diverge.
+ * @module
+ */
+import { checkAccess, checkMicros, describe } from '../core/checks.js';
+import { irqClosedError, pollTimeoutError, typeError, unmappedError } from '../core/errors.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
+import type { AccessWidth, PollCondition } from '../core/io-region.js';
+import { conditionPredicate } from '../core/poll.js';
+import { readByWidth } from '../core/width-dispatch.js';
+import {
+  readRecording,
+  type RecordedAccess,
+  type RecordedStep,
+  type RecordedWait,
+  type Recording,
+} from './recording-format.js';
+import type { BusValue } from '../core/bus-value.js';
+import type { SimDevice } from '../sim/sim-device.js';
+import { SimRegion } from '../sim/sim-region.js';
+
+/** What the driver did at a step where the replay diverged. */
+export interface ReplayAttempt {
+  /** The operation: an access, an interrupt call, or `'end'` (the driver finished, from {@link ReplayRegion.finish}). */
+  op: 'read' | 'write' | 'wait' | 'unmask' | 'mask' | 'end';
+  /** Access width in bytes (accesses only). */
+  width?: AccessWidth;
+  /** Byte offset (accesses only). */
+  offset?: number;
+  /** The value written, on the bus (writes only). */
+  value?: number | bigint;
+}
+
+/**
+ * The error of a replay that diverged from its recording: `code` `ERR_REPLAY_DIVERGED`. The message reads e.g.
+ * `replay of edu.jsonl diverged at step 2 (line 3): expected W32 +0x004 = 0x12345678, got W32 +0x004 = 0x0000abcd`.
+ */
+export interface ReplayDivergedError extends Error {
+  /** `'ERR_REPLAY_DIVERGED'`. */
+  code: 'ERR_REPLAY_DIVERGED';
+  /** The 1-based step number (the file's line number minus 1). */
+  step: number;
+  /** The recorded step (`undefined`: the recording had ended). */
+  expected: RecordedStep | undefined;
+  /** What the driver did instead. */
+  actual: ReplayAttempt;
+  /** The recording's file name (or `'<recording>'`). */
+  source: string;
+}
+
+const hex = (v: number | bigint, width: number): string => `0x${v.toString(16).padStart(width * 2, '0')}`;
+const at = (offset: number): string => `+0x${offset.toString(16).padStart(3, '0')}`;
+
+/** A recorded step in words, as formatTrace writes accesses: `R32 +0x020 = 0x00000001 [readl_poll_timeout]`. */
+export function describeStep(step: RecordedStep | undefined): string {
+  if (step === undefined) return 'the end of the recording';
+  switch (step.op) {
+    case 'read':
+    case 'write': {
+      const text = `${step.op === 'read' ? 'R' : 'W'}${step.width * 8} ${at(step.offset)} = ${hex(step.value, step.width)}`;
+      return step.via === undefined ? text : `${text} [${step.via}]`;
+    }
+    case 'timeout':
+      return `${step.via} giving up (ETIMEDOUT) at ${at(step.offset)}`;
+    case 'wait':
+      return step.error === undefined
+        ? `an interrupt wait (count ${step.count}, missed ${step.missed})`
+        : `an interrupt wait failing with ${step.error.code ?? 'an error'}`;
+    default:
+      return `${step.op}() of the interrupt line`;
+  }
+}
+
+function describeAttempt(attempt: ReplayAttempt): string {
+  switch (attempt.op) {
+    case 'read':
+      return `R${(attempt.width ?? 0) * 8} ${at(attempt.offset ?? 0)}`;
+    case 'write':
+      return `W${(attempt.width ?? 0) * 8} ${at(attempt.offset ?? 0)} = ${hex(attempt.value ?? 0, attempt.width ?? 4)}`;
+    case 'wait':
+      return 'an interrupt wait';
+    case 'end':
+      return 'no more steps (the driver finished)';
+    default:
+      return `${attempt.op}() of the interrupt line`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The replay.
+
+/** The position in a recording, shared by the region and its interrupt source. */
+class Cursor {
+  index = 0;
+  failure: ReplayDivergedError | undefined;
+
+  constructor(
+    readonly steps: readonly RecordedStep[],
+    readonly source: string,
+  ) {}
+
+  diverge(expected: RecordedStep | undefined, actual: ReplayAttempt): ReplayDivergedError {
+    const step = this.index + 1;
+    const where = `replay of ${this.source} diverged at step ${step} (line ${step + 1})`;
+    const message =
+      expected === undefined
+        ? `${where}: the recording ended after ${this.steps.length} steps, but the driver made ${describeAttempt(actual)}`
+        : actual.op === 'end'
+          ? `${where}: the driver finished, but the recording has ${this.steps.length - this.index} more steps, the next: ${describeStep(expected)}`
+          : `${where}: expected ${describeStep(expected)}, got ${describeAttempt(actual)}`;
+    const err = new Error(message) as ReplayDivergedError;
+    err.code = 'ERR_REPLAY_DIVERGED';
+    err.step = step;
+    err.expected = expected;
+    err.actual = actual;
+    err.source = this.source;
+    this.failure = err;
+    return err;
+  }
+
+  /** The next step if `matches` accepts it (and consume it); else the replay diverges. */
+  take(actual: ReplayAttempt, matches: (step: RecordedStep) => boolean): RecordedStep {
+    if (this.failure !== undefined) throw this.failure;
+    const step = this.steps[this.index];
+    if (step === undefined || !matches(step)) throw this.diverge(step, actual);
+    this.index++;
+    return step;
+  }
+
+  /** Consume a `timeout` step of the poll at (width, offset) if one comes next. */
+  takeTimeout(call: string, width: AccessWidth, offset: number): boolean {
+    if (this.failure !== undefined) throw this.failure;
+    const step = this.steps[this.index];
+    if (step?.op !== 'timeout') return false;
+    if (step.width !== width || step.offset !== offset) throw this.diverge(step, { op: 'read', width, offset });
+    void call;
+    this.index++;
+    return true;
+  }
+}
+
+/** The simulated device of a replay: every access consumes one recorded step. */
+class ReplayDevice implements SimDevice {
+  constructor(
+    readonly size: number,
+    private readonly cursor: Cursor,
+  ) {}
+
+  read(offset: number, width: AccessWidth): BusValue {
+    const step = this.cursor.take({ op: 'read', width, offset }, (s) => s.op === 'read' && s.width === width && s.offset === offset);
+    return (step as RecordedAccess).value;
+  }
+
+  write(offset: number, width: AccessWidth, value: BusValue): void {
+    this.cursor.take(
+      { op: 'write', width, offset, value },
+      (s) => s.op === 'write' && s.width === width && s.offset === offset && (s as RecordedAccess).value === value,
+    );
+  }
+}
+
+/**
+ * A region that replays a recording (from {@link replayRegion}). An {@link IoRegion} with the recorded region's
+ * `size` and `phys`, `path` `replay:<recorded path>`, the same argument checks and errors as every backend (it is
+ * a {@link SimRegion} over a device that answers from the recording), plus the replay's state.
+ */
+export class ReplayRegion extends SimRegion {
+  /** The recording being replayed. */
+  readonly recording: Recording;
+  /** The file name, or `'<recording>'` when given a parsed recording. */
+  readonly source: string;
+  /** The recorded interrupt source's stand-in: waits, unmasks and masks are steps of the same recording. */
+  readonly irq: ReplayInterrupts;
+  private readonly cursor: Cursor;
+
+  /** Prefer {@link replayRegion}. */
+  constructor(recording: Recording, source = '<recording>') {
+    const cursor = new Cursor(recording.steps, source);
+    super(new ReplayDevice(recording.header.size, cursor), { phys: recording.header.phys });
+    (this as { path: string }).path = `replay:${recording.header.path}`;
+    this.recording = recording;
+    this.source = source;
+    this.cursor = cursor;
+    this.irq = new ReplayInterrupts(cursor, `replay:${recording.header.irq ?? 'irq'}`);
+  }
+
+  /** Steps used so far. */
+  get position(): number {
+    return this.cursor.index;
+  }
+
+  /** Steps not yet used. */
+  get remaining(): number {
+    return this.cursor.steps.length - this.cursor.index;
+  }
+
+  /** The divergence, once there was one. */
+  get diverged(): ReplayDivergedError | undefined {
+    return this.cursor.failure;
+  }
+
+  /**
+   * Check that the replay went through the whole recording: call it when the driver is done.
+   * @throws {@link ReplayDivergedError} `ERR_REPLAY_DIVERGED`: the replay diverged earlier (that error), or steps
+   *   are left over (`actual.op` `'end'`, `expected` the next recorded step).
+   */
+  finish(): void {
+    if (this.cursor.failure !== undefined) throw this.cursor.failure;
+    const next = this.cursor.steps[this.cursor.index];
+    if (next !== undefined) throw this.cursor.diverge(next, { op: 'end' });
+  }
+
+  private checkPoll(offset: number, width: AccessWidth): void {
+    if (!this.mapped) throw unmappedError(this.path);
+    checkAccess(offset, width, this.size);
+  }
+
+  private replayPollSync<T extends number | bigint>(call: string, width: AccessWidth, offset: number, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
+    this.checkPoll(offset, width);
+    const test = conditionPredicate(cond);
+    checkMicros(delayUs, 'delayUs');
+    checkMicros(timeoutUs, 'timeoutUs');
+    for (;;) {
+      const value = readByWidth(this, width, offset) as T;
+      if (test(value)) return value;
+      if (this.cursor.takeTimeout(call, width, offset)) throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
+    }
+  }
+
+  private async replayPollAsync<T extends number | bigint>(call: string, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
+    this.checkPoll(offset, width);
+    const test = conditionPredicate(cond);
+    checkMicros(sleepUs, 'sleepUs');
+    checkMicros(timeoutUs, 'timeoutUs');
+    for (;;) {
+      const value = readByWidth(this, width, offset) as T;
+      if (test(value)) return value;
+      if (this.cursor.takeTimeout(call, width, offset)) throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  override readb_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
+    return this.replayPollSync('readb_poll_timeout_atomic', 1, offset, cond, delayUs, timeoutUs);
+  }
+  override readw_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
+    return this.replayPollSync('readw_poll_timeout_atomic', 2, offset, cond, delayUs, timeoutUs);
+  }
+  override readl_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
+    return this.replayPollSync('readl_poll_timeout_atomic', 4, offset, cond, delayUs, timeoutUs);
+  }
+  override readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
+    return this.replayPollSync('readq_poll_timeout_atomic', 8, offset, cond, delayUs, timeoutUs);
+  }
+  override async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+    return this.replayPollAsync('readb_poll_timeout', 1, offset, cond, sleepUs, timeoutUs);
+  }
+  override async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+    return this.replayPollAsync('readw_poll_timeout', 2, offset, cond, sleepUs, timeoutUs);
+  }
+  override async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+    return this.replayPollAsync('readl_poll_timeout', 4, offset, cond, sleepUs, timeoutUs);
+  }
+  override async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
+    return this.replayPollAsync('readq_poll_timeout', 8, offset, cond, sleepUs, timeoutUs);
+  }
+}
+
+/**
+ * The interrupt source of a replay: `wait()` resolves with the recorded event (or rejects with the recorded
+ * error: same `code` and message) on the next turn of the event loop, without waiting; `unmask()` and `mask()`
+ * must come where they were recorded. A wait, unmask or mask the recording does not have at that point rejects
+ * (throws) {@link ReplayDivergedError}.
+ */
+export class ReplayInterrupts implements InterruptSource {
+  private closed = false;
+
+  /**
+   * Made by {@link ReplayRegion}; use its `irq`.
+   * @internal
+   */
+  constructor(
+    private readonly cursor: Cursor,
+    /** `replay:<recorded interrupt source's path>`. */
+    readonly path: string,
+  ) {}
+
+  /**
+   * The recorded outcome of the next interrupt wait. `options` are accepted and not used: the recording decides.
+   * @throws (rejects) the recorded error (`ETIMEDOUT`, `ABORT_ERR`…); `ERR_IRQ_CLOSED` after close;
+   *   `ERR_REPLAY_DIVERGED`.
+   */
+  async wait(options?: InterruptWaitOptions): Promise<InterruptEvent> {
+    void options;
+    if (this.closed) throw irqClosedError(this.path);
+    const step = this.cursor.take({ op: 'wait' }, (s) => s.op === 'wait') as RecordedWait;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (step.error !== undefined) {
+      const err = new Error(step.error.message) as Error & { code?: string };
+      if (step.error.code !== undefined) err.code = step.error.code;
+      if (step.error.code === 'ABORT_ERR') err.name = 'AbortError';
+      throw err;
+    }
+    return { count: step.count as number, missed: step.missed as number };
+  }
+
+  /** A recorded `unmask()`. @throws `ERR_IRQ_CLOSED` after close; `ERR_REPLAY_DIVERGED`. */
+  unmask(): void {
+    if (this.closed) throw irqClosedError(this.path);
+    this.cursor.take({ op: 'unmask' }, (s) => s.op === 'unmask');
+  }
+
+  /** A recorded `mask()`. @throws `ERR_IRQ_CLOSED` after close; `ERR_REPLAY_DIVERGED`. */
+  mask(): void {
+    if (this.closed) throw irqClosedError(this.path);
+    this.cursor.take({ op: 'mask' }, (s) => s.op === 'mask');
+  }
+
+  /** Close: later calls throw (reject) `ERR_IRQ_CLOSED`. Not a step. Idempotent. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Same as {@link ReplayInterrupts.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** One `wait()` per step; ends at `ERR_IRQ_CLOSED`. */
+  [Symbol.asyncIterator](): AsyncGenerator<InterruptEvent, void, undefined> {
+    return interruptEvents(this);
+  }
+}
+
+/**
+ * A backend that replays a recording: pass it (and its `irq`) to the driver in place of the device.
+ * @param source a trace file path, or a parsed {@link Recording}
+ * @returns the region, positioned at step 1
+ * @throws the file system's error (`ENOENT`…); Error `ERR_INVALID_RECORDING` naming the line; TypeError
+ *   `ERR_INVALID_ARG_TYPE`.
+ */
+export function replayRegion(source: string | Recording): ReplayRegion {
+  if (typeof source === 'string') return new ReplayRegion(readRecording(source), source);
+  if (source === null || typeof source !== 'object' || !Array.isArray(source.steps) || typeof source.header !== 'object') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `replayRegion needs a file path or a recording { header, steps }, got ${describe(source)}`);
+  }
+  return new ReplayRegion(source);
+}
