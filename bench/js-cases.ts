@@ -64,7 +64,7 @@ export interface CaseTargets {
  */
 export async function openTargets(path: string): Promise<CaseTargets> {
   const region = mapFile(path, 0, MAP_SIZE);
-  const separateInstance = '../lib/native-region.js?native-call-path';
+  const separateInstance = '../lib/linux/native-region.js?native-call-path';
   const { NativeRegion: NativePathRegion } = (await import(separateInstance)) as typeof import('../lib/linux/native-region.js');
   const native = addon();
   const mapping = native.map(path, 0n, MAP_SIZE, { sync: true, readOnly: false });

@@ -10,24 +10,26 @@
  * Options:
  *   --rounds N   rounds per version (default 15)
  *   --quick      5 rounds per version; writes no files
+ *   --out DIR    where per-node.json and per-node.md go (default bench/out, git-ignored)
  *   --no-save    write no files
- * Writes bench/results/per-node.json and per-node.md, and the per-version section of BENCHMARKS.md.
+ * Committed files are left alone: `npm run bench:update-docs [-- DIR]` copies them into bench/results and
+ * rewrites the per-version section of docs/benchmarks.md (bench/update-docs.ts).
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { markdownTable } from './report.js';
 import type { BenchResults, CaseResult } from './results-model.js';
-import { PER_NODE_SECTION, updateSection } from './update-docs.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: opts } = parseArgs({
   options: {
     rounds: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
   },
 });
@@ -133,12 +135,11 @@ function main(): void {
   const markdown = formatPerNode(runs, new Date().toISOString().slice(0, 10));
   process.stdout.write(`${markdown}\n`);
   if (!save) return;
-  const dir = join(repo, 'bench', 'results');
+  const dir = resolve(opts.out ?? join(repo, 'bench', 'out'));
+  mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'per-node.json'), `${JSON.stringify({ rounds, runs }, null, 2)}\n`);
   writeFileSync(join(dir, 'per-node.md'), `${markdown}\n`);
-  log(`wrote per-node.json and per-node.md to ${dir}`);
-  if (updateSection(join(repo, 'BENCHMARKS.md'), PER_NODE_SECTION, markdown)) log('updated the per-version section of BENCHMARKS.md');
-  else log('BENCHMARKS.md has no per-version markers: not updated');
+  log(`wrote per-node.json and per-node.md to ${dir} (npm run bench:update-docs -- ${dir} commits them to the docs)`);
 }
 
 main();

@@ -1,6 +1,6 @@
 /**
- * The results as a table: plain text for the terminal, Markdown for bench/results/results.md and
- * BENCHMARKS.md. Same rows, same columns.
+ * The results as a table: plain text for the terminal, Markdown for results.md and the results section of
+ * docs/benchmarks.md. Same rows, same columns.
  * @module
  */
 import type { BenchResults, CaseResult, ResultGroup } from './results-model.js';

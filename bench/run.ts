@@ -9,10 +9,12 @@
  *   --json         print the results as JSON on stdout (progress goes to stderr)
  *   --rounds N     rounds (default 31)
  *   --quick        5 rounds, shorter samples; writes no files unless --out is given
- *   --out DIR      where results.json, results.md and chart.svg go (default bench/results, which also
- *                  updates the results section of BENCHMARKS.md)
+ *   --out DIR      where results.json, results.md and chart.svg go (default bench/out, git-ignored)
  *   --no-save      write no files
- *   --replot FILE  measure nothing: redraw chart.svg and results.md (and BENCHMARKS.md) from a results.json
+ *   --replot FILE  measure nothing: redraw chart.svg and results.md from a results.json (into --out DIR)
+ *
+ * The run never touches committed files: `npm run bench:update-docs [-- DIR]` copies a results folder into
+ * bench/results and rewrites the results section of docs/benchmarks.md (bench/update-docs.ts).
  * @module
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,7 +34,6 @@ import { describeMachine } from './machine.js';
 import { runJsPoller, startFlipper, stopFlipper, TIMEOUT_US, type PollMode } from './poll-protocol.js';
 import { PythonBaseline } from './python-baseline.js';
 import { formatMarkdown, formatText } from './report.js';
-import { RESULTS_SECTION, updateSection } from './update-docs.js';
 import type { BenchResults, CaseResult, ResultGroup } from './results-model.js';
 import { summarize } from './stats.js';
 import { calibrate, sampleNs } from './timing.js';
@@ -57,7 +58,8 @@ const pythonSampleMs = 10;
 const flipsPerRound = opts.quick ? 40 : 100;
 const modes: PollMode[] = ['mask', 'predicate'];
 const asyncReadsPerSample = opts.quick ? 1000 : 4000;
-const defaultOut = join(repo, 'bench', 'results');
+/** Where results go unless --out says otherwise: git-ignored, so a run leaves the work tree clean. */
+const defaultOut = join(repo, 'bench', 'out');
 const outDir = opts['no-save'] || (opts.quick && !opts.out) ? null : resolve(opts.out ?? defaultOut);
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
@@ -177,16 +179,13 @@ async function main(): Promise<void> {
   }
 }
 
-/** Write results.json, results.md and chart.svg to `dir`; for the default folder, BENCHMARKS.md too. */
+/** Write results.json, results.md and chart.svg to `dir`. */
 async function save(results: BenchResults, dir: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, 'results.md'), formatMarkdown(results));
   writeFileSync(join(dir, 'chart.svg'), await renderChart(results));
-  log(`wrote results.json, results.md and chart.svg to ${dir}`);
-  if (dir === defaultOut && updateSection(join(repo, 'BENCHMARKS.md'), RESULTS_SECTION, formatMarkdown(results))) {
-    log('updated the results section of BENCHMARKS.md');
-  }
+  log(`wrote results.json, results.md and chart.svg to ${dir} (npm run bench:update-docs -- ${dir} commits them to the docs)`);
 }
 
 /** Turn the samples into result rows, paired with their baselines, and check the goals. */

@@ -2,7 +2,7 @@
 /**
  * `mmio`: read, write and dump device registers from the shell, with devmem2's and memtool's habits, through the
  * library's backends (/dev/mem, UIO, PCI BARs, files, the simulated edu). `mmio --help` lists the commands;
- * README.md, "Command line", has examples.
+ * docs/cli.md has examples.
  *
  * Exit status: 0 success; 1 the operation failed (the library's error: code and hint on stderr); 2 the command
  * line was wrong (unknown command or option, a malformed target, width or number).

@@ -1,5 +1,5 @@
 /**
- * The interrupt-latency results as a table: plain text for the terminal, Markdown for bench/results/irq.md.
+ * The interrupt-latency results as a table: plain text for the terminal, Markdown for irq.md.
  * Same rows and columns as each other, laid out by bench/report.ts's table formatters.
  * @module
  */

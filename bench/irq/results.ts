@@ -1,5 +1,5 @@
 /**
- * The interrupt-latency results, as written to bench/results/irq.json: each row's latencies summarized over
+ * The interrupt-latency results, as written to irq.json: each row's latencies summarized over
  * every round (median, min, p90, max, in µs of the guest's emulated clock), its ratio to the C row, and the
  * per-round medians and ratios that show how much the emulation drifted.
  * @module

@@ -18,7 +18,8 @@
  *   --warm-up N     unrecorded interrupts before them, per row per round (default 20)
  *   --warm-up-rounds N  unrecorded rounds before the first (default 8: the JIT settles after ~1500 interrupts)
  *   --json          print the results as JSON on stdout (progress goes to stderr)
- *   --out DIR       where irq.json and irq.md go (default bench/results)
+ *   --out DIR       where irq.json and irq.md go (default bench/out, git-ignored; npm run bench:update-docs
+ *                   copies them into bench/results)
  *   --no-save       write no files
  * @module
  */
@@ -47,7 +48,7 @@ const { values: opts } = parseArgs({
     'no-save': { type: 'boolean', default: false },
   },
 });
-const outDir = opts['no-save'] ? null : resolve(opts.out ?? join(repo, 'bench', 'results'));
+const outDir = opts['no-save'] ? null : resolve(opts.out ?? join(repo, 'bench', 'out'));
 
 const TIMING =
   'C: CLOCK_MONOTONIC before the raise write and after read() returns; JS: process.hrtime.bigint() before the raise write and after the await resolves. ' +

@@ -1,6 +1,6 @@
 /**
  * Least privilege, in the QEMU guest: a user who is not root, given one UIO device the way a udev rule would
- * (README, "Reliability": group `mmio`, mode 0660 on /dev/uioN, and group-write on the PCI device's `config`,
+ * (docs/recipes.md, "udev rules": group `mmio`, mode 0660 on /dev/uioN, and group-write on the PCI device's `config`,
  * which uio_pci_generic unmasking needs), drives the edu fully through it: identity, liveness, the factorial
  * through a sleeping poll, interrupt round trips, and a request_mem_region claim in the shared claim folder that
  * root made first. The same user gets EACCES with the hint on /dev/mem and on the PCI resource file, and EPERM

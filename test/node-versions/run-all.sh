@@ -4,7 +4,7 @@
 # Runs the whole test suite on every supported Node.js version with the ONE addon binary that the
 # machine's node built (build/Release/mmio.node, from `npm ci`; N-API, so every version loads it):
 #
-#   the machine's node (20)   `npm test` and `npm run test:vm`, the README's commands
+#   the machine's node (20)   `npm test` and `npm run test:vm` (docs/testing.md)
 #   22, 24, 26                the official builds pinned in test/node-versions/versions, installed from
 #                             the npm registry by install.sh (cached); for each:
 #                               <node> node_modules/vitest/vitest.mjs run

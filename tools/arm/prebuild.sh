@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # tools/arm/prebuild.sh [ARCH...] — `npm run prebuild`: the N-API prebuilds that npm install uses
 # instead of compiling (node-gyp-build picks the one that fits, else builds from source):
-#   prebuilds/linux-x64/mmio.napi.glibc.node
-#   prebuilds/linux-arm64/mmio.napi.glibc.node          (Raspberry Pi 3/4/5 with a 64-bit OS, ...)
-#   prebuilds/linux-arm/mmio.napi.armv7.glibc.node      (armhf: BeagleBone, Raspberry Pi 2/3 32-bit OS)
+#   prebuilds/linux-x64/mmio.glibc.node
+#   prebuilds/linux-arm64/mmio.glibc.node          (Raspberry Pi 3/4/5 with a 64-bit OS, ...)
+#   prebuilds/linux-arm/mmio.armv7.glibc.node      (armhf: BeagleBone, Raspberry Pi 2/3 32-bit OS)
+# (prebuildify names a --napi build <package name>[.armv<N>].<libc>.node: no ABI tag, and no "napi" tag
+# once the package has a name; node-gyp-build matches it by the folder and those tags.)
 # built with prebuildify + node-gyp from binding.gyp, cross-compiled with Debian's
 # g++-aarch64-linux-gnu and g++-arm-linux-gnueabihf (tools/arm/setup-cross.sh installs them).
 #
