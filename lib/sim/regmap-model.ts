@@ -13,7 +13,10 @@ import {
 } from './register-model.js';
 import { toBusValue, type BusValue } from '../core/bus-value.js';
 import { rangeError } from '../core/errors.js';
-import type { RegisterInfo, RegisterMap, RegisterMapSpec, RegisterName } from '../regmap/map.js';
+import type { RegisterMap } from '../regmap/map.js';
+import type { RegisterInfo } from '../regmap/resolve.js';
+import type { RegisterMapSpec } from '../regmap/spec.js';
+import type { RegisterName } from '../regmap/types.js';
 
 /** Side effects of one register in a generated model (see {@link RegisterDefinition}). */
 export interface RegisterHooks {

@@ -1,0 +1,212 @@
+/**
+ * A register map definition checked and resolved: {@link RegisterInfo} and {@link FieldInfo}, the unsigned
+ * value helpers of every width, and the field value conversions the map and its accessors share.
+ * @module
+ */
+import { BIT, BIT_ULL, FIELD_FIT, FIELD_GET, FIELD_PREP, GENMASK, GENMASK_ULL } from './bits.js';
+import { checkAccess, describe } from '../core/checks.js';
+import { rangeError, typeError, type ArgumentError } from '../core/errors.js';
+import type { AccessWidth } from '../core/io-region.js';
+import { REGISTER_ACCESS_KINDS, type FieldSpec, type RegisterAccessKind, type RegisterSpec } from './spec.js';
+
+// Resolved definitions.
+
+export type Value = number | bigint;
+
+/** A field as resolved by {@link defineRegisterMap}. */
+export interface FieldInfo {
+  /** The field's name. */
+  readonly name: string;
+  /** Its mask in the register: `number` (unsigned) for registers up to 4 bytes, `bigint` for 8. */
+  readonly mask: number | bigint;
+  /** Highest bit. */
+  readonly msb: number;
+  /** Lowest bit (the shift). */
+  readonly lsb: number;
+  /** Access kind (the register's when the definition gave none). */
+  readonly access: RegisterAccessKind;
+  /** Enumerated values by name. */
+  readonly values: ReadonlyMap<string, number | bigint>;
+}
+
+/** A register as resolved by {@link defineRegisterMap}. */
+export interface RegisterInfo {
+  /** The register's name. */
+  readonly name: string;
+  /** Byte offset. */
+  readonly offset: number;
+  /** Width in bytes. */
+  readonly width: AccessWidth;
+  /** Access kind. */
+  readonly access: RegisterAccessKind;
+  /** Reset value: unsigned `number`, or `bigint` for width 8. */
+  readonly reset: number | bigint;
+  /** Fields by name, in definition order. */
+  readonly fields: ReadonlyMap<string, FieldInfo>;
+  /** Bits covered by fields (all ones for a register without fields). */
+  readonly fieldBits: number | bigint;
+  /** Bits of `w1c` fields (all ones for a `w1c` register without fields, 0 if none). */
+  readonly w1cBits: number | bigint;
+}
+
+export const ALL_ONES: Record<AccessWidth, Value> = { 1: 0xff, 2: 0xffff, 4: 0xffff_ffff, 8: (1n << 64n) - 1n };
+
+// Width-generic bit operations on unsigned values (numbers stay within 32 bits).
+export const and = (a: Value, b: Value): Value => (typeof a === 'bigint' ? a & (b as bigint) : ((a & (b as number)) >>> 0));
+export const or = (a: Value, b: Value): Value => (typeof a === 'bigint' ? a | (b as bigint) : ((a | (b as number)) >>> 0));
+export const not = (a: Value, width: AccessWidth): Value =>
+  typeof a === 'bigint' ? ~a & (ALL_ONES[8] as bigint) : ((~a & (ALL_ONES[width] as number)) >>> 0);
+export const isZero = (a: Value): boolean => a === 0 || a === 0n;
+export const hexOf = (v: Value, width: number): string => `0x${v.toString(16).padStart(width * 2, '0')}`;
+
+/** A name as messages quote it: `'CTRL'`, or a description of what was passed instead. */
+export function named(name: unknown): string {
+  return typeof name === 'string' ? `'${name}'` : describe(name);
+}
+
+export function accessError(message: string): ArgumentError {
+  return typeError('ERR_REGMAP_ACCESS', message);
+}
+
+export function checkKind(kind: unknown, where: string): RegisterAccessKind {
+  if (!REGISTER_ACCESS_KINDS.includes(kind as RegisterAccessKind)) {
+    throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: access must be one of ${REGISTER_ACCESS_KINDS.join(', ')}, got ${describe(kind)}`);
+  }
+  return kind as RegisterAccessKind;
+}
+
+/** A register value from a definition (reset, enumerated value) as the register's unsigned type. */
+export function specValue(value: unknown, width: AccessWidth, where: string): Value {
+  if (width === 8) {
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+    if (typeof value === 'bigint' && value >= 0n && value <= (ALL_ONES[8] as bigint)) return value;
+  } else if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= (ALL_ONES[width] as number)) {
+    return value;
+  }
+  if (typeof value !== 'number' && (typeof value !== 'bigint' || width !== 8)) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be a number${width === 8 ? ' or a bigint' : ''}, got ${describe(value)}`);
+  }
+  throw rangeError('ERR_OUT_OF_RANGE', `${where} ${String(value)} does not fit a ${width * 8}-bit register (unsigned)`);
+}
+
+export function resolveField(register: string, width: AccessWidth, regKind: RegisterAccessKind, name: string, spec: FieldSpec): FieldInfo {
+  const where = `field ${register}.${name}`;
+  if (spec === null || typeof spec !== 'object') throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be an object { bits, ... }`);
+  const { bits } = spec;
+  let msb: number;
+  let lsb: number;
+  if (typeof bits === 'number') {
+    msb = lsb = bits;
+  } else if (Array.isArray(bits) && bits.length === 2) {
+    [msb, lsb] = bits as readonly [number, number];
+  } else {
+    throw typeError('ERR_INVALID_ARG_TYPE', `${where}: bits must be a bit number or [msb, lsb], got ${describe(bits)}`);
+  }
+  const top = width * 8 - 1;
+  for (const bit of [msb, lsb]) {
+    if (typeof bit !== 'number' || !Number.isInteger(bit) || bit < 0 || bit > top) {
+      throw rangeError('ERR_OUT_OF_RANGE', `${where}: bit ${String(bit)} is outside the ${width * 8}-bit register (0..${top})`);
+    }
+  }
+  if (msb < lsb) throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: bits [${msb}, ${lsb}] must be [msb, lsb], high bit first`);
+  const mask = width === 8 ? (msb === lsb ? BIT_ULL(msb) : GENMASK_ULL(msb, lsb)) : msb === lsb ? BIT(msb) : GENMASK(msb, lsb);
+  const access = spec.access === undefined ? regKind : checkKind(spec.access, where);
+  const allowed: Record<RegisterAccessKind, readonly RegisterAccessKind[]> = {
+    rw: REGISTER_ACCESS_KINDS,
+    w1c: REGISTER_ACCESS_KINDS,
+    ro: ['ro', 'rc'],
+    rc: ['ro', 'rc'],
+    wo: ['wo'],
+  };
+  if (!allowed[regKind].includes(access)) {
+    throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: access '${access}' contradicts its register's '${regKind}'`);
+  }
+  const values = new Map<string, Value>();
+  if (spec.values !== undefined) {
+    if (spec.values === null || typeof spec.values !== 'object') {
+      throw typeError('ERR_INVALID_ARG_TYPE', `${where}: values must be an object { NAME: value }`);
+    }
+    for (const [valueName, raw] of Object.entries(spec.values)) {
+      const value = specValue(raw, width, `${where}: value ${valueName}`);
+      const fits = typeof mask === 'bigint' ? FIELD_FIT(mask, value as bigint) : FIELD_FIT(mask, value as number);
+      if (!fits) {
+        throw rangeError('ERR_OUT_OF_RANGE', `${where}: value ${valueName} = ${String(value)} does not fit the field's ${msb - lsb + 1} bits`);
+      }
+      values.set(valueName, value);
+    }
+  }
+  return { name, mask, msb, lsb, access, values };
+}
+
+export function resolveRegister(mapName: string, name: string, spec: RegisterSpec): RegisterInfo {
+  const where = `register ${mapName}.${name}`;
+  if (spec === null || typeof spec !== 'object') throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be an object { offset, ... }`);
+  const width = spec.width ?? 4;
+  if (width !== 1 && width !== 2 && width !== 4 && width !== 8) {
+    throw rangeError('ERR_OUT_OF_RANGE', `${where}: width must be 1, 2, 4 or 8 bytes, got ${describe(width)}`);
+  }
+  checkAccess(spec.offset, width, Number.MAX_SAFE_INTEGER);
+  const access = spec.access === undefined ? 'rw' : checkKind(spec.access, where);
+  const reset = specValue(spec.reset ?? 0, width, `${where}: reset`);
+  const fields = new Map<string, FieldInfo>();
+  let fieldBits: Value = width === 8 ? 0n : 0;
+  let w1cBits: Value = width === 8 ? 0n : 0;
+  if (spec.fields !== undefined) {
+    if (spec.fields === null || typeof spec.fields !== 'object') {
+      throw typeError('ERR_INVALID_ARG_TYPE', `${where}: fields must be an object { NAME: { bits } }`);
+    }
+    for (const [fieldName, fieldSpec] of Object.entries(spec.fields)) {
+      const field = resolveField(`${mapName}.${name}`, width, access, fieldName, fieldSpec);
+      if (!isZero(and(fieldBits, field.mask))) {
+        const other = [...fields.values()].find((f) => !isZero(and(f.mask, field.mask)));
+        throw rangeError('ERR_INVALID_ARG_VALUE', `field ${mapName}.${name}.${fieldName} overlaps field ${other?.name}`);
+      }
+      fieldBits = or(fieldBits, field.mask);
+      if (field.access === 'w1c') w1cBits = or(w1cBits, field.mask);
+      fields.set(fieldName, field);
+    }
+  }
+  if (fields.size === 0) {
+    fieldBits = ALL_ONES[width];
+    if (access === 'w1c') w1cBits = ALL_ONES[width];
+  }
+  return { name, offset: spec.offset, width, access, reset, fields, fieldBits, w1cBits };
+}
+
+/** A field's input (number, bigint or enumerated name) as the register's value type. */
+export function fieldInput(mapName: string, info: RegisterInfo, field: FieldInfo, raw: unknown): Value {
+  if (typeof raw === 'string') {
+    const named = field.values.get(raw);
+    if (named === undefined) {
+      const known = field.values.size === 0 ? 'it has no named values' : `its values: ${[...field.values.keys()].join(', ')}`;
+      throw rangeError('ERR_INVALID_ARG_VALUE', `no value '${raw}' for field ${mapName}.${info.name}.${field.name} (${known})`);
+    }
+    return named;
+  }
+  if (info.width === 8 && typeof raw === 'number' && Number.isSafeInteger(raw)) return BigInt(raw);
+  return raw as Value;
+}
+
+export function fieldPrep(field: FieldInfo, value: Value): Value {
+  return typeof field.mask === 'bigint' ? FIELD_PREP(field.mask, value as bigint) : FIELD_PREP(field.mask, value as number);
+}
+
+export function fieldGet(field: FieldInfo, value: Value): Value {
+  return typeof field.mask === 'bigint' ? FIELD_GET(field.mask, value as bigint) : FIELD_GET(field.mask, value as number);
+}
+
+/**
+ * What a map's typed accessors use of their map: its name, its resolved registers and fields, and the composing
+ * of field values into one register value. {@link RegisterMap} (lib/regmap/map.ts) is the one implementation;
+ * the accessors (lib/regmap/access.ts) see only this, so the two files do not import each other.
+ */
+export interface ResolvedMap {
+  /** The map's name, for messages. */
+  readonly name: string;
+  /** A register by name. @throws RangeError `ERR_INVALID_ARG_VALUE` for an unknown name. */
+  register(name: string): RegisterInfo;
+  /** A field by register and field name. @throws RangeError `ERR_INVALID_ARG_VALUE` for an unknown name. */
+  field(register: string, field: string): FieldInfo;
+  /** Field inputs as one value and the mask of the fields given (see RegisterMap.compose). */
+  compose(info: RegisterInfo, fields: Record<string, unknown>, writing: boolean, polling?: boolean): { value: Value; mask: Value; w1cSet: boolean };
+}
