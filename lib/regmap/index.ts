@@ -82,5 +82,5 @@ export type {
   ReadableField,
   WritableField,
 } from './types.js';
-export type { FieldInfo, RegisterInfo } from './resolve.js';
+export type { FieldInfo, RegisterInfo, ResolvedMap } from './resolve.js';
 export { EDU_REGMAP, type EduRegmapSpec } from './edu.js';

@@ -208,5 +208,5 @@ export interface ResolvedMap {
   /** A field by register and field name. @throws RangeError `ERR_INVALID_ARG_VALUE` for an unknown name. */
   field(register: string, field: string): FieldInfo;
   /** Field inputs as one value and the mask of the fields given (see RegisterMap.compose). */
-  compose(info: RegisterInfo, fields: Record<string, unknown>, writing: boolean, polling?: boolean): { value: Value; mask: Value; w1cSet: boolean };
+  compose(info: RegisterInfo, fields: Record<string, unknown>, writing: boolean, polling?: boolean): { value: number | bigint; mask: number | bigint; w1cSet: boolean };
 }
