@@ -7,9 +7,10 @@
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe } from '../core/checks.js';
-import { deviceClosedError, rangeError, systemErrorByCode, typeError } from '../core/errors.js';
+import { rangeError, systemErrorByCode, typeError } from '../core/errors.js';
 import type { IoRegion } from '../core/io-region.js';
 import { mapFile } from './map-file.js';
+import { OwnedRegions } from './owned-regions.js';
 import { readAttr } from './sysfs.js';
 
 const PCI_DEVICES = '/sys/bus/pci/devices';
@@ -101,13 +102,13 @@ export function listPciDevices(): PciDeviceInfo[] {
 export class PciDevice implements Disposable {
   /** What sysfs said when the device was opened. */
   readonly info: PciDeviceInfo;
-  /** The regions mapped through this device and not yet unmapped (an unmapped region leaves the set). */
-  readonly #regions = new Set<IoRegion>();
-  #closed = false;
+  /** The regions mapped through this device and not yet unmapped. */
+  readonly #regions: OwnedRegions;
 
   /** @internal use {@link openPci}. */
   constructor(info: PciDeviceInfo) {
     this.info = info;
+    this.#regions = new OwnedRegions(info.bdf, 'openPci');
   }
 
   /** The BAR, or a clear error. */
@@ -130,29 +131,24 @@ export class PciDevice implements Disposable {
    *   Error `ERR_DEVICE_CLOSED` after {@link PciDevice.close}.
    */
   map(index: number, options: { wc?: boolean; offset?: number; size?: number } = {}): IoRegion {
-    if (this.#closed) throw deviceClosedError(this.info.bdf, 'openPci');
-    const bar = this.bar(index);
-    const file = join(this.info.sysfsPath, `resource${index}${options.wc ? '_wc' : ''}`);
-    if (bar.type === 'io') {
-      throw systemErrorByCode('ENOTSUP', 'mmap', file, `BAR${index} is an I/O port BAR: use inb/outb at port 0x${bar.start.toString(16)}`);
-    }
-    if (options.wc && !bar.prefetchable) {
-      throw systemErrorByCode('ENOENT', 'open', file, `BAR${index} is not prefetchable, so the kernel offers no write-combining mapping`);
-    }
-    const offset = options.offset ?? 0;
-    const size = options.size ?? Number(bar.size) - offset;
-    const region: IoRegion = mapFile(file, offset, size, {
-      phys: bar.start + BigInt(offset),
-      onUnmap: () => this.#regions.delete(region),
+    return this.#regions.map((onUnmap) => {
+      const bar = this.bar(index);
+      const file = join(this.info.sysfsPath, `resource${index}${options.wc ? '_wc' : ''}`);
+      if (bar.type === 'io') {
+        throw systemErrorByCode('ENOTSUP', 'mmap', file, `BAR${index} is an I/O port BAR: use inb/outb at port 0x${bar.start.toString(16)}`);
+      }
+      if (options.wc && !bar.prefetchable) {
+        throw systemErrorByCode('ENOENT', 'open', file, `BAR${index} is not prefetchable, so the kernel offers no write-combining mapping`);
+      }
+      const offset = options.offset ?? 0;
+      const size = options.size ?? Number(bar.size) - offset;
+      return mapFile(file, offset, size, { phys: bar.start + BigInt(offset), onUnmap });
     });
-    this.#regions.add(region);
-    return region;
   }
 
   /** Unmap every region mapped through this device. A second call does nothing. */
   close(): void {
-    this.#closed = true;
-    for (const r of [...this.#regions]) r.iounmap();
+    this.#regions.close();
   }
 
   [Symbol.dispose](): void {

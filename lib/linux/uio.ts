@@ -7,9 +7,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from '../core/checks.js';
-import { deviceClosedError, rangeError, systemErrorByCode, typeError } from '../core/errors.js';
+import { rangeError, systemErrorByCode, typeError } from '../core/errors.js';
 import type { IoRegion } from '../core/io-region.js';
 import { mapFile, pageSize } from './map-file.js';
+import { OwnedRegions } from './owned-regions.js';
 import { readAttr, readBigAttr } from './sysfs.js';
 import { UioInterrupts } from './uio-interrupts.js';
 
@@ -114,13 +115,13 @@ export class UioDevice implements Disposable {
   readonly info: UioDeviceInfo;
   /** The device's interrupts: wait, unmask (irqcontrol), mask. */
   readonly irq: UioInterrupts;
-  /** The regions mapped through this device and not yet unmapped (an unmapped region leaves the set). */
-  readonly #regions = new Set<IoRegion>();
-  #closed = false;
+  /** The regions mapped through this device and not yet unmapped. */
+  readonly #regions: OwnedRegions;
 
   /** @internal use {@link openUio}. */
   constructor(info: UioDeviceInfo) {
     this.info = info;
+    this.#regions = new OwnedRegions(info.devicePath, 'openUio');
     const config = info.pciAddress === undefined ? undefined : join(info.sysfsPath, 'device', 'config');
     this.irq = new UioInterrupts(info.devicePath, info.event, config);
   }
@@ -133,27 +134,22 @@ export class UioDevice implements Disposable {
    *   after {@link UioDevice.close}.
    */
   map(index = 0): IoRegion {
-    if (this.#closed) throw deviceClosedError(this.info.devicePath, 'openUio');
-    if (typeof index !== 'number') {
-      throw typeError('ERR_INVALID_ARG_TYPE', `map index must be a number, got ${describe(index)}`);
-    }
-    const map = this.info.maps.find((m) => m.index === index);
-    if (map === undefined) {
-      const have = this.info.maps.map((m) => `map${m.index}`).join(', ') || 'none';
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.info.devicePath} (${this.info.name}) has no map${index}; it has: ${have}`);
-    }
-    const region: IoRegion = mapFile(this.info.devicePath, BigInt(index * pageSize() + map.offset), map.size, {
-      phys: map.addr,
-      onUnmap: () => this.#regions.delete(region),
+    return this.#regions.map((onUnmap) => {
+      if (typeof index !== 'number') {
+        throw typeError('ERR_INVALID_ARG_TYPE', `map index must be a number, got ${describe(index)}`);
+      }
+      const map = this.info.maps.find((m) => m.index === index);
+      if (map === undefined) {
+        const have = this.info.maps.map((m) => `map${m.index}`).join(', ') || 'none';
+        throw rangeError('ERR_OUT_OF_RANGE', `${this.info.devicePath} (${this.info.name}) has no map${index}; it has: ${have}`);
+      }
+      return mapFile(this.info.devicePath, BigInt(index * pageSize() + map.offset), map.size, { phys: map.addr, onUnmap });
     });
-    this.#regions.add(region);
-    return region;
   }
 
   /** Unmap every region mapped through this device and close its interrupt source. A second call does nothing. */
   close(): void {
-    this.#closed = true;
-    for (const r of [...this.#regions]) r.iounmap();
+    this.#regions.close();
     this.irq.close();
   }
 
