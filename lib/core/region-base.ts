@@ -210,34 +210,34 @@ export abstract class RegionBase implements IoRegion {
   }
 
   ioread8_rep(offset: number, dst: Uint8Array, count: number): void {
-    this.readRep(offset, dst, count, 1, Uint8Array);
+    this.#readRep(offset, dst, count, 1, Uint8Array);
   }
   ioread16_rep(offset: number, dst: Uint16Array, count: number): void {
-    this.readRep(offset, dst, count, 2, Uint16Array);
+    this.#readRep(offset, dst, count, 2, Uint16Array);
   }
   ioread32_rep(offset: number, dst: Uint32Array, count: number): void {
-    this.readRep(offset, dst, count, 4, Uint32Array);
+    this.#readRep(offset, dst, count, 4, Uint32Array);
   }
   iowrite8_rep(offset: number, src: Uint8Array, count: number): void {
-    this.writeRep(offset, src, count, 1, Uint8Array);
+    this.#writeRep(offset, src, count, 1, Uint8Array);
   }
   iowrite16_rep(offset: number, src: Uint16Array, count: number): void {
-    this.writeRep(offset, src, count, 2, Uint16Array);
+    this.#writeRep(offset, src, count, 2, Uint16Array);
   }
   iowrite32_rep(offset: number, src: Uint32Array, count: number): void {
-    this.writeRep(offset, src, count, 4, Uint32Array);
+    this.#writeRep(offset, src, count, 4, Uint32Array);
   }
 
   /** `count` reads of the register at `offset` into `dst`; checks: the buffer's type, mapped and offset, count. */
-  private readRep<T extends RepArray>(offset: number, dst: T, count: number, width: 1 | 2 | 4, ctor: RepCtor<T>): void {
+  #readRep<T extends RepArray>(offset: number, dst: T, count: number, width: 1 | 2 | 4, ctor: RepCtor<T>): void {
     checkBuffer(dst, ctor, 'dst');
     this.checkAccess(offset, width);
     checkRepCount(count, dst.length);
     for (let i = 0; i < count; i++) dst[i] = this.busRead(offset, width) as number;
   }
 
-  /** `count` writes from `src` to the register at `offset`; checks as {@link RegionBase.readRep}. */
-  private writeRep<T extends RepArray>(offset: number, src: T, count: number, width: 1 | 2 | 4, ctor: RepCtor<T>): void {
+  /** `count` writes from `src` to the register at `offset`; checks as #readRep. */
+  #writeRep<T extends RepArray>(offset: number, src: T, count: number, width: 1 | 2 | 4, ctor: RepCtor<T>): void {
     checkBuffer(src, ctor, 'src');
     this.checkAccess(offset, width);
     checkRepCount(count, src.length);
