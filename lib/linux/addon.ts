@@ -141,7 +141,7 @@ function unavailableHint(platform: string): string {
   const build = 'install make, g++ (C++17) and python3, then run `npm rebuild mmio`';
   if (!PREBUILT.includes(platform)) return `no prebuild ships for ${platform}: ${build}.`;
   if (isMusl()) return `the shipped ${platform} prebuild is for glibc and this Node uses musl (Alpine): ${build}.`;
-  return `the ${platform} prebuild did not load (missing from node_modules/mmio/prebuilds, or installed with --ignore-scripts and removed?): reinstall mmio, or ${build}.`;
+  return `the ${platform} prebuild did not load (prebuilds/${platform} is missing or does not load here): reinstall mmio, or ${build}.`;
 }
 
 /** Build the {@link NativeUnavailableError} for a failed load. */
