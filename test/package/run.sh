@@ -14,7 +14,8 @@
 #      must be what loads (no build/ folder may appear);
 #   4. deletes the prebuilds in the consumer and runs it again: the simulator parts run, every native entry
 #      point throws ERR_MMIO_NATIVE_UNAVAILABLE with a hint; `npm rebuild mmio` (no prebuild, no compiler)
-#      still exits 0 (tools/install.cjs tolerates the failed source build).
+#      still exits 0 (tools/install.cjs tolerates the failed source build); and with the CLI's dependencies
+#      (commander, cli-progress and its tree) deleted, the library still runs.
 # Prints each step's time; exits non-zero, loudly, on any failure.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -84,7 +85,7 @@ tsc=$REPO/node_modules/typescript/bin/tsc
 # A PATH without any compiler: node and the few tools npm's scripts and this test use.
 nocc=$work/bin
 mkdir "$nocc"
-for tool in sh bash env cat ls rm mkdir cp mv uname sed grep awk dirname basename readlink tr; do
+for tool in sh bash env cat ls rm mkdir cp mv uname sed grep awk cut du tail dirname basename readlink tr; do
   ln -s "$(command -v "$tool")" "$nocc/$tool"
 done
 
@@ -124,6 +125,10 @@ for m in "${majors[@]}"; do
     "$node_bin" "$npm_cli" rebuild mmio --loglevel=error > rebuild.log 2>&1 || { cat rebuild.log >&2; die "node $m: npm rebuild without prebuild and compiler failed the install"; }
     log "npm rebuild with no prebuild and no compiler: exit 0 ($(secs "$t") s)"
     "$node_bin" run.mjs no-native > /dev/null || die "node $m: the consumer failed after the failed rebuild"
+    # The library never loads the CLI's dependencies (docs/install.md): without them it still runs.
+    log "node_modules: $(du -sk node_modules | cut -f1) KiB; the CLI's commander + cli-progress tree: $(du -skc node_modules/{commander,cli-progress,string-width,strip-ansi,ansi-regex,emoji-regex,is-fullwidth-code-point} | tail -n 1 | cut -f1) KiB"
+    rm -rf node_modules/{commander,cli-progress,string-width,strip-ansi,ansi-regex,emoji-regex,is-fullwidth-code-point}
+    "$node_bin" run.mjs no-native > /dev/null || die "node $m: the library needed the CLI's dependencies"
   ) || exit 1
   results+=("node $m: ok")
 done
