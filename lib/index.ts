@@ -4,7 +4,7 @@
  */
 export type { AccessWidth, IoRegion, PollCondition, RepBuffer } from './core/io-region.js';
 export { interruptEvents, type AbortSignalLike, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './core/interrupts.js';
-export type { ArgumentError, BusFaultError, PollTimeoutError, SystemError } from './core/errors.js';
+export type { ArgumentError, BusFaultError, PollTimeoutError, ReadOnlyError, SystemError } from './core/errors.js';
 export { nativeAvailable, type NativeUnavailableError } from './linux/addon.js';
 export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './linux/ioremap.js';
 export { mapFile, pageSize, type MapFileOptions } from './linux/map-file.js';
