@@ -23,7 +23,7 @@ export {
   type MemRegionClaim,
   type IoResource,
 } from './linux/mem-region-claim.js';
-export { ObservingRegion, type ObservedVia, type ObservedPoll } from './observe/observing-region.js';
+export { ObservingRegion, OBSERVED_VIAS, type ObservedVia, type ObservedPoll } from './observe/observing-region.js';
 export {
   traceRegion,
   formatTrace,

@@ -115,7 +115,7 @@ function packageRoot(): string | undefined {
 const PREBUILT = ['linux-x64', 'linux-arm64', 'linux-arm'];
 
 /**
- * What {@link addon} throws when no native build loads: `code` `ERR_MMIO_NATIVE_UNAVAILABLE`, a `hint` saying
+ * What the native entry points throw when no native build loads: `code` `ERR_MMIO_NATIVE_UNAVAILABLE`, a `hint` saying
  * what to install (or that the platform has no such interface), and the loader's own error as `cause`.
  * Thrown by the first call of a native entry point (mapFile, ioremap*, openUio, openPci, port I/O,
  * request_mem_region, mb/rmb/wmb, pageSize), never at import.
