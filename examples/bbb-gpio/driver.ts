@@ -17,6 +17,7 @@ function checkLine(line: number): void {
 
 const bit = (line: number) => (1 << line) >>> 0;
 
+/** One AM335x GPIO module: direction and level of its 32 lines; methods throw `ERR_OUT_OF_RANGE` for others. */
 export class Am335xGpio {
   readonly #regs;
 

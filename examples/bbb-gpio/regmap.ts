@@ -18,6 +18,7 @@ export const AM335X_GPIO_SIZE = 0x1000;
 /** The user LEDs' lines in GPIO1. */
 export const USR_LEDS = [21, 22, 23, 24] as const;
 
+/** A GPIO module's registers (offsets in bytes from the module's base; all 32-bit). */
 export const AM335X_GPIO = defineRegisterMap({
   name: 'am335x-gpio',
   size: AM335X_GPIO_SIZE,

@@ -7,6 +7,7 @@
 import { createRegisterModel, SimRegion, type RegisterModel } from '../../lib/index.js';
 import { AM335X_GPIO, AM335X_GPIO1_PHYS } from './regmap.js';
 
+/** The twin: a region for the driver, and the lines as the outside world sees them. */
 export interface SimAm335xGpio {
   /** The module as an IoRegion (`sim:am335x-gpio1`). */
   readonly region: SimRegion;
@@ -16,6 +17,7 @@ export interface SimAm335xGpio {
   drive(line: number, level: boolean | undefined): void;
 }
 
+/** A fresh twin: every line an input (GPIO_OE all ones), DATAOUT 0, nothing driven. */
 export function createSimAm335xGpio(): SimAm335xGpio {
   const external = new Array<boolean | undefined>(32).fill(undefined);
   const dataout = () => model.get('GPIO_DATAOUT') as number;

@@ -14,6 +14,7 @@ function checkPin(pin: number): void {
   throw err;
 }
 
+/** The BCM2711 GPIO block: pin functions, levels and pulls. Pins 0–57; methods throw `ERR_OUT_OF_RANGE` for others. */
 export class Bcm2711Gpio {
   readonly #regs;
 

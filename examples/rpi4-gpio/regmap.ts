@@ -28,6 +28,7 @@ export type GpioFunction = keyof typeof FSEL;
 export const PULL = { none: 0b00, up: 0b01, down: 0b10 } as const;
 export type GpioPull = keyof typeof PULL;
 
+/** The block's registers (offsets in bytes from the block's start; all 32-bit). */
 export const BCM2711_GPIO = defineRegisterMap({
   name: 'bcm2711-gpio',
   size: BCM2711_GPIO_SIZE,
@@ -51,6 +52,7 @@ export const BCM2711_GPIO = defineRegisterMap({
   },
 });
 
+/** The register of each bank of pins: GPFSEL[p / 10], GPSET/GPCLR/GPLEV[p / 32], PUP_PDN[p / 16]. */
 export const GPFSEL = ['GPFSEL0', 'GPFSEL1', 'GPFSEL2', 'GPFSEL3', 'GPFSEL4', 'GPFSEL5'] as const;
 export const GPSET = ['GPSET0', 'GPSET1'] as const;
 export const GPCLR = ['GPCLR0', 'GPCLR1'] as const;

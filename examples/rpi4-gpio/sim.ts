@@ -17,6 +17,7 @@ export interface SimBcm2711Gpio {
   level(pin: number): boolean;
 }
 
+/** A fresh twin: every register at its reset value, all pins inputs, nothing driven. */
 export function createSimBcm2711Gpio(): SimBcm2711Gpio {
   const latch = [0, 0]; // the output latch, 2 × 32 pins
   const external: (boolean | undefined)[] = new Array(BCM2711_GPIO_COUNT).fill(undefined);

@@ -17,6 +17,7 @@ function checkPin(pin: number): void {
 
 type RegisterName = Parameters<typeof RP1_GPIO.offset>[0];
 
+/** RP1 bank 0 (the header GPIOs) through RIO. Pins 0–27; methods throw `ERR_OUT_OF_RANGE` for others. */
 export class Rp1Gpio {
   readonly #region: IoRegion;
   readonly #regs;

@@ -63,6 +63,7 @@ const PAD = {
   },
 } as const;
 
+/** The /dev/gpiomem0 window's registers (offsets in bytes from its start; all 32-bit). */
 export const RP1_GPIO = defineRegisterMap({
   name: 'rp1-gpio',
   size: RP1_GPIO_WINDOW,

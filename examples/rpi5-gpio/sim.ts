@@ -25,6 +25,7 @@ export interface SimRp1Gpio {
 
 const ALIAS_MASK = 0x3000;
 
+/** A fresh twin: every register at its reset value, nothing driven, no write seen. */
 export function createSimRp1Gpio(): SimRp1Gpio {
   const external: (boolean | undefined)[] = new Array(RP1_GPIO_COUNT).fill(undefined);
   const writes: Array<[number, number]> = [];
