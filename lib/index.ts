@@ -3,11 +3,12 @@
  * @module
  */
 export type { AccessWidth, IoRegion, PollCondition, RepBuffer } from './core/io-region.js';
-export { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './core/interrupts.js';
-export type { ArgumentError, PollTimeoutError, SystemError } from './core/errors.js';
+export { interruptEvents, type AbortSignalLike, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './core/interrupts.js';
+export type { ArgumentError, BusFaultError, PollTimeoutError, ReadOnlyError, SystemError } from './core/errors.js';
+export { nativeAvailable, type NativeUnavailableError } from './linux/addon.js';
 export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './linux/ioremap.js';
 export { mapFile, pageSize, type MapFileOptions } from './linux/map-file.js';
-export { PLAIN_STORES_VERIFIED } from './linux/native-region.js';
+export { NativeRegion, PLAIN_STORES_VERIFIED, type NativeRegionPlace } from './linux/native-region.js';
 export { mb, rmb, wmb } from './linux/barriers.js';
 export { udelay } from './core/poll.js';
 export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo, type OpenUioOptions } from './linux/uio.js';
@@ -22,6 +23,7 @@ export {
   type MemRegionClaim,
   type IoResource,
 } from './linux/mem-region-claim.js';
+export { ObservingRegion, OBSERVED_VIAS, type ObservedVia, type ObservedPoll } from './observe/observing-region.js';
 export {
   traceRegion,
   formatTrace,

@@ -1,5 +1,7 @@
-// Errors thrown to JS from a failing system call. They carry the positive errno, the call and the path;
-// lib/native-errors.ts turns them into Node-style errors with a code and a hint.
+// Errors thrown to JS from a failing system call. They carry the positive errno, the call and the path
+// (and `mmioSyscallError: true`); lib/linux/map-file.ts (and the other lib/linux callers) turn them into
+// Node-style errors with systemError() in lib/core/errors.ts: libuv's message text, code, errno, syscall,
+// path and a hint.
 #pragma once
 
 #include <napi.h>

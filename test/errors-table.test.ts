@@ -113,7 +113,8 @@ const u8 = (n: number) => new Uint8Array(n);
 const any = <T>(v: unknown) => v as T;
 const FAULT_HINT =
   'the device did not answer (unclocked, powered down or absent) or the file was truncated under the mapping. The region is poisoned: iounmap it and map it again.';
-const NO_SUCH_FILE = 'No such file: check the path, that the driver (uio, uio_pci_generic…) is loaded and the device is bound.';
+const NO_SUCH_FILE = 'check the path.';
+const READ_ONLY = 'region was mapped read-only ({ readOnly: true }); map it again without readOnly to write';
 const PAST_END = 'range ends beyond the end of the file (4096 bytes); check offset and size.';
 
 type Row = ErrorRow<HostContext, any>;
@@ -200,10 +201,10 @@ const blocks: Row[] = [
 
 const polls: Row[] = [
   { condition: 'condition never met (busy poll)', call: 'r.readl_poll_timeout_atomic(0, { mask: 1, value: 1 }, 0, 200)', errorClass: 'Error', code: 'ETIMEDOUT',
-    message: "ETIMEDOUT: readl_poll_timeout_atomic '{file}' failed (condition not met at offset 0x0 within 200 us; last value read 0x0.)",
+    message: "ETIMEDOUT: connection timed out, readl_poll_timeout_atomic '{file}' (condition not met at offset 0x0 within 200 us; last value read 0x0.)",
     act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, { mask: 1, value: 1 }, 0, 200) },
   { condition: 'condition never met (sleeping poll; the error carries `.value`)', call: 'await r.readw_poll_timeout(0, (v) => v === 1, 100, 2000)', errorClass: 'Error', code: 'ETIMEDOUT',
-    message: "ETIMEDOUT: readw_poll_timeout '{file}' failed (condition not met at offset 0x0 within 2000 us; last value read 0x0.)",
+    message: "ETIMEDOUT: connection timed out, readw_poll_timeout '{file}' (condition not met at offset 0x0 within 2000 us; last value read 0x0.)",
     act: (r: IoRegion) => r.readw_poll_timeout(0, (v) => v === 1, 100, 2000) },
   { condition: 'negative delay', call: 'r.readl_poll_timeout_atomic(0, () => true, -1, 10)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: 'delayUs must be a finite number of microseconds >= 0, got -1', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, () => true, -1, 10) },
@@ -238,19 +239,19 @@ const lifetime: Row[] = [
   { condition: 'double iounmap', call: 'iounmap(r); iounmap(r)', errorClass: null, code: null, message: 'the second call does nothing',
     setup: unmapped, act: (r: IoRegion) => iounmap(r) },
   { condition: 'write to a read-only mapping', call: 'mapFile(file, 0, 4096, { readOnly: true }).writel(1, 0)', errorClass: 'Error', code: 'ERR_IOMEM_READONLY',
-    message: 'region was mapped read-only', setup: (t) => t.map(SIZE, { readOnly: true }), act: (r: IoRegion) => r.writel(1, 0) },
+    message: `writel at offset 0x0 of '{file}': ${READ_ONLY}`, setup: (t) => t.map(SIZE, { readOnly: true }), act: (r: IoRegion) => r.writel(1, 0) },
   { condition: 'block write to a read-only mapping', call: 'ro.memset_io(0, 0xff, 64)', errorClass: 'Error', code: 'ERR_IOMEM_READONLY',
-    message: 'region was mapped read-only', setup: (t) => t.map(SIZE, { readOnly: true }), act: (r: IoRegion) => r.memset_io(0, 0xff, 64) },
+    message: `memset_io at offset 0x0 of '{file}': ${READ_ONLY}`, setup: (t) => t.map(SIZE, { readOnly: true }), act: (r: IoRegion) => r.memset_io(0, 0xff, 64) },
   { condition: '_rep write to a read-only mapping', call: 'ro.iowrite32_rep(0, new Uint32Array(2), 2)', errorClass: 'Error', code: 'ERR_IOMEM_READONLY',
-    message: 'region was mapped read-only', setup: (t) => t.map(SIZE, { readOnly: true }), act: (r: IoRegion) => r.iowrite32_rep(0, new Uint32Array(2), 2) },
+    message: `iowrite32_rep at offset 0x0 of '{file}': ${READ_ONLY}`, setup: (t) => t.map(SIZE, { readOnly: true }), act: (r: IoRegion) => r.iowrite32_rep(0, new Uint32Array(2), 2) },
   { condition: 'file truncated under the mapping: read past the new end (SIGBUS)', call: 'r.readl(2 * pageSize() + 8)', errorClass: 'Error', code: 'EFAULT',
-    message: `EFAULT: readl '{file}' failed (SIGBUS at 0x{fault} (offset 0x{fault}): ${FAULT_HINT})`,
+    message: `EFAULT: bad address in system call argument, readl '{file}' (SIGBUS at 0x{fault} (offset 0x{fault}): ${FAULT_HINT})`,
     setup: truncatedRegion, act: (r: IoRegion) => r.readl(2 * pageSize() + 8), faultMapsPage: true },
   { condition: 'file truncated under the mapping: block copy (SIGBUS)', call: 'r.memcpy_fromio(new Uint8Array(64), 2 * pageSize(), 64)', errorClass: 'Error', code: 'EFAULT',
-    message: `EFAULT: memcpy_fromio '{file}' failed (SIGBUS at 0x{faultBlock} (offset 0x{faultBlock}): ${FAULT_HINT})`,
+    message: `EFAULT: bad address in system call argument, memcpy_fromio '{file}' (SIGBUS at 0x{faultBlock} (offset 0x{faultBlock}): ${FAULT_HINT})`,
     setup: truncatedRegion, act: (r: IoRegion) => r.memcpy_fromio(u8(64), 2 * pageSize(), 64), faultMapsPage: true },
   { condition: 'any access to a region poisoned by an earlier fault, even where still backed', call: 'r.readl(0)', errorClass: 'Error', code: 'EFAULT',
-    message: `EFAULT: readl '{file}' failed (SIGBUS at 0x{fault} (offset 0x{fault}): ${FAULT_HINT})`,
+    message: `EFAULT: bad address in system call argument, readl '{file}' (SIGBUS at 0x{fault} (offset 0x{fault}): ${FAULT_HINT})`,
     setup: (t) => {
       const r = truncatedRegion(t);
       expect(() => r.readl(2 * pageSize() + 8)).toThrow(expect.objectContaining({ code: 'EFAULT' }));
@@ -261,16 +262,16 @@ const lifetime: Row[] = [
 
 const mapping: Row[] = [
   { condition: 'missing device file', call: "mapFile('<file>.missing', 0, 16)", errorClass: 'Error', code: 'ENOENT',
-    message: `ENOENT: open '{file}.missing' failed (${NO_SUCH_FILE})`, act: (_s, t) => mapFile(`${t.file}.missing`, 0, 16) },
+    message: `ENOENT: no such file or directory, open '{file}.missing' (${NO_SUCH_FILE})`, act: (_s, t) => mapFile(`${t.file}.missing`, 0, 16) },
   { condition: 'a directory', call: 'mapFile(dir, 0, 4096)', errorClass: 'Error', code: 'EISDIR',
-    message: "EISDIR: open '{dir}' failed (open failed with EISDIR.)", act: (_s, t) => mapFile(t.dir, 0, 4096) },
+    message: "EISDIR: illegal operation on a directory, open '{dir}' (this is a folder: pass the device file (/dev/uio0, a PCI BAR\'s resource0, /dev/mem) or a regular file.)", act: (_s, t) => mapFile(t.dir, 0, 4096) },
   { condition: 'a file that cannot be mapped', call: "mapFile('/dev/null', 0, 4096)", errorClass: 'Error', code: 'ENODEV',
-    message: "ENODEV: mmap '/dev/null' failed (This file cannot be memory-mapped (it is not a device or regular file that supports mmap).)",
+    message: "ENODEV: no such device, mmap '/dev/null' (This file cannot be memory-mapped (it is not a device or regular file that supports mmap).)",
     act: () => mapFile('/dev/null', 0, 4096) },
   { condition: 'offset beyond the end of a regular file', call: 'mapFile(file, 8192, 16)', errorClass: 'Error', code: 'ENXIO',
-    message: `ENXIO: mmap '{file}' failed (${PAST_END})`, act: (_s, t) => mapFile(t.file, 8192, 16) },
+    message: `ENXIO: no such device or address, mmap '{file}' (${PAST_END})`, act: (_s, t) => mapFile(t.file, 8192, 16) },
   { condition: 'size beyond the end of a regular file', call: 'mapFile(file, 0, 8192)', errorClass: 'Error', code: 'ENXIO',
-    message: `ENXIO: mmap '{file}' failed (${PAST_END})`, act: (_s, t) => mapFile(t.file, 0, 8192) },
+    message: `ENXIO: no such device or address, mmap '{file}' (${PAST_END})`, act: (_s, t) => mapFile(t.file, 0, 8192) },
   { condition: 'size 0', call: 'mapFile(file, 0, 0)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: 'size must be a positive integer number of bytes, got 0', act: (_s, t) => mapFile(t.file, 0, 0) },
   { condition: 'negative size', call: 'mapFile(file, 0, -4096)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
@@ -304,14 +305,14 @@ const mapping: Row[] = [
   { condition: 'empty path', call: "mapFile('', 0, 16)", errorClass: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
     message: "path must be a non-empty string, got string ''", act: () => mapFile('', 0, 16) },
   { condition: 'write-combining without a PCI resource file', call: 'ioremap_wc(0xfe000000, 4096)', errorClass: 'Error', code: 'ENOTSUP',
-    message: "ENOTSUP: ioremap_wc '/dev/mem' failed (write-combining is only available through a PCI resourceN_wc file: pass the BAR's resourceN path)",
+    message: "ENOTSUP: operation not supported on socket, ioremap_wc '/dev/mem' (write-combining is only available through a PCI resourceN_wc file: pass the BAR's resourceN path)",
     act: () => ioremap_wc(0xfe000000, 4096) },
   { condition: 'non-posted mapping', call: 'ioremap_np(0xfe000000, 4096)', errorClass: 'Error', code: 'ENOTSUP',
-    message: "ENOTSUP: ioremap_np '/dev/mem' failed (non-posted (nGnRnE) mappings cannot be requested from user space; use ioremap)",
+    message: "ENOTSUP: operation not supported on socket, ioremap_np '/dev/mem' (non-posted (nGnRnE) mappings cannot be requested from user space; use ioremap)",
     act: () => ioremap_np(0xfe000000, 4096) },
 ].map((r) => ({ ...r, group: 'Mapping: mapFile, ioremap' }) as Row);
 
-const CLAIM_FILE = "EBUSY: request_mem_region '{lockdir}/iomem.lock' failed";
+const CLAIM_FILE = "EBUSY: resource busy or locked, request_mem_region '{lockdir}/iomem.lock'";
 
 const claims: Row[] = [
   { condition: 'range overlapping a claim in this process (EBUSY names the holder)', call: "request_mem_region(0xfe200800n, 0x1000, 'other')", errorClass: 'Error', code: 'EBUSY',
@@ -336,7 +337,7 @@ const claims: Row[] = [
   { condition: 'release of a range this process does not hold', call: 'release_mem_region(0x1000, 0x100)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: 'no claim on 0x1000 + 256 is held by this process', act: () => release_mem_region(0x1000, 0x100) },
   { condition: 'the claim folder cannot be made (`MMIO_LOCK_DIR=/dev/null/mmio`)', call: "request_mem_region(0x1000, 16, 'x')", errorClass: 'Error', code: 'ENOTDIR',
-    message: "ENOTDIR: mkdir '/dev/null/mmio' failed (cannot open the claim lock file: set MMIO_LOCK_DIR to a folder every driver process can write.)",
+    message: "ENOTDIR: not a directory, mkdir '/dev/null/mmio' (cannot open the claim lock file: set MMIO_LOCK_DIR to a folder every driver process can write.)",
     setup: (t) => {
       const saved = process.env.MMIO_LOCK_DIR;
       process.env.MMIO_LOCK_DIR = '/dev/null/mmio';
@@ -346,7 +347,7 @@ const claims: Row[] = [
     },
     act: () => request_mem_region(0x1000, 16, 'x') },
   { condition: 'devm_ioremap_resource whose mapping fails: the claim is released too', call: "devm_ioremap_resource({ start: 0x1000, size: 0x1000, name: 'beyond' }, { path: file })",
-    errorClass: 'Error', code: 'ENXIO', message: `ENXIO: mmap '{file}' failed (${PAST_END})`,
+    errorClass: 'Error', code: 'ENXIO', message: `ENXIO: no such device or address, mmap '{file}' (${PAST_END})`,
     act: (_s, t) => devm_ioremap_resource({ start: 0x1000, size: 0x1000, name: 'beyond' }, { path: t.file }),
     after: () => request_mem_region(0x1000, 0x1000, 'after-failure').release() },
 ].map((r) => ({ ...r, group: 'Claims: request_mem_region' }) as Row);

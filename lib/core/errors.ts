@@ -4,6 +4,7 @@
  * @module
  */
 import { constants as osConstants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 
 /** An error from a failing system call (open, mmap, read, write, flock…), shaped like Node's fs errors. */
 export interface SystemError extends Error {
@@ -36,27 +37,87 @@ export function errnoNumber(code: string): number {
   return (osConstants.errno as Record<string, number>)[code] ?? 0;
 }
 
-function defaultHint(code: string, syscall: string, path: string | undefined): string {
-  const isDevMem = path === '/dev/mem';
+/** libuv's description of each errno, the text Node's fs errors carry (`no such file or directory`). */
+const uvMessages = new Map<number, string>([...getSystemErrorMap()].map(([num, [, message]]) => [-num, message]));
+
+/** The description Node's fs errors give a positive errno (`2` → `no such file or directory`). */
+export function errnoMessage(errno: number): string {
+  return uvMessages.get(Math.abs(errno)) ?? `unknown error ${Math.abs(errno)}`;
+}
+
+/** What the failing call was doing, for a hint that fits the case. */
+export interface SystemErrorContext {
+  /** The file was being opened for reading and writing (a read-only map would not need write access). */
+  readWrite?: boolean;
+}
+
+type PathKind = 'devmem' | 'uio' | 'pci' | 'gpiomem' | 'sysfs' | 'device' | 'file' | 'none';
+
+function pathKind(path: string | undefined): PathKind {
+  if (path === undefined) return 'none';
+  if (path === '/dev/mem') return 'devmem';
+  if (/^\/dev\/uio\d+$/.test(path)) return 'uio';
+  if (/^\/sys\/(bus\/pci\/devices|devices\/pci)/.test(path)) return 'pci';
+  if (/^\/dev\/gpiomem\d*$/.test(path)) return 'gpiomem';
+  if (path.startsWith('/sys/')) return 'sysfs';
+  if (path.startsWith('/dev/')) return 'device';
+  return 'file';
+}
+
+const UDEV = 'e.g. a udev rule that gives the device a group of yours and mode 0660';
+
+function enoentHint(kind: PathKind): string {
+  switch (kind) {
+    case 'devmem':
+      return 'this system has no /dev/mem (kernel without CONFIG_DEVMEM, or a container it was not passed into): use a UIO device or a PCI resourceN file, or run where /dev/mem exists.';
+    case 'uio':
+      return 'no such UIO device: load its driver (modprobe uio_pdrv_genirq or uio_pci_generic), bind the device to it, and see listUioDevices().';
+    case 'pci':
+      return 'no such PCI device or BAR file: check the BDF with listPciDevices(); resourceN exists only for the BARs the device has.';
+    case 'gpiomem':
+      return 'no GPIO memory device here: /dev/gpiomem comes with Raspberry Pi OS kernels (bcm2835-gpiomem); on a Pi 5 the RP1 banks are /dev/gpiomem0..4.';
+    case 'sysfs':
+      return 'no such sysfs file: the device or driver is not there (check that it is bound).';
+    case 'device':
+      return 'no such device file: check the path and that its driver is loaded.';
+    default:
+      return 'check the path.';
+  }
+}
+
+function defaultHint(code: string, syscall: string, path: string | undefined, context: SystemErrorContext): string {
+  const kind = pathKind(path);
   switch (code) {
     case 'EACCES':
-      return isDevMem
-        ? '/dev/mem needs root (CAP_SYS_RAWIO); use a UIO device or a PCI resourceN file with a udev rule instead.'
-        : 'Permission denied: run as a user with access to the file, e.g. add a udev rule that sets its group and mode.';
+      if (kind === 'devmem') return '/dev/mem needs root (CAP_SYS_RAWIO); use a UIO device or a PCI resourceN file with a udev rule instead.';
+      if (kind === 'uio') return 'no access to this UIO device: add a udev rule, e.g. SUBSYSTEM=="uio", GROUP="<your group>", MODE="0660", or run as root.';
+      if (context.readWrite) return `no write access: if you only read, map it with { readOnly: true }; to write, run as a user who may (${UDEV}).`;
+      return `run as a user who may open it (${UDEV}).`;
+    case 'EROFS':
+      return 'the file system is read-only: map it with { readOnly: true }.';
     case 'EPERM':
-      return isDevMem
+      return kind === 'devmem'
         ? 'The kernel refused this range (CONFIG_STRICT_DEVMEM / IO_STRICT_DEVMEM): it is RAM or claimed by a driver. Use UIO or the PCI resourceN file, or boot with iomem=relaxed.'
-        : 'Operation not permitted: the kernel refused it; check capabilities (CAP_SYS_RAWIO) and lockdown.';
+        : 'the kernel refused it: check capabilities (CAP_SYS_RAWIO) and kernel lockdown.';
     case 'ENOENT':
-      return 'No such file: check the path, that the driver (uio, uio_pci_generic…) is loaded and the device is bound.';
+      return enoentHint(kind);
+    case 'EISDIR':
+      return 'this is a folder: pass the device file (/dev/uio0, a PCI BAR\'s resource0, /dev/mem) or a regular file.';
+    case 'ENOTDIR':
+      return 'a component of the path is not a folder: check the path.';
     case 'ENXIO':
-      return 'No such device or address: the offset is beyond what the device file maps.';
+      return 'the offset is beyond what the device file maps.';
     case 'EINVAL':
       return syscall === 'mmap'
         ? 'mmap refused the range: the offset or size is not valid for this file (beyond its end, or not a mappable device).'
-        : 'Invalid argument for this file or device.';
+        : 'invalid argument for this file or device.';
     case 'ENODEV':
       return 'This file cannot be memory-mapped (it is not a device or regular file that supports mmap).';
+    case 'ENOMEM':
+      return 'the kernel could not map it (address space or vm.max_map_count exhausted): iounmap regions no longer needed.';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files: close devices and iounmap regions no longer needed, or raise the limit (ulimit -n).';
     case 'EBUSY':
       return 'Another holder has claimed this range: release it first (release_mem_region) or stop the other process.';
     case 'ENOTSUP':
@@ -66,22 +127,25 @@ function defaultHint(code: string, syscall: string, path: string | undefined): s
     case 'ENOSYS':
       return 'The driver does not implement this operation.';
     default:
-      return `${syscall} failed with ${code}.`;
+      return `${syscall} failed with ${code}; see errno(3).`;
   }
 }
 
 /**
- * Build a {@link SystemError}.
+ * Build a {@link SystemError}. The message is Node's fs message, `<code>: <description>, <syscall> '<path>'`
+ * (`ENOENT: no such file or directory, open '/dev/uio7'`, with libuv's description as fs uses it), then the
+ * hint in parentheses.
  * @param errno positive errno number (as from C `errno`)
  * @param syscall the failing call
  * @param path the file involved, if any
  * @param hint overrides the default hint for this code
+ * @param context what the call was doing, for the default hint
  */
-export function systemError(errno: number, syscall: string, path?: string, hint?: string): SystemError {
+export function systemError(errno: number, syscall: string, path?: string, hint?: string, context: SystemErrorContext = {}): SystemError {
   const code = errnoName(errno);
-  const text = hint ?? defaultHint(code, syscall, path);
+  const text = hint ?? defaultHint(code, syscall, path, context);
   const where = path === undefined ? '' : ` '${path}'`;
-  const err = new Error(`${code}: ${syscall}${where} failed (${text})`) as SystemError;
+  const err = new Error(`${code}: ${errnoMessage(errno)}, ${syscall}${where} (${text})`) as SystemError;
   err.code = code;
   err.errno = -Math.abs(errno);
   err.syscall = syscall;
@@ -136,6 +200,26 @@ export function rangeError(code: string, message: string): ArgumentError {
 export function typeError(code: string, message: string): ArgumentError {
   const err = new TypeError(message) as TypeError & ArgumentError;
   err.code = code;
+  return err;
+}
+
+/** The error a write to a region mapped `{ readOnly: true }` throws: `code` `ERR_IOMEM_READONLY`, with `path` and `offset`. */
+export interface ReadOnlyError extends ArgumentError {
+  /** The mapped file. */
+  path: string;
+  /** Byte offset in the region of the refused write. */
+  offset: number;
+}
+
+/** Build the {@link ReadOnlyError} for `call` (e.g. `writel`) at `offset` of the region of `path`. */
+export function readOnlyError(call: string, path: string, offset: number): ReadOnlyError {
+  const where = Number.isInteger(offset) ? `0x${offset.toString(16)}` : String(offset);
+  const err = new Error(
+    `${call} at offset ${where} of '${path}': region was mapped read-only ({ readOnly: true }); map it again without readOnly to write`,
+  ) as ReadOnlyError;
+  err.code = 'ERR_IOMEM_READONLY';
+  err.path = path;
+  err.offset = offset;
   return err;
 }
 

@@ -12,12 +12,23 @@ export interface InterruptEvent {
   missed: number;
 }
 
+/**
+ * The part of an `AbortSignal` a wait uses. Node's and the DOM's AbortSignal both fit; declared here so the
+ * package's types need neither @types/node nor lib "DOM".
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** Options for {@link InterruptSource.wait}. */
 export interface InterruptWaitOptions {
   /** Give up after this many milliseconds, rejecting with code `ETIMEDOUT`. Default: wait forever. */
   timeoutMs?: number;
   /** Abort the wait; it rejects with the signal's reason (an `AbortError`, code `ABORT_ERR`). */
-  signal?: AbortSignal;
+  signal?: AbortSignalLike;
 }
 
 /**

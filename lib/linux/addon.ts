@@ -101,26 +101,93 @@ export interface Addon {
 }
 
 /** The package root: the nearest folder above this file that holds binding.gyp. */
-function packageRoot(): string {
+function packageRoot(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'binding.gyp'))) {
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('mmio: cannot find the package root (binding.gyp) above ' + import.meta.url);
+    if (parent === dir) return undefined;
     dir = parent;
   }
   return dir;
 }
 
+/** The platforms the package ships a prebuild for (tools/arm/prebuild.sh). */
+const PREBUILT = ['linux-x64', 'linux-arm64', 'linux-arm'];
+
+/**
+ * What the native entry points throw when no native build loads: `code` `ERR_MMIO_NATIVE_UNAVAILABLE`, a `hint` saying
+ * what to install (or that the platform has no such interface), and the loader's own error as `cause`.
+ * Thrown by the first call of a native entry point (mapFile, ioremap*, openUio, openPci, port I/O,
+ * request_mem_region, mb/rmb/wmb, pageSize), never at import.
+ */
+export interface NativeUnavailableError extends Error {
+  code: 'ERR_MMIO_NATIVE_UNAVAILABLE';
+  /** One line saying what to do. */
+  hint: string;
+  /** `process.platform`-`process.arch`, e.g. `darwin-arm64`. */
+  platform: string;
+}
+
+function isMusl(): boolean {
+  // glibc's Node reports its glibc version; musl builds do not (process.report is in every supported Node).
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header !== undefined && header.glibcVersionRuntime === undefined;
+}
+
+function unavailableHint(platform: string): string {
+  if (process.platform !== 'linux') {
+    return `${platform} has no /dev/mem, UIO or PCI resource files: mmio's hardware backends are Linux-only. The simulator (SimRegion, createRegisterModel, createSimEdu) and replayRegion need no addon.`;
+  }
+  const build = 'install make, g++ (C++17) and python3, then run `npm rebuild mmio`';
+  if (!PREBUILT.includes(platform)) return `no prebuild ships for ${platform}: ${build}.`;
+  if (isMusl()) return `the shipped ${platform} prebuild is for glibc and this Node uses musl (Alpine): ${build}.`;
+  return `the ${platform} prebuild did not load (prebuilds/${platform} is missing or does not load here): reinstall mmio, or ${build}.`;
+}
+
+/** Build the {@link NativeUnavailableError} for a failed load. */
+function nativeUnavailable(cause: unknown): NativeUnavailableError {
+  const platform = `${process.platform}-${process.arch}`;
+  const hint = unavailableHint(platform);
+  const why = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
+  const err = new Error(`mmio's native addon is not available on ${platform} (Node ${process.version}): ${why} (${hint})`, { cause }) as NativeUnavailableError;
+  err.code = 'ERR_MMIO_NATIVE_UNAVAILABLE';
+  err.hint = hint;
+  err.platform = platform;
+  return err;
+}
+
 let loaded: Addon | undefined;
 
-/** The native addon, loaded on first use. @throws Error if no build fits this platform (run `npm rebuild`). */
+/**
+ * The native addon (a prebuild for this platform, else the local build in build/Release), loaded on first use.
+ * @throws {@link NativeUnavailableError} `ERR_MMIO_NATIVE_UNAVAILABLE` if no build loads here; the next call tries again.
+ */
 export function addon(): Addon {
   if (loaded === undefined) {
-    const require = createRequire(import.meta.url);
-    const load = require('node-gyp-build') as (dir: string) => Addon;
-    // A copy: the module's own exports object is in V8's dictionary mode (as is each mapping's accessors
-    // object), so every call through it would take a generic property lookup; a copy has fast properties.
-    loaded = { ...load(packageRoot()) };
+    try {
+      const root = packageRoot();
+      if (root === undefined) throw new Error(`cannot find the package root (binding.gyp) above ${import.meta.url}`);
+      const require = createRequire(import.meta.url);
+      const load = require('node-gyp-build') as (dir: string) => Addon;
+      // A copy: the module's own exports object is in V8's dictionary mode (as is each mapping's accessors
+      // object), so every call through it would take a generic property lookup; a copy has fast properties.
+      loaded = { ...load(root) };
+    } catch (cause) {
+      throw nativeUnavailable(cause);
+    }
   }
   return loaded;
+}
+
+/**
+ * Whether the native addon loads on this machine (so mapFile, ioremap, openUio, openPci… can work), without
+ * throwing: for choosing between the hardware and the simulated backend. Never throws.
+ */
+export function nativeAvailable(): boolean {
+  try {
+    addon();
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -95,7 +95,7 @@ export function mapFile(path: string, offset: bigint | number, size: number, opt
   } catch (e) {
     if (isNativeSyscallError(e)) {
       const detail = e.message.endsWith(' failed') ? undefined : `${e.message}; check offset and size.`;
-      throw systemError(e.errno, e.syscall, e.path ?? path, detail);
+      throw systemError(e.errno, e.syscall, e.path ?? path, detail, { readWrite: !(options.readOnly ?? false) });
     }
     throw e;
   }

@@ -135,6 +135,7 @@ function checkRange(start: bigint | number, n: bigint | number): [bigint, bigint
 export function request_mem_region(start: bigint | number, n: bigint | number, name: string): MemRegionClaim {
   if (typeof name !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `name must be a string, got ${describe(name)}`);
   const [s, len] = checkRange(start, n);
+  const native = addon(); // before touching the lock folder: without the addon, say so (ERR_MMIO_NATIVE_UNAVAILABLE)
   const dir = claimDirectory();
   const lockFile = join(dir, 'iomem.lock');
   let fd: number;
@@ -148,7 +149,6 @@ export function request_mem_region(start: bigint | number, n: bigint | number, n
     const err = e as NodeJS.ErrnoException;
     throw systemError(-(err.errno ?? -5), err.syscall ?? 'open', err.path ?? lockFile, 'cannot open the claim lock file: set MMIO_LOCK_DIR to a folder every driver process can write.');
   }
-  const native = addon();
   const errno = native.ofdLock(fd, s, len);
   if (errno !== 0) {
     const conflict = native.ofdConflict(fd, s, len);

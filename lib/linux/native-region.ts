@@ -14,7 +14,7 @@
  */
 import { addon, type Addon, type NativeAccessors, type NativeHandle, type NativeMapping } from './addon.js';
 import { checkBlock, checkBuffer, checkMicros, checkValue, checkValue64, diagnoseOffset } from '../core/checks.js';
-import { busFaultError, pollTimeoutError, rangeError, unmappedError } from '../core/errors.js';
+import { busFaultError, pollTimeoutError, rangeError, readOnlyError, unmappedError } from '../core/errors.js';
 import type { IoRegion, PollCondition } from '../core/io-region.js';
 import { conditionPredicate, pollAsync, pollAtomic } from '../core/poll.js';
 
@@ -47,6 +47,24 @@ const UNBOUND_ACCESSORS = new Proxy({} as NativeAccessors, {
     throw new Error(`mmio internal error: native ${String(name)} called on a fast-path region`);
   },
 });
+
+/** The kernel's name of each native write accessor, for the read-only error. */
+const WRITE_CALLS = {
+  write8: 'writeb', write16: 'writew', write32: 'writel', write64: 'writeq',
+  write8Relaxed: 'writeb_relaxed', write16Relaxed: 'writew_relaxed', write32Relaxed: 'writel_relaxed', write64Relaxed: 'writeq_relaxed',
+  write16be: 'iowrite16be', write32be: 'iowrite32be',
+} as const;
+
+/** `fn` with every write replaced by one that throws ERR_IOMEM_READONLY naming the path and offset. */
+function refuseWrites(fn: NativeAccessors, path: string): NativeAccessors {
+  const out = { ...fn };
+  for (const [key, call] of Object.entries(WRITE_CALLS)) {
+    (out as Record<string, unknown>)[key] = (_value: unknown, offset: number) => {
+      throw readOnlyError(call, path, offset);
+    };
+  }
+  return out;
+}
 
 /** Where a {@link NativeRegion} lies and how it was mapped. @internal */
 export interface NativeRegionPlace {
@@ -86,6 +104,7 @@ export class NativeRegion implements IoRegion {
   readonly #u32: Uint32Array;
   readonly #u64: BigUint64Array;
   readonly #onUnmap: (() => void) | undefined;
+  readonly #readOnly: boolean;
   /** Written by the bus-fault handler (native/fault_guard.cc): [faulted, offset lo, offset hi, signal]. */
   readonly #fault: Int32Array;
 
@@ -105,6 +124,8 @@ export class NativeRegion implements IoRegion {
     // The bound native functions only where some access calls them; a copy, for fast properties (see addon()).
     const needsNative = !this.#atomicReads || !this.#plainWrites;
     this.#fn = needsNative ? { ...native.bindAccessors(mapping.handle) } : UNBOUND_ACCESSORS;
+    if (readOnly) this.#fn = refuseWrites(this.#fn, path);
+    this.#readOnly = readOnly;
     this.#fault = new Int32Array(mapping.fault);
     const buf = mapping.buffer;
     this.#u8 = new Uint8Array(buf);
@@ -314,12 +335,14 @@ export class NativeRegion implements IoRegion {
   memcpy_toio(offset: number, src: Uint8Array, count: number): void {
     checkBuffer(src, Uint8Array, 'src');
     this.#checkBlock(offset, count, src.byteLength);
+    if (this.#readOnly) throw readOnlyError('memcpy_toio', this.path, offset);
     this.#native.memcpyToIo(this.#handle, offset, src, count);
     if (this.#fault[0] !== 0) this.#throwFault('memcpy_toio');
   }
   memset_io(offset: number, value: number, count: number): void {
     const byte = checkValue(value, 1);
     this.#checkBlock(offset, count);
+    if (this.#readOnly) throw readOnlyError('memset_io', this.path, offset);
     this.#native.memsetIo(this.#handle, offset, byte, count);
     if (this.#fault[0] !== 0) this.#throwFault('memset_io');
   }
@@ -333,6 +356,7 @@ export class NativeRegion implements IoRegion {
   #writeRep(offset: number, width: 1 | 2 | 4, src: ArrayBufferView & { length: number }, count: number): void {
     this.#check(offset, width);
     checkBlock(0, count, Infinity, src.length);
+    if (this.#readOnly) throw readOnlyError(`iowrite${width * 8}_rep`, this.path, offset);
     this.#native.writeRep(this.#handle, offset, width, src, count);
     if (this.#fault[0] !== 0) this.#throwFault(`iowrite${width * 8}_rep`);
   }

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { describe } from '../core/checks.js';
 import { rangeError, systemErrorByCode, typeError } from '../core/errors.js';
 import type { IoRegion } from '../core/io-region.js';
+import { addon } from './addon.js';
 import { mapFile } from './map-file.js';
 import { OwnedRegions } from './owned-regions.js';
 import { readAttr } from './sysfs.js';
@@ -166,6 +167,7 @@ export function openPci(selector: string, options: { instance?: number } = {}): 
   if (typeof selector !== 'string') {
     throw typeError('ERR_INVALID_ARG_TYPE', `selector must be a BDF or vendor:device string, got ${describe(selector)}`);
   }
+  addon(); // without the addon, fail with its hint (ERR_MMIO_NATIVE_UNAVAILABLE), not with ENOENT from sysfs
   const all = listPciDevices();
   let found: PciDeviceInfo | undefined;
   const ids = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(selector);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe } from '../core/checks.js';
 import { rangeError, systemErrorByCode, typeError } from '../core/errors.js';
 import type { IoRegion } from '../core/io-region.js';
+import { addon } from './addon.js';
 import { mapFile, pageSize } from './map-file.js';
 import { OwnedRegions } from './owned-regions.js';
 import { readAttr, readBigAttr } from './sysfs.js';
@@ -165,6 +166,7 @@ export class UioDevice implements Disposable {
  *   /dev/uioN; TypeError `ERR_INVALID_ARG_TYPE`.
  */
 export function openUio(device: string | number, options: OpenUioOptions = {}): UioDevice {
+  addon(); // without the addon, fail with its hint (ERR_MMIO_NATIVE_UNAVAILABLE), not with ENOENT from sysfs
   const all = listUioDevices();
   let found: UioDeviceInfo | undefined;
   if (typeof device === 'number') {

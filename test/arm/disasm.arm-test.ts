@@ -1,6 +1,7 @@
 /**
  * The barriers in the built ARM addons are the ones Linux uses (see disasm.ts for the rules). Runs on the
- * prebuilds that `npm run prebuild` makes (the binaries that are shipped), disassembled with Debian's
+ * prebuilds that `npm run build:prebuilds` makes (the binaries that are shipped, checked before strip:
+ * the same .text), disassembled with Debian's
  * cross binutils; and shows the checker fails on regressions: hand-written wrong sequences, and
  * native/accessors.cc compiled against an io_access.h whose barriers were deliberately broken.
  * `npm run test:arm` (vitest.arm.config.ts).
@@ -26,11 +27,24 @@ import {
 const ROOT = join(import.meta.dirname, '../..');
 const TRIPLET: Record<Arch, string> = { arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf' };
 
-function prebuild(arch: Arch): string {
-  const dir = join(ROOT, 'prebuilds', `linux-${arch}`);
+function nodeFile(dir: string): string {
   const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.node')) : undefined;
-  if (!file) throw new Error(`no prebuild in ${dir}: run npm run prebuild first`);
+  if (!file) throw new Error(`no prebuild in ${dir}: run npm run build:prebuilds first`);
   return join(dir, file);
+}
+
+/** The shipped (stripped) prebuild. */
+const shipped = (arch: Arch) => nodeFile(join(ROOT, 'prebuilds', `linux-${arch}`));
+/** The same link output before strip, with the symbols the checks look functions up by (tools/arm/prebuild.sh). */
+const prebuild = (arch: Arch) => nodeFile(join(ROOT, 'build', 'prebuild', 'unstripped', `linux-${arch}`));
+
+/** The raw bytes of the .text section. */
+function textSection(arch: Arch, file: string): Buffer {
+  const out = join(mkdtempSync(join(tmpdir(), 'mmio-text-')), 'text.bin');
+  execFileSync(`${TRIPLET[arch]}-objcopy`, ['-O', 'binary', '--only-section=.text', file, out]);
+  const bytes = readFileSync(out);
+  rmSync(join(out, '..'), { recursive: true, force: true });
+  return bytes;
 }
 
 function disassemble(arch: Arch, file: string): Map<string, Insn[]> {
@@ -72,6 +86,12 @@ function checkAddon(arch: Arch, fns: Map<string, Insn[]>): string[] {
 
 describe.each(['arm64', 'arm'] as Arch[])('%s prebuild: barriers as in Linux', (arch) => {
   const fns = disassemble(arch, prebuild(arch));
+
+  it('the checked binary is the shipped one before strip: same .text, byte for byte', () => {
+    const text = textSection(arch, shipped(arch));
+    expect(text.length).toBeGreaterThan(4096);
+    expect(text.equals(textSection(arch, prebuild(arch)))).toBe(true);
+  });
 
   it('every readX/writeX, _relaxed, big-endian accessor and mb/rmb/wmb', () => {
     expect(checkAddon(arch, fns)).toEqual([]);

@@ -7,7 +7,7 @@
 # stand-in for `vitest` (vitest's own expect, node:test's describe/it) and each file runs as
 # `node --test-reporter=tap FILE` (node:test's TAP summary: "# pass N", "# fail N").
 # PREBUILDS_ONLY=1, and a first check that the addon loaded is the ARCH prebuild, not build/Release.
-# `npm run test:arm:native` (both). Needs `npm run prebuild` and `npm run build` (dist/) first.
+# `npm run test:arm:native` (both). Needs `npm run build:prebuilds` and `npm run build` (dist/) first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/arm/common.sh

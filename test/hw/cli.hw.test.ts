@@ -147,7 +147,7 @@ describe('errors from the real kernel, as the library gives them', () => {
     const r = await mmio('read', `0x${systemRamAddress().toString(16)}`);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^mmio: EPERM: mmap '\/dev\/mem' failed\n {2}code: EPERM \(errno -1, syscall mmap, path \/dev\/mem\)\n {2}hint: .*STRICT_DEVMEM/);
+    expect(r.stderr).toMatch(/^mmio: EPERM: operation not permitted, mmap '\/dev\/mem'\n {2}code: EPERM \(errno -1, syscall mmap, path \/dev\/mem\)\n {2}hint: .*STRICT_DEVMEM/);
     const json = JSON.parse((await mmio('read', `0x${systemRamAddress().toString(16)}`, '--json')).stderr) as {
       error: Record<string, unknown>;
     };

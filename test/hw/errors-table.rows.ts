@@ -88,25 +88,26 @@ const libUrl = new URL('../../dist/lib/index.js', import.meta.url).href;
 const asNobody = (body: string): never => runAsUser(NOBODY, NOBODY, body, libUrl);
 
 type Row = ErrorRow<GuestContext, any>;
-const NO_SUCH_FILE = 'No such file: check the path, that the driver (uio, uio_pci_generic…) is loaded and the device is bound.';
-const DENIED = 'Permission denied: run as a user with access to the file, e.g. add a udev rule that sets its group and mode.';
+const NO_SUCH_FILE = 'no such PCI device or BAR file: check the BDF with listPciDevices(); resourceN exists only for the BARs the device has.';
+const UIO_DENIED = 'no access to this UIO device: add a udev rule, e.g. SUBSYSTEM=="uio", GROUP="<your group>", MODE="0660", or run as root.';
+const RW_DENIED = 'no write access: if you only read, map it with { readOnly: true }; to write, run as a user who may (e.g. a udev rule that gives the device a group of yours and mode 0660).';
 const MMAP_EINVAL = 'mmap refused the range: the offset or size is not valid for this file (beyond its end, or not a mappable device).';
 
 const privilege: Row[] = [
   { condition: '/dev/mem over System RAM (CONFIG_STRICT_DEVMEM)', call: 'ioremap(ramAddress, 4096)', errorClass: 'Error', code: 'EPERM',
-    message: "EPERM: mmap '/dev/mem' failed (The kernel refused this range (CONFIG_STRICT_DEVMEM / IO_STRICT_DEVMEM): it is RAM or claimed by a driver. Use UIO or the PCI resourceN file, or boot with iomem=relaxed.)",
+    message: "EPERM: operation not permitted, mmap '/dev/mem' (The kernel refused this range (CONFIG_STRICT_DEVMEM / IO_STRICT_DEVMEM): it is RAM or claimed by a driver. Use UIO or the PCI resourceN file, or boot with iomem=relaxed.)",
     act: (_s, t) => ioremap(BigInt(`0x${t.vars.ram}`), 4096) },
   { condition: '/dev/mem as a user who is not root', call: 'ioremap(eduBar0, 16) // as nobody', errorClass: 'Error', code: 'EACCES',
-    message: "EACCES: open '/dev/mem' failed (/dev/mem needs root (CAP_SYS_RAWIO); use a UIO device or a PCI resourceN file with a udev rule instead.)",
+    message: "EACCES: permission denied, open '/dev/mem' (/dev/mem needs root (CAP_SYS_RAWIO); use a UIO device or a PCI resourceN file with a udev rule instead.)",
     act: (_s, t) => asNobody(`m.ioremap(0x${t.vars.bar0}n, 16)`) },
   { condition: '/dev/uioN without access (no udev rule for this user)', call: 'openUio(0) // as nobody', errorClass: 'Error', code: 'EACCES',
-    message: `EACCES: open '{uio}' failed (${DENIED})`,
+    message: `EACCES: permission denied, open '{uio}' (${UIO_DENIED})`,
     act: (_s, t) => asNobody(`m.openUio(${JSON.stringify(t.vars.uio)})`) },
   { condition: 'a PCI resourceN file without access', call: "openPci('0000:00:04.0').map(0) // as nobody", errorClass: 'Error', code: 'EACCES',
-    message: `EACCES: open '{res0}' failed (${DENIED})`,
+    message: `EACCES: permission denied, open '{res0}' (${RW_DENIED})`,
     act: (_s, t) => asNobody(`m.openPci(${JSON.stringify(t.vars.bdf)}).map(0, { size: 4096 })`) },
   { condition: 'port I/O without CAP_SYS_RAWIO', call: 'inb(0x71) // as nobody', errorClass: 'Error', code: 'EPERM',
-    message: 'EPERM: ioperm failed (ioperm needs CAP_SYS_RAWIO: run as root (and not under kernel lockdown).)',
+    message: 'EPERM: operation not permitted, ioperm (ioperm needs CAP_SYS_RAWIO: run as root (and not under kernel lockdown).)',
     act: () => asNobody('m.inb(0x71)') },
 ].map((r) => ({ ...r, group: 'Privilege (guest)' }) as Row);
 
@@ -119,17 +120,17 @@ const closedUio = (t: GuestContext) => {
 
 const uio: Row[] = [
   { condition: 'UIO device name that does not exist', call: "openUio('no-such-uio')", errorClass: 'Error', code: 'ENOENT',
-    message: "ENOENT: open 'no-such-uio' failed (no such UIO device; devices: {uioList})", act: () => openUio('no-such-uio') },
+    message: "ENOENT: no such file or directory, open 'no-such-uio' (no such UIO device; devices: {uioList})", act: () => openUio('no-such-uio') },
   { condition: 'UIO device number that does not exist', call: 'openUio(99)', errorClass: 'Error', code: 'ENOENT',
-    message: "ENOENT: open '/dev/uio99' failed (no such UIO device; devices: {uioList})", act: () => openUio(99) },
+    message: "ENOENT: no such file or directory, open '/dev/uio99' (no such UIO device; devices: {uioList})", act: () => openUio(99) },
   { condition: 'UIO map that does not exist', call: 'dev.map(3)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: '{uio} (uio_pci_generic) has no map3; it has: map0', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.map(3) },
   { condition: 'UIO map index of the wrong type', call: "dev.map('0')", errorClass: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
     message: "map index must be a number, got string '0'", setup: (t) => t.uio(), act: (dev: UioDevice) => dev.map(('0' as unknown) as number) },
   { condition: 'mmap of /dev/uioN larger than the map', call: "mapFile('/dev/uio0', 0, 0x200000)", errorClass: 'Error', code: 'EINVAL',
-    message: `EINVAL: mmap '{uio}' failed (${MMAP_EINVAL})`, act: (_s, t) => mapFile(t.vars.uio, 0, 0x200000) },
+    message: `EINVAL: invalid argument, mmap '{uio}' (${MMAP_EINVAL})`, act: (_s, t) => mapFile(t.vars.uio, 0, 0x200000) },
   { condition: 'mmap of /dev/uioN at a map that does not exist (offset 3 × page size)', call: "mapFile('/dev/uio0', 3 * pageSize(), 4096)", errorClass: 'Error', code: 'EINVAL',
-    message: `EINVAL: mmap '{uio}' failed (${MMAP_EINVAL})`, act: (_s, t) => mapFile(t.vars.uio, 3 * pageSize(), 4096) },
+    message: `EINVAL: invalid argument, mmap '{uio}' (${MMAP_EINVAL})`, act: (_s, t) => mapFile(t.vars.uio, 3 * pageSize(), 4096) },
   { condition: 'closed UIO device: map', call: 'dev.close(); dev.map(0)', errorClass: 'Error', code: 'ERR_DEVICE_CLOSED',
     message: '{uio} is closed; open it again with openUio() to map it', setup: closedUio, act: ({ dev }: { dev: UioDevice }) => dev.map(0) },
   { condition: 'closed UIO device: a region it mapped', call: 'regs = dev.map(0); dev.close(); regs.readl(0)', errorClass: 'Error', code: 'ERR_IOMEM_UNMAPPED',
@@ -152,7 +153,7 @@ const uio: Row[] = [
   { condition: 'negative wait timeout', call: 'await dev.irq.wait({ timeoutMs: -1 })', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: 'timeoutMs must be a finite number >= 0, got -1', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: -1 }) },
   { condition: 'no interrupt within the timeout', call: 'await dev.irq.wait({ timeoutMs: 50 })', errorClass: 'Error', code: 'ETIMEDOUT',
-    message: "ETIMEDOUT: poll '{uio}' failed (no interrupt within 50 ms.)", setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: 50 }) },
+    message: "ETIMEDOUT: connection timed out, poll '{uio}' (no interrupt within 50 ms.)", setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: 50 }) },
   { condition: 'wait aborted by its AbortSignal', call: 'await dev.irq.wait({ signal }) // signal aborts after 20 ms', errorClass: 'AbortError', code: 'ABORT_ERR',
     message: 'The operation was aborted', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ signal: AbortSignal.timeout(20) }) },
   { condition: 'wait with a signal already aborted', call: 'await dev.irq.wait({ signal: AbortSignal.abort() })', errorClass: 'AbortError', code: 'ABORT_ERR',
@@ -161,18 +162,18 @@ const uio: Row[] = [
 
 const pci: Row[] = [
   { condition: 'PCI vendor:device that is not there', call: "openPci('dead:beef')", errorClass: 'Error', code: 'ENODEV',
-    message: "ENODEV: open 'dead:beef' failed (not a PCI device here (a BDF like 0000:00:04.0 or vendor:device like 1234:11e8); devices: {pcis})",
+    message: "ENODEV: no such device, open 'dead:beef' (not a PCI device here (a BDF like 0000:00:04.0 or vendor:device like 1234:11e8); devices: {pcis})",
     act: () => openPci('dead:beef') },
   { condition: 'PCI BAR that does not exist', call: 'pci.map(2)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: '{bdf} has no BAR2; it has: BAR0 (mem, 1048576 bytes)', setup: (t) => t.pci(), act: (dev: PciDevice) => dev.map(2) },
   { condition: 'range beyond the BAR', call: 'pci.map(0, { size: 0x200000 })', errorClass: 'Error', code: 'ENXIO',
-    message: "ENXIO: mmap '{res0}' failed (range ends beyond the end of the file (1048576 bytes); check offset and size.)",
+    message: "ENXIO: no such device or address, mmap '{res0}' (range ends beyond the end of the file (1048576 bytes); check offset and size.)",
     setup: (t) => t.pci(), act: (dev: PciDevice) => dev.map(0, { size: 0x200000 }) },
   { condition: 'write-combining on a BAR that is not prefetchable', call: 'pci.map(0, { wc: true })', errorClass: 'Error', code: 'ENOENT',
-    message: "ENOENT: open '{res0}_wc' failed (BAR0 is not prefetchable, so the kernel offers no write-combining mapping)",
+    message: "ENOENT: no such file or directory, open '{res0}_wc' (BAR0 is not prefetchable, so the kernel offers no write-combining mapping)",
     setup: (t) => t.pci(), act: (dev: PciDevice) => dev.map(0, { wc: true }) },
   { condition: 'ioremap_wc through a resource file that has no _wc twin', call: "ioremap_wc(0, 4096, { path: '.../resource0' })", errorClass: 'Error', code: 'ENOENT',
-    message: `ENOENT: open '{res0}_wc' failed (${NO_SUCH_FILE})`, act: (_s, t) => ioremap_wc(0, 4096, { path: t.vars.res0 }) },
+    message: `ENOENT: no such file or directory, open '{res0}_wc' (${NO_SUCH_FILE})`, act: (_s, t) => ioremap_wc(0, 4096, { path: t.vars.res0 }) },
   { condition: 'closed PCI device: map', call: 'pci.close(); pci.map(0)', errorClass: 'Error', code: 'ERR_DEVICE_CLOSED',
     message: '{bdf} is closed; open it again with openPci() to map it',
     setup: (t) => {

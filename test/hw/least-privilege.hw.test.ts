@@ -138,7 +138,7 @@ describe('a non-root user with a udev-style grant on one /dev/uioN', () => {
     const devmem = runAs(UID, GID, caught(`m.ioremap(${bar0}, 0x1000)`));
     expect(devmem).toEqual({
       code: 'EACCES',
-      message: "EACCES: open '/dev/mem' failed (/dev/mem needs root (CAP_SYS_RAWIO); use a UIO device or a PCI resourceN file with a udev rule instead.)",
+      message: "EACCES: permission denied, open '/dev/mem' (/dev/mem needs root (CAP_SYS_RAWIO); use a UIO device or a PCI resourceN file with a udev rule instead.)",
       hint: '/dev/mem needs root (CAP_SYS_RAWIO); use a UIO device or a PCI resourceN file with a udev rule instead.',
     });
     const resource = runAs(UID, GID, caught(`m.openPci(${JSON.stringify(hw.uioEdu.bdf)}).map(0, { size: 0x1000 })`));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tools/arm/prebuild.sh [ARCH...] — `npm run prebuild`: the N-API prebuilds that npm install uses
-# instead of compiling (node-gyp-build picks the one that fits, else builds from source):
+# tools/arm/prebuild.sh [ARCH...] — `npm run build:prebuilds`: the N-API prebuilds that npm install uses
+# instead of compiling (node-gyp-build picks the one that fits, else builds from source; tools/install.cjs):
 #   prebuilds/linux-x64/mmio.glibc.node
 #   prebuilds/linux-arm64/mmio.glibc.node          (Raspberry Pi 3/4/5 with a 64-bit OS, ...)
 #   prebuilds/linux-arm/mmio.armv7.glibc.node      (armhf: BeagleBone, Raspberry Pi 2/3 32-bit OS)
@@ -12,29 +12,25 @@
 # The headers: Node-API only (the node-api-headers package, the same for every architecture and Node
 # version >= 18; NAPI_VERSION=8) plus libuv's uv.h (uio_irq.cc), from the running node's include/node.
 # Each architecture builds in its own copy of the sources under build/prebuild/<arch>, so the
-# developer's build/Release is never replaced by a foreign-architecture binary. Not stripped: the
-# symbols are what test/arm/disasm checks, and they cost a few tens of KiB.
+# developer's build/Release is never replaced by a foreign-architecture binary. The shipped files are
+# stripped (strip --strip-unneeded: the dynamic symbols Node needs stay); the unstripped link output is
+# kept as build/prebuild/unstripped/linux-<arch>/*.node for test/arm/disasm, which also checks that its
+# .text is byte for byte the shipped one's.
+# With every architecture built, prebuilds/SOURCES.sha256 records what they were built from
+# (tools/prebuild-sources.sh); `npm pack` (tools/prepack.sh) compares it with the working tree.
+#   MMIO_PREBUILD_NO_INSTALL=1  do not apt-get the cross compilers; fail when they are missing (prepack)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# npm runs a script named "prebuild" before `npm run build` (tsc) too. Only `npm run prebuild` itself
-# should build: find the npm command line among this process's ancestors and skip when it asked for build.
-if [[ ${npm_lifecycle_event:-} == prebuild ]]; then
-  pid=$$
-  for _ in 1 2 3 4 5 6; do
-    pid=$(awk '{print $4}' "/proc/$pid/stat" 2>/dev/null) || break
-    (( pid > 1 )) || break
-    args=" $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) "
-    if [[ $args == *npm* && $args == *" run"* ]]; then
-      [[ $args == *" build "* && $args != *" prebuild "* ]] && { arm_log "npm run build: not rebuilding the prebuilds (npm run prebuild does)"; exit 0; }
-      break
-    fi
-  done
-fi
-
 archs=("$@")
 (( ${#archs[@]} )) || archs=(x64 arm64 arm)
-"$ARM_TOOLS_DIR/setup-cross.sh" compilers
+if [[ -n ${MMIO_PREBUILD_NO_INSTALL:-} ]]; then
+  for c in g++ make aarch64-linux-gnu-g++ arm-linux-gnueabihf-g++ aarch64-linux-gnu-strip arm-linux-gnueabihf-strip; do
+    command -v "$c" >/dev/null || arm_die "'$c' is missing: the prebuilds need g++, make and the Debian cross compilers (run tools/arm/setup-cross.sh compilers)"
+  done
+else
+  "$ARM_TOOLS_DIR/setup-cross.sh" compilers
+fi
 
 cd "$REPO_DIR"
 [[ -x node_modules/.bin/prebuildify ]] || arm_die "node_modules/.bin/prebuildify missing: run npm ci first"
@@ -84,17 +80,19 @@ H
 for arch in "${archs[@]}"; do
   t0=$EPOCHREALTIME
   stage=$work/$arch
-  rm -rf "$stage" "prebuilds/linux-$arch"
+  rm -rf "$stage" "prebuilds/linux-$arch" "$work/unstripped/linux-$arch" prebuilds/SOURCES.sha256
   mkdir -p "$stage"
   cp -r binding.gyp package.json native "$stage/"
   ln -s "$REPO_DIR/node_modules" "$stage/node_modules"
   env=(npm_config_nodedir="$nodedir" PREBUILD_PLATFORM=linux)
   flags=(--napi --tag-libc --arch "$arch" --target "node@$(node -p process.versions.node)" --out "$REPO_DIR")
+  strip=strip
   case $arch in
     x64) ;;
     arm64|arm)
       tri=$(arm_triplet "$arch")
       env+=(CC="$tri-gcc" CXX="$tri-g++" LINK="$tri-g++" AR="$tri-ar")
+      strip=$tri-strip
       # armhf: Debian's compiler defaults to armv7-a, VFPv3-D16, Thumb-2, hard float: the armhf ABI.
       [[ $arch == arm ]] && { env+=(PREBUILD_ARMV=7); flags+=(--tag-armv); }
       ;;
@@ -104,5 +102,14 @@ for arch in "${archs[@]}"; do
   (cd "$stage" && env "${env[@]}" "$REPO_DIR/node_modules/.bin/prebuildify" "${flags[@]}" --cwd "$stage" > "$stage/build.log" 2>&1) \
     || { tail -n 40 "$stage/build.log" >&2; arm_die "prebuild for linux-$arch failed (log: $stage/build.log)"; }
   out=$(ls prebuilds/linux-"$arch"/*.node)
+  mkdir -p "$work/unstripped/linux-$arch"
+  cp "$out" "$work/unstripped/linux-$arch/"
+  "$strip" --strip-unneeded "$out" || arm_die "$strip failed on $out"
   arm_log "  $out: $(file -b "$out" | cut -d, -f1-2) ($(( $(stat -c %s "$out") / 1024 )) KiB, $(awk "BEGIN { printf \"%.1f\", $EPOCHREALTIME - $t0 }") s)"
 done
+
+# The record of the sources, only when the full set was (re)built from them.
+if [[ " ${archs[*]} " == *" x64 "* && " ${archs[*]} " == *" arm64 "* && " ${archs[*]} " == *" arm "* ]]; then
+  "$REPO_DIR/tools/prebuild-sources.sh" > prebuilds/SOURCES.sha256
+  arm_log "prebuilds/SOURCES.sha256: $(tail -n 1 prebuilds/SOURCES.sha256)"
+fi
