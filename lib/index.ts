@@ -2,7 +2,7 @@
  * mmio: memory-mapped I/O from Linux user space, with the kernel's API.
  * @module
  */
-export type { AccessWidth, IoRegion, PollCondition, RepBuffer } from './core/io-region.js';
+export type { AccessWidth, IoRegion, PollCondition, PollOptions, RepBuffer } from './core/io-region.js';
 export { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './core/interrupts.js';
 export type { ArgumentError, PollTimeoutError, SystemError } from './core/errors.js';
 export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './linux/ioremap.js';

@@ -38,8 +38,11 @@ struct Region {
 };
 
 // Per-environment bookkeeping: the regions still mapped, unmapped when the environment goes away.
+struct PollTimer;  // native/poll_timer.cc
+
 struct EnvState {
   std::set<Region*> live;
+  PollTimer* poll_timer = nullptr;  // the readX_poll_timeout sleeps' timerfd, made by pollSleepInit
 };
 
 EnvState* GetEnvState(napi_env env);

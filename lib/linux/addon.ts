@@ -76,6 +76,14 @@ export interface Addon {
     delayUs: number,
     timeoutUs: number,
   ): T;
+  /**
+   * The sleeping polls' timer (native/poll_timer.cc): `pollSleepInit` once per thread with the function that
+   * `pollSleep(ticket, minUs, maxUs)` calls back, `dispatch(ticket)`, between minUs and maxUs µs later (later if
+   * the loop is busy); `pollSleepCancel(ticket)` forgets a pending one.
+   */
+  pollSleepInit(dispatch: (ticket: number) => void): void;
+  pollSleep(ticket: number, minUs: number, maxUs: number): void;
+  pollSleepCancel(ticket: number): void;
   /** `configPath`: the PCI device's sysfs `config`, for {@link Addon.irqSetIntxDisabled}. */
   irqOpen(path: string, configPath?: string): IrqHandle;
   irqWait(handle: IrqHandle, callback: (errno: number, count: number) => void): void;

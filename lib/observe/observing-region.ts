@@ -23,7 +23,7 @@
  */
 import { checkAccess } from '../core/checks.js';
 import { unmappedError } from '../core/errors.js';
-import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
+import type { AccessWidth, IoRegion, PollCondition, PollOptions } from '../core/io-region.js';
 import { pollAsync, pollAtomic } from '../core/poll.js';
 import { forEachChunk, getLittleEndian } from '../core/block-chunks.js';
 import { toBusValue } from '../core/bus-value.js';
@@ -315,10 +315,10 @@ export abstract class ObservingRegion implements IoRegion {
     }
   }
 
-  private async pollAsync<T extends number | bigint>(call: ObservedPoll, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
+  private async pollAsync<T extends number | bigint>(call: ObservedPoll, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<T> {
     this.checkPoll(offset, width);
     try {
-      return await pollAsync(call, this.pollRead<T>(call, width, offset), offset, cond, sleepUs, timeoutUs, this.path);
+      return await pollAsync(call, this.pollRead<T>(call, width, offset), offset, cond, sleepUs, timeoutUs, this.path, options);
     } catch (error) {
       this.noteTimeout(error, call, width, offset);
       throw error;
@@ -337,16 +337,16 @@ export abstract class ObservingRegion implements IoRegion {
   readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
     return this.pollSync('readq_poll_timeout_atomic', 8, offset, cond, delayUs, timeoutUs);
   }
-  readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readb_poll_timeout', 1, offset, cond, sleepUs, timeoutUs);
+  readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
+    return this.pollAsync('readb_poll_timeout', 1, offset, cond, sleepUs, timeoutUs, options);
   }
-  readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readw_poll_timeout', 2, offset, cond, sleepUs, timeoutUs);
+  readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
+    return this.pollAsync('readw_poll_timeout', 2, offset, cond, sleepUs, timeoutUs, options);
   }
-  readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readl_poll_timeout', 4, offset, cond, sleepUs, timeoutUs);
+  readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
+    return this.pollAsync('readl_poll_timeout', 4, offset, cond, sleepUs, timeoutUs, options);
   }
-  readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
-    return this.pollAsync('readq_poll_timeout', 8, offset, cond, sleepUs, timeoutUs);
+  readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<bigint> {
+    return this.pollAsync('readq_poll_timeout', 8, offset, cond, sleepUs, timeoutUs, options);
   }
 }

@@ -26,10 +26,10 @@
  * @module
  */
 import { checkAccess, checkMicros, describe } from '../core/checks.js';
-import { irqClosedError, pollTimeoutError, typeError, unmappedError } from '../core/errors.js';
+import { abortError, irqClosedError, pollTimeoutError, typeError, unmappedError } from '../core/errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
-import type { AccessWidth, PollCondition } from '../core/io-region.js';
-import { conditionPredicate } from '../core/poll.js';
+import type { AccessWidth, PollCondition, PollOptions } from '../core/io-region.js';
+import { conditionPredicate, pollSignal } from '../core/poll.js';
 import { readByWidth } from '../core/width-dispatch.js';
 import {
   readRecording,
@@ -250,12 +250,15 @@ export class ReplayRegion extends SimRegion {
     }
   }
 
-  private async replayPollAsync<T extends number | bigint>(call: string, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
+  /** The recording decides when it timed out, so no real sleep: a turn of the event loop between reads. */
+  private async replayPollAsync<T extends number | bigint>(call: string, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<T> {
     this.checkPoll(offset, width);
     const test = conditionPredicate(cond);
     checkMicros(sleepUs, 'sleepUs');
     checkMicros(timeoutUs, 'timeoutUs');
+    const signal = pollSignal(options);
     for (;;) {
+      if (signal?.aborted) throw abortError(signal.reason);
       const value = readByWidth(this, width, offset) as T;
       if (test(value)) return value;
       if (this.cursor.takeTimeout(call, width, offset)) throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
@@ -275,17 +278,17 @@ export class ReplayRegion extends SimRegion {
   override readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
     return this.replayPollSync('readq_poll_timeout_atomic', 8, offset, cond, delayUs, timeoutUs);
   }
-  override async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.replayPollAsync('readb_poll_timeout', 1, offset, cond, sleepUs, timeoutUs);
+  override async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
+    return this.replayPollAsync('readb_poll_timeout', 1, offset, cond, sleepUs, timeoutUs, options);
   }
-  override async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.replayPollAsync('readw_poll_timeout', 2, offset, cond, sleepUs, timeoutUs);
+  override async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
+    return this.replayPollAsync('readw_poll_timeout', 2, offset, cond, sleepUs, timeoutUs, options);
   }
-  override async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.replayPollAsync('readl_poll_timeout', 4, offset, cond, sleepUs, timeoutUs);
+  override async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
+    return this.replayPollAsync('readl_poll_timeout', 4, offset, cond, sleepUs, timeoutUs, options);
   }
-  override async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
-    return this.replayPollAsync('readq_poll_timeout', 8, offset, cond, sleepUs, timeoutUs);
+  override async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<bigint> {
+    return this.replayPollAsync('readq_poll_timeout', 8, offset, cond, sleepUs, timeoutUs, options);
   }
 }
 

@@ -56,7 +56,7 @@
 import { BIT, BIT_ULL, FIELD_FIT, FIELD_GET, FIELD_PREP, GENMASK, GENMASK_ULL } from './bits.js';
 import { checkAccess, describe } from '../core/checks.js';
 import { rangeError, typeError, type ArgumentError } from '../core/errors.js';
-import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
+import type { AccessWidth, IoRegion, PollCondition, PollOptions } from '../core/io-region.js';
 import { pollAtomicByWidth, pollByWidth, readByWidth, writeByWidth } from '../core/width-dispatch.js';
 
 /**
@@ -848,6 +848,7 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec> {
    * @param cond a predicate on the value read, or `{ mask, value }`
    * @param sleepUs microseconds between reads
    * @param timeoutUs microseconds before giving up (0: never)
+   * @param options `{ signal }`: abort the poll (rejects with `AbortError`, code `ABORT_ERR`)
    * @returns a promise of the last value read
    * @throws (rejects) Error `ETIMEDOUT` with `.value`; TypeError `ERR_REGMAP_ACCESS` for a write-only register;
    *   the region's errors.
@@ -857,10 +858,11 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec> {
     cond: PollCondition<RegisterValue<S, R>>,
     sleepUs: number,
     timeoutUs: number,
+    options?: PollOptions,
   ): Promise<RegisterValue<S, R>> {
     const info = this.map.register(reg);
     this.readable(info);
-    return pollByWidth(this.region, info.width, info.offset, cond as PollCondition<Value>, sleepUs, timeoutUs) as Promise<RegisterValue<S, R>>;
+    return pollByWidth(this.region, info.width, info.offset, cond as PollCondition<Value>, sleepUs, timeoutUs, options) as Promise<RegisterValue<S, R>>;
   }
 
   /**
@@ -887,9 +889,9 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec> {
    * @throws (rejects) Error `ETIMEDOUT` with `.value`; TypeError `ERR_REGMAP_ACCESS` for a write-only register or
    *   field; RangeError `ERR_INVALID_ARG_VALUE` for an unknown name or no fields; the region's errors.
    */
-  async fieldPollTimeout<R extends ReadableRegister<S>>(reg: R, fields: FieldMatch<S, R>, sleepUs: number, timeoutUs: number): Promise<RegisterValue<S, R>> {
+  async fieldPollTimeout<R extends ReadableRegister<S>>(reg: R, fields: FieldMatch<S, R>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<RegisterValue<S, R>> {
     const { offset, width, cond } = this.pollArgs(reg, fields as Record<string, unknown>);
-    return pollByWidth(this.region, width, offset, cond, sleepUs, timeoutUs) as Promise<RegisterValue<S, R>>;
+    return pollByWidth(this.region, width, offset, cond, sleepUs, timeoutUs, options) as Promise<RegisterValue<S, R>>;
   }
 
   /**

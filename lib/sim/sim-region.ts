@@ -5,7 +5,7 @@
  */
 import { checkAccess, checkBlock, checkBuffer, checkValue, checkValue64 } from '../core/checks.js';
 import { unmappedError } from '../core/errors.js';
-import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
+import type { AccessWidth, IoRegion, PollCondition, PollOptions } from '../core/io-region.js';
 import { pollAsync, pollAtomic } from '../core/poll.js';
 import { swab16, swab32 } from '../core/swab.js';
 import { forEachChunk, getLittleEndian, setLittleEndian } from '../core/block-chunks.js';
@@ -263,21 +263,21 @@ export class SimRegion implements IoRegion {
     this.access(offset, 8);
     return pollAtomic('readq_poll_timeout_atomic', () => this.readq(offset), offset, cond, delayUs, timeoutUs, this.path);
   }
-  async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+  async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
     this.access(offset, 1);
-    return pollAsync('readb_poll_timeout', () => this.readb(offset), offset, cond, sleepUs, timeoutUs, this.path);
+    return pollAsync('readb_poll_timeout', () => this.readb(offset), offset, cond, sleepUs, timeoutUs, this.path, options);
   }
-  async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+  async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
     this.access(offset, 2);
-    return pollAsync('readw_poll_timeout', () => this.readw(offset), offset, cond, sleepUs, timeoutUs, this.path);
+    return pollAsync('readw_poll_timeout', () => this.readw(offset), offset, cond, sleepUs, timeoutUs, this.path, options);
   }
-  async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+  async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
     this.access(offset, 4);
-    return pollAsync('readl_poll_timeout', () => this.readl(offset), offset, cond, sleepUs, timeoutUs, this.path);
+    return pollAsync('readl_poll_timeout', () => this.readl(offset), offset, cond, sleepUs, timeoutUs, this.path, options);
   }
-  async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
+  async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<bigint> {
     this.access(offset, 8);
-    return pollAsync('readq_poll_timeout', () => this.readq(offset), offset, cond, sleepUs, timeoutUs, this.path);
+    return pollAsync('readq_poll_timeout', () => this.readq(offset), offset, cond, sleepUs, timeoutUs, this.path, options);
   }
 
   /** Unmap (kernel `iounmap`): later accesses throw `ERR_IOMEM_UNMAPPED`; a second call does nothing. */
