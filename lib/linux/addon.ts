@@ -50,7 +50,8 @@ export interface NativeMapping {
 
 /** The addon's exports (native/addon.cc). */
 export interface Addon {
-  map(path: string, offset: bigint, size: number, options: { sync: boolean; readOnly: boolean }): NativeMapping;
+  /** `into`: a WebAssembly.Memory's buffer to map over, MAP_FIXED at its address (lib/linux/wasm-window.ts). */
+  map(path: string, offset: bigint, size: number, options: { sync: boolean; readOnly: boolean; into?: ArrayBuffer }): NativeMapping;
   unmap(handle: NativeHandle): void;
   /**
    * The mapping's bound accessor functions (native/accessors.cc): 20 functions, each with a finalizer holding the

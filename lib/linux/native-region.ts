@@ -132,6 +132,11 @@ export class NativeRegion implements IoRegion {
     diagnoseOffset(offset, width, this.size);
   }
 
+  /** The access check alone, for a subclass's slow path (lib/linux/wasm-region.ts). @internal */
+  protected checkOffset(offset: number, width: number): void {
+    this.#check(offset, width);
+  }
+
   /** Throw the EFAULT error for the bus fault recorded in this region's fault word. */
   #throwFault(call: string): never {
     const f = this.#fault;
