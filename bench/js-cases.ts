@@ -9,6 +9,7 @@
 import { addon } from '../lib/linux/addon.js';
 import { mapFile } from '../lib/linux/map-file.js';
 import { PLAIN_STORES_VERIFIED, type NativeRegion } from '../lib/linux/native-region.js';
+import { WASM_WINDOW_ENABLED } from '../lib/linux/wasm-window.js';
 import { BLOCK, BLOCK_SIZES, MAP_SIZE, REG, sizeName } from './layout.js';
 
 export type CaseGroup = 'read' | 'write' | 'block' | 'context';
@@ -28,6 +29,7 @@ export interface JsCase {
 }
 
 export const FAST_PATH = 'Atomics.load (x86-64 fast path)';
+export const WASM_WINDOW = 'Wasm window (x86-64 fast path: Wasm atomic load / plain store on the mapped memory)';
 export const NATIVE_CALL = 'native call';
 export const NATIVE_READ = 'native call (the arm64/armv7 read path)';
 export const NATIVE_WRITE = 'native call (the arm64/armv7 write path)';
@@ -64,7 +66,7 @@ export interface CaseTargets {
  */
 export async function openTargets(path: string): Promise<CaseTargets> {
   const region = mapFile(path, 0, MAP_SIZE);
-  const separateInstance = '../lib/native-region.js?native-call-path';
+  const separateInstance = '../lib/linux/native-region.js?native-call-path';
   const { NativeRegion: NativePathRegion } = (await import(separateInstance)) as typeof import('../lib/linux/native-region.js');
   const native = addon();
   const mapping = native.map(path, 0n, MAP_SIZE, { sync: true, readOnly: false });
@@ -117,7 +119,8 @@ const V64 = 0x0123_4567_89ab_cdefn;
  */
 export function accessCases(t: CaseTargets, fastPathReads: boolean): JsCase[] {
   const cases: JsCase[] = [];
-  const fastPath = fastPathReads ? FAST_PATH : NATIVE_READ;
+  const wasm = WASM_WINDOW_ENABLED && (t.region as { accessPath?: string }).accessPath !== undefined;
+  const fastPath = wasm ? WASM_WINDOW : fastPathReads ? FAST_PATH : NATIVE_READ;
   for (const [name, c, body] of READS) {
     cases.push({ name, group: 'read', path: fastPath, cBaseline: c, opsPerCall: 1, run: loop(body, { r: t.region, REG }) });
   }
@@ -129,7 +132,7 @@ export function accessCases(t: CaseTargets, fastPathReads: boolean): JsCase[] {
   }
   const plainWrites = fastPathReads && PLAIN_STORES_VERIFIED.has(process.versions.v8.split('.').slice(0, 2).join('.'));
   for (const [name, c, body] of WRITES) {
-    const path = plainWrites ? PLAIN_STORE : NATIVE_CALL;
+    const path = wasm ? WASM_WINDOW : plainWrites ? PLAIN_STORE : NATIVE_CALL;
     cases.push({ name, group: 'write', path, cBaseline: c, opsPerCall: 1, run: loop(body, { r: t.region, REG, V64 }) });
   }
   if (plainWrites) {

@@ -8,6 +8,7 @@ export type { ArgumentError, PollTimeoutError, SystemError } from './core/errors
 export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './linux/ioremap.js';
 export { mapFile, pageSize, type MapFileOptions } from './linux/map-file.js';
 export { PLAIN_STORES_VERIFIED } from './linux/native-region.js';
+export { WASM_WINDOW_ENABLED, WASM_WINDOW_VERIFIED } from './linux/wasm-window.js';
 export { mb, rmb, wmb } from './linux/barriers.js';
 export { udelay } from './core/poll.js';
 export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo, type OpenUioOptions } from './linux/uio.js';

@@ -7,7 +7,7 @@ import { addon } from './addon.js';
 import { describe } from '../core/checks.js';
 import { rangeError, systemError, typeError } from '../core/errors.js';
 import { NativeRegion } from './native-region.js';
-import { WasmRegion } from './wasm-region.js';
+import { wasmRegionClass } from './wasm-region.js';
 import { openWasmWindow } from './wasm-window.js';
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -93,7 +93,9 @@ export function mapFile(path: string, offset: bigint | number, size: number, opt
     // The Wasm window (x86-64, verified V8s): page-aligned, writable mappings up to 1 GiB.
     const window = !readOnly && start % BigInt(native.pageSize) === 0n ? openWasmWindow(bytes) : null;
     const mapping = native.map(path, start, bytes, { sync: options.sync ?? true, readOnly, into: window?.memory.buffer });
-    return window ? new WasmRegion(mapping, place, native, window) : new NativeRegion(mapping, place, native);
+    if (window === null) return new NativeRegion(mapping, place, native);
+    const Region = wasmRegionClass(bytes);
+    return new Region(mapping, place, native, window);
   } catch (e) {
     if (isNativeSyscallError(e)) {
       const detail = e.message.endsWith(' failed') ? undefined : `${e.message}; check offset and size.`;
