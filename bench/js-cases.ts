@@ -9,7 +9,7 @@
 import { addon } from '../lib/linux/addon.js';
 import { mapFile } from '../lib/linux/map-file.js';
 import { PLAIN_STORES_VERIFIED, type NativeRegion } from '../lib/linux/native-region.js';
-import { WASM_WINDOW_ENABLED } from '../lib/linux/wasm-window.js';
+import { openWasmWindow, WASM_WINDOW_ENABLED } from '../lib/linux/wasm-window.js';
 import { BLOCK, BLOCK_SIZES, MAP_SIZE, REG, sizeName } from './layout.js';
 
 export type CaseGroup = 'read' | 'write' | 'block' | 'context';
@@ -196,5 +196,21 @@ export function contextCases(path: string): { cases: JsCase[]; close(): void } {
     row('native read32, no wrapper', 'the bound N-API function alone', 'read32', 's ^= read32(REG)', { read32 }),
     row('native write32, no wrapper', 'the bound N-API function alone', 'write32', 'write32(i & 0xff, REG)', { write32 }),
   ];
-  return { cases, close: () => native.unmap(mapping.handle) };
+  // The Wasm window's bare functions (no checks, no fault word): the floor of the x86-64 fast path.
+  const window = WASM_WINDOW_ENABLED ? openWasmWindow(MAP_SIZE) : null;
+  const windowMapping = window ? native.map(path, 0n, MAP_SIZE, { sync: true, readOnly: false, into: window.memory.buffer }) : null;
+  if (window) {
+    const w = window.fn;
+    cases.push(
+      row('Wasm atomic load, no wrapper', 'i32.atomic.load on the window', 'read32', 's ^= w.r32(REG)', { w }),
+      row('Wasm store, no wrapper', 'i32.store on the window', 'write32', 'w.w32(REG, i & 0xff)', { w }),
+    );
+  }
+  return {
+    cases,
+    close: () => {
+      native.unmap(mapping.handle);
+      if (windowMapping) native.unmap(windowMapping.handle);
+    },
+  };
 }

@@ -145,7 +145,12 @@ export function openWasmWindow(size: number): WasmWindow | null {
   } catch {
     return null; // no address space for one more memory: the Atomics.load path serves
   }
-  const instance = new WebAssembly.Instance(compiled, { m: { mem: memory } });
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(compiled, { m: { mem: memory } });
+  } catch {
+    return null;
+  }
   live++;
   collected.register(memory, null);
   return { memory, fn: instance.exports as unknown as WasmAccessors };
