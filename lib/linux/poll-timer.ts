@@ -38,5 +38,10 @@ setPollSleeperProvider(() => {
   } catch {
     return undefined; // no build for this platform: the simulator still polls, on the JS timer
   }
-  return nativePollSleeper(native);
+  try {
+    return nativePollSleeper(native);
+  } catch {
+    // A second copy of the library in this thread (the timer is already another copy's): the JS timer serves it.
+    return undefined;
+  }
 });

