@@ -10,7 +10,6 @@
 
 // The parts of the WebAssembly global used here (this project's tsconfig has no DOM lib, where they are declared).
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace WebAssembly {
     class Module {
       constructor(bytes: Uint8Array);
