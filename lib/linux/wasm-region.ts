@@ -12,18 +12,24 @@ import type { Addon, NativeMapping } from './addon.js';
 import { checkValue, checkValue64 } from '../core/checks.js';
 import { busFaultError, unmappedError } from '../core/errors.js';
 import { NativeRegion, type NativeRegionPlace } from './native-region.js';
-import { WASM_PAGE, type WasmAccessors, type WasmWindow } from './wasm-window.js';
+import { releaseWasmWindow, WASM_PAGE, type WasmAccessors, type WasmWindow } from './wasm-window.js';
 
 /** What iounmap writes into fault word 0: not a signal number, so no bus fault is reported for it. */
 const UNMAPPED = -1;
+
+/** What an unmapped region calls instead of its window's functions: they throw, so the slow path reports it. */
+const gone = (): never => {
+  throw new Error('unmapped');
+};
+const UNMAPPED_ACCESSORS: WasmAccessors = { r8: gone, r16: gone, r32: gone, r64: gone, w8: gone, w16: gone, w32: gone, w64: gone };
 
 const bswap16 = (v: number): number => ((v & 0xff) << 8) | (v >>> 8);
 const bswap32 = (v: number): number => ((v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 
 /** A region over a native mapping made into a Wasm window. Created by mapFile, not directly. @internal */
 export class WasmRegion extends NativeRegion {
-  readonly #w: WasmAccessors;
-  /** Keeps the memory (and so the pages the device is mapped over) alive as long as the region. */
+  /** The window's functions; after iounmap, functions that throw (the window may serve another region then). */
+  #w: WasmAccessors;
   readonly #window: WasmWindow;
   readonly #fault: Int32Array;
 
@@ -243,9 +249,12 @@ export class WasmRegion extends NativeRegion {
   override iounmap(): void {
     if (!this.mapped) return;
     super.iounmap();
-    // After the native unmap (which put anonymous pages back): any access still in flight now throws.
+    // After the native unmap (which put anonymous pages back): code that still holds this region (optimized
+    // before, too) can reach neither the pages nor the window's next region: its accessors now throw, and the
+    // fault word says unmapped. Only then is the window given back for reuse.
+    this.#w = UNMAPPED_ACCESSORS;
     this.#fault[0] = UNMAPPED;
-    void this.#window;
+    releaseWasmWindow(this.#window);
   }
 }
 

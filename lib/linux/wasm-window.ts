@@ -125,12 +125,39 @@ export const WASM_WINDOW_ENABLED: boolean =
   WASM_WINDOW_VERIFIED.has(v8MajorMinor()) &&
   !process.env.MMIO_NO_WASM_WINDOW;
 
+/** Windows given back by iounmap (anonymous pages again, no region using them), by page count. */
+const pool = new Map<number, WasmWindow[]>();
+/** Windows the pool keeps at most: the rest wait for garbage collection. */
+const POOL_LIMIT = 16;
+let pooled = 0;
+
 /**
- * A fresh window of `size` bytes rounded up to whole Wasm pages, or null where windows are off, the region does
- * not fit one, or too many are alive. The caller maps the device over `memory.buffer` (addon `map` with `into`).
+ * Give a window back after its mapping is gone (the addon has put anonymous pages back over it) and its region
+ * can no longer reach it: the next region of the same page count reuses it. A memory that the garbage collector
+ * would otherwise have to find (V8 collects Wasm memories late) is so reused at once by a map/unmap loop.
+ */
+export function releaseWasmWindow(window: WasmWindow): void {
+  if (pooled >= POOL_LIMIT) return;
+  const pages = window.memory.buffer.byteLength / WASM_PAGE;
+  const list = pool.get(pages) ?? [];
+  list.push(window);
+  pool.set(pages, list);
+  pooled++;
+}
+
+/**
+ * A window of `size` bytes rounded up to whole Wasm pages (a pooled one if there is one), or null where windows
+ * are off, the region does not fit one, or too many are alive. The caller maps the device over `memory.buffer`
+ * (addon `map` with `into`).
  */
 export function openWasmWindow(size: number): WasmWindow | null {
-  if (!WASM_WINDOW_ENABLED || size > WASM_WINDOW_MAX_SIZE || live >= WASM_WINDOW_LIMIT) return null;
+  if (!WASM_WINDOW_ENABLED || size > WASM_WINDOW_MAX_SIZE) return null;
+  const reused = pool.get(Math.ceil(size / WASM_PAGE))?.pop();
+  if (reused !== undefined) {
+    pooled--;
+    return reused;
+  }
+  if (live >= WASM_WINDOW_LIMIT) return null;
   try {
     compiled ??= new WebAssembly.Module(moduleBytes());
   } catch {

@@ -122,8 +122,9 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
     }
   });
 
-  it('after iounmap, code optimized before it throws ERR_IOMEM_UNMAPPED and no write reaches the file', async () => {
+  it('after iounmap, code optimized before it throws ERR_IOMEM_UNMAPPED and no write reaches the file, nor the region that reuses the window', async () => {
     const file = tempFile(KIB64);
+    const next = tempFile(KIB64);
     try {
       const lib = JSON.stringify(join(root, 'dist', 'lib', 'index.js'));
       const code = `
@@ -137,14 +138,27 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
         hot(r, 100);
         const optimized = %ActiveTierIsTurbofan(hot);
         r.iounmap();
+        const reuser = mapFile(${JSON.stringify(next.path)}, 0, ${KIB64}); // takes the window r gave back
         let error;
         try { hot(r, 1); } catch (e) { error = e.code; }
-        console.log(JSON.stringify({ optimized, error, file: readFileSync(${JSON.stringify(file.path)}).readUInt32LE(64), mapped: readFileSync('/proc/self/maps', 'utf8').includes(${JSON.stringify(file.path)}) }));
+        const read = [() => r.readl(64), () => r.readq(128), () => r.writel(5, 64), () => r.iowrite32be(5, 72)].map((f) => { try { f(); return 'no error'; } catch (e) { return e.code; } });
+        console.log(JSON.stringify({ optimized, error, read, file: readFileSync(${JSON.stringify(file.path)}).readUInt32LE(64),
+          next: [readFileSync(${JSON.stringify(next.path)}).readUInt32LE(64), readFileSync(${JSON.stringify(next.path)}).readUInt32LE(72)],
+          reuserPath: reuser.accessPath, mapped: readFileSync('/proc/self/maps', 'utf8').includes(${JSON.stringify(file.path)}) }));
       `;
       const { stdout } = await run(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', code]);
-      expect(JSON.parse(stdout)).toEqual({ optimized: true, error: 'ERR_IOMEM_UNMAPPED', file: 100, mapped: false });
+      expect(JSON.parse(stdout)).toEqual({
+        optimized: true,
+        error: 'ERR_IOMEM_UNMAPPED',
+        read: Array(4).fill('ERR_IOMEM_UNMAPPED'),
+        file: 100,
+        next: [0, 0],
+        reuserPath: 'Wasm window (bounds by Wasm traps)',
+        mapped: false,
+      });
     } finally {
       file.cleanup();
+      next.cleanup();
     }
   });
 
