@@ -9,6 +9,7 @@
         "native/accessors.cc",
         "native/block_io.cc",
         "native/poll.cc",
+        "native/poll_timer.cc",
         "native/uio_irq.cc",
         "native/port_io.cc",
         "native/ofd_lock.cc",

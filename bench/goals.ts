@@ -18,7 +18,7 @@ export function evaluateGoals(cases: readonly CaseResult[]): GoalResult[] {
     goals.push({ goal: `${name} from JS ≤ ${limit} ns per call (checks included)`, measured: ns(c.ns_per_op), met: c.ns_per_op <= limit, note: why });
   };
   maxNs('readl', 8);
-  maxNs('writel', 10, 'a plain typed-array store on x86-64 where this V8 is verified (Atomics.store would be an xchg, which also reads the register)');
+  maxNs('writel', 10, 'on x86-64 a plain store (Wasm window, or a typed-array store where this V8 is verified); Atomics.store would be an xchg, which also reads the register');
 
   // The floors, measured in the same run: what the mechanisms cost with no wrapper at all.
   const atomics = get('Atomics.load, no wrapper');
@@ -26,14 +26,19 @@ export function evaluateGoals(cases: readonly CaseResult[]): GoalResult[] {
   const readlFloor = atomics?.ratio_to_c
     ? `Atomics.load alone, with no wrapper, is ${times(atomics.ratio_to_c)} C here: V8 calls a builtin for it (the only JS read it never narrows or elides)`
     : undefined;
-  for (const name of ['readl', 'writel']) {
+  const floorNote = (bare: string): string => {
+    const b = get(bare);
+    return b?.ratio_to_c ? `; the bare Wasm function alone (no checks) is ${ns(b.ns_per_op)} = ${times(b.ratio_to_c)} C` : '';
+  };
+  // Issue 17: readl ≤ 12× C, writel ≤ 15× C (x86-64, on every Node CI tests).
+  for (const [name, limit] of [['readl', 12], ['writel', 15]] as const) {
     const c = get(name);
     if (!c) continue;
     goals.push({
-      goal: `${name} ≤ 15× the C volatile loop`,
+      goal: `${name} ≤ ${limit}× the C volatile loop`,
       measured: c.ratio_to_c === null ? 'C loop missing' : times(c.ratio_to_c),
-      met: c.ratio_to_c === null ? null : c.ratio_to_c <= 15,
-      note: name === 'readl' ? readlFloor : undefined,
+      met: c.ratio_to_c === null ? null : c.ratio_to_c <= limit,
+      note: `path: ${c.path}` + floorNote(name === 'readl' ? 'Wasm atomic load, no wrapper' : 'Wasm store, no wrapper') + (name === 'readl' && readlFloor ? `; ${readlFloor}` : ''),
     });
   }
 

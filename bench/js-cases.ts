@@ -9,6 +9,7 @@
 import { addon } from '../lib/linux/addon.js';
 import { mapFile } from '../lib/linux/map-file.js';
 import { PLAIN_STORES_VERIFIED, type NativeRegion } from '../lib/linux/native-region.js';
+import { openWasmWindow, WASM_WINDOW_ENABLED } from '../lib/linux/wasm-window.js';
 import { BLOCK, BLOCK_SIZES, MAP_SIZE, REG, sizeName } from './layout.js';
 
 export type CaseGroup = 'read' | 'write' | 'block' | 'context';
@@ -28,6 +29,7 @@ export interface JsCase {
 }
 
 export const FAST_PATH = 'Atomics.load (x86-64 fast path)';
+export const WASM_WINDOW = 'Wasm window (x86-64 fast path: Wasm atomic load / plain store on the mapped memory)';
 export const NATIVE_CALL = 'native call';
 export const NATIVE_READ = 'native call (the arm64/armv7 read path)';
 export const NATIVE_WRITE = 'native call (the arm64/armv7 write path)';
@@ -117,7 +119,8 @@ const V64 = 0x0123_4567_89ab_cdefn;
  */
 export function accessCases(t: CaseTargets, fastPathReads: boolean): JsCase[] {
   const cases: JsCase[] = [];
-  const fastPath = fastPathReads ? FAST_PATH : NATIVE_READ;
+  const wasm = WASM_WINDOW_ENABLED && (t.region as { accessPath?: string }).accessPath !== undefined;
+  const fastPath = wasm ? WASM_WINDOW : fastPathReads ? FAST_PATH : NATIVE_READ;
   for (const [name, c, body] of READS) {
     cases.push({ name, group: 'read', path: fastPath, cBaseline: c, opsPerCall: 1, run: loop(body, { r: t.region, REG }) });
   }
@@ -129,7 +132,7 @@ export function accessCases(t: CaseTargets, fastPathReads: boolean): JsCase[] {
   }
   const plainWrites = fastPathReads && PLAIN_STORES_VERIFIED.has(process.versions.v8.split('.').slice(0, 2).join('.'));
   for (const [name, c, body] of WRITES) {
-    const path = plainWrites ? PLAIN_STORE : NATIVE_CALL;
+    const path = wasm ? WASM_WINDOW : plainWrites ? PLAIN_STORE : NATIVE_CALL;
     cases.push({ name, group: 'write', path, cBaseline: c, opsPerCall: 1, run: loop(body, { r: t.region, REG, V64 }) });
   }
   if (plainWrites) {
@@ -193,5 +196,21 @@ export function contextCases(path: string): { cases: JsCase[]; close(): void } {
     row('native read32, no wrapper', 'the bound N-API function alone', 'read32', 's ^= read32(REG)', { read32 }),
     row('native write32, no wrapper', 'the bound N-API function alone', 'write32', 'write32(i & 0xff, REG)', { write32 }),
   ];
-  return { cases, close: () => native.unmap(mapping.handle) };
+  // The Wasm window's bare functions (no checks, no fault word): the floor of the x86-64 fast path.
+  const window = WASM_WINDOW_ENABLED ? openWasmWindow(MAP_SIZE) : null;
+  const windowMapping = window ? native.map(path, 0n, MAP_SIZE, { sync: true, readOnly: false, into: window.memory.buffer }) : null;
+  if (window) {
+    const w = window.fn;
+    cases.push(
+      row('Wasm atomic load, no wrapper', 'i32.atomic.load on the window', 'read32', 's ^= w.r32(REG)', { w }),
+      row('Wasm store, no wrapper', 'i32.store on the window', 'write32', 'w.w32(REG, i & 0xff)', { w }),
+    );
+  }
+  return {
+    cases,
+    close: () => {
+      native.unmap(mapping.handle);
+      if (windowMapping) native.unmap(windowMapping.handle);
+    },
+  };
 }

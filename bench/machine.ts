@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import { WASM_WINDOW_ENABLED } from '../lib/linux/wasm-window.js';
 
 export interface Machine {
   cpu: string;
@@ -17,6 +18,8 @@ export interface Machine {
   c_compiler: string | null;
   python: string | null;
   mapping: string;
+  /** Whether this process's x86-64 single accesses use the Wasm window (WASM_WINDOW_ENABLED, lib/linux/wasm-window.ts). */
+  wasm_window?: boolean;
   /** The 1-minute load average when the run started and when it ended: other work sharing the CPUs. */
   load_average: { start: number; end: number };
   date: string;
@@ -44,6 +47,7 @@ export function describeMachine(cCompiler: string | null, python: string | null,
     c_compiler: cCompiler,
     python,
     mapping,
+    wasm_window: WASM_WINDOW_ENABLED,
     load_average: { start: loadAtStart, end: loadavg()[0] },
     date: new Date().toISOString(),
   };

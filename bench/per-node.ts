@@ -53,6 +53,8 @@ const ROWS: readonly string[] = [
   'readl_poll_timeout, per read',
   'Atomics.load, no wrapper',
   'native read32, no wrapper',
+  'Wasm atomic load, no wrapper',
+  'Wasm store, no wrapper',
 ];
 
 /** One version's run, as per-node.json keeps it. */
@@ -62,6 +64,7 @@ interface VersionRun {
   /** The path of the shipped readl and writel in this version (they differ by V8). */
   read_path: string;
   write_path: string;
+  wasm_window: boolean;
   cases: Pick<CaseResult, 'name' | 'unit' | 'ns_per_op' | 'ratio_to_c' | 'speedup_vs_python'>[];
   goals: BenchResults['goals'];
 }
@@ -95,6 +98,7 @@ function runOne(label: string, node: string): VersionRun {
     v8: results.machine.v8,
     read_path: byName.get('readl')?.path ?? '–',
     write_path: byName.get('writel')?.path ?? '–',
+    wasm_window: results.machine.wasm_window === true,
     cases: results.cases
       .filter((c) => ROWS.includes(c.name))
       .map(({ name, unit, ns_per_op, ratio_to_c, speedup_vs_python }) => ({ name, unit, ns_per_op, ratio_to_c, speedup_vs_python })),
@@ -115,6 +119,7 @@ export function formatPerNode(runs: readonly VersionRun[], when: string): string
   const rows = ROWS.map((name) => [name, ...runs.map((r) => figure(r.cases.find((c) => c.name === name)))]);
   rows.push(['readl path', ...runs.map((r) => r.read_path)]);
   rows.push(['writel path', ...runs.map((r) => r.write_path)]);
+  rows.push(['Wasm window (WASM_WINDOW_ENABLED)', ...runs.map((r) => (r.wasm_window ? 'on' : 'off'))]);
   rows.push(['readl vs python-periphery read32', ...runs.map((r) => {
     const s = r.cases.find((c) => c.name === 'readl')?.speedup_vs_python;
     return s ? `${s.toFixed(0)}× faster` : '–';

@@ -56,7 +56,7 @@ function goalLines(results: BenchResults, bullet: string): string[] {
 export function formatText(results: BenchResults): string {
   const m = results.machine;
   const out: string[] = [
-    `${m.cpu}, ${m.cpus} CPUs${m.virtualized ? ' (VM)' : ''}, ${m.kernel}, Node ${m.node}; load average ${m.load_average.start.toFixed(2)} → ${m.load_average.end.toFixed(2)}`,
+    `${m.cpu}, ${m.cpus} CPUs${m.virtualized ? ' (VM)' : ''}, ${m.kernel}, Node ${m.node}, Wasm window ${m.wasm_window ? 'on' : 'off'}; load average ${m.load_average.start.toFixed(2)} → ${m.load_average.end.toFixed(2)}`,
   ];
   for (const [group, title] of SECTIONS) {
     const rows = results.cases.filter((c) => c.group === group).map(row);
@@ -73,7 +73,7 @@ export function formatMarkdown(results: BenchResults): string {
   const m = results.machine;
   const out: string[] = [
     `Measured ${m.date.slice(0, 10)} on ${m.cpu} (${m.cpus} CPUs${m.virtualized ? ', virtual machine' : ''}, ${m.memory_gib} GiB), ` +
-      `${m.kernel}, Node ${m.node} (V8 ${m.v8}), ${m.c_compiler ?? 'no C compiler'}, ` +
+      `${m.kernel}, Node ${m.node} (V8 ${m.v8}, Wasm window ${m.wasm_window ? 'on' : 'off'}), ${m.c_compiler ?? 'no C compiler'}, ` +
       `${m.python ? `python ${m.python} with periphery` : 'no python-periphery'}; mapping: ${m.mapping}; ` +
       `load average ${m.load_average.start.toFixed(2)} at the start, ${m.load_average.end.toFixed(2)} at the end. ` +
       `${results.config.rounds} rounds; each figure is the median of one sample per round (min and max beside it).`,

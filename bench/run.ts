@@ -235,7 +235,7 @@ function collect(
   for (const op of PY_OPS) push(row(pyRow(op), 'baseline', 'MMIO(0, size, path=<same file>)', 'ns/op', null));
 
   // How many times faster than python-periphery, for the accesses it has.
-  const pairs: [string, string][] = [['readl', 'read32'], ['readl [native call]', 'read32'], ['writel', 'write32']];
+  const pairs: [string, string][] = [['readl', 'read32'], ['readl [native call]', 'read32'], ['writel', 'write32'], ['writel [native call]', 'write32']];
   for (const [name, op] of pairs) {
     const ours = cases.find((r) => r.name === name);
     const theirs = median(pyRow(op));

@@ -2,13 +2,14 @@
  * mmio: memory-mapped I/O from Linux user space, with the kernel's API.
  * @module
  */
-export type { AccessWidth, IoRegion, PollCondition, RepBuffer } from './core/io-region.js';
+export type { AccessWidth, IoRegion, PollCondition, PollOptions, RepBuffer } from './core/io-region.js';
 export { interruptEvents, type AbortSignalLike, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './core/interrupts.js';
 export type { ArgumentError, BusFaultError, PollTimeoutError, ReadOnlyError, SystemError } from './core/errors.js';
 export { nativeAvailable, type NativeUnavailableError } from './linux/addon.js';
 export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './linux/ioremap.js';
 export { mapFile, pageSize, type MapFileOptions } from './linux/map-file.js';
 export { NativeRegion, PLAIN_STORES_VERIFIED, type NativeRegionPlace } from './linux/native-region.js';
+export { WASM_WINDOW_ENABLED, WASM_WINDOW_VERIFIED } from './linux/wasm-window.js';
 export { mb, rmb, wmb } from './linux/barriers.js';
 export { udelay } from './core/poll.js';
 export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo, type OpenUioOptions } from './linux/uio.js';

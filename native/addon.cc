@@ -11,6 +11,7 @@
 #include "map_file.h"
 #include "ofd_lock.h"
 #include "poll.h"
+#include "poll_timer.h"
 #include "port_io.h"
 #include "region.h"
 #include "uio_irq.h"
@@ -70,6 +71,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   SetRaw(env, exports, "readRep", ReadRep);
   SetRaw(env, exports, "writeRep", WriteRep);
   SetRaw(env, exports, "pollAtomic", PollAtomic);
+  SetRaw(env, exports, "pollSleepInit", PollSleepInit);
+  SetRaw(env, exports, "pollSleep", PollSleep);
+  SetRaw(env, exports, "pollSleepCancel", PollSleepCancel);
   exports.Set("irqOpen", Napi::Function::New(env, IrqOpen, "irqOpen"));
   exports.Set("irqWait", Napi::Function::New(env, IrqWait, "irqWait"));
   exports.Set("irqCancel", Napi::Function::New(env, IrqCancel, "irqCancel"));

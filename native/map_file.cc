@@ -27,6 +27,16 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   Napi::Object options = info[3].As<Napi::Object>();
   const bool sync = options.Get("sync").ToBoolean();
   const bool read_only = options.Get("readOnly").ToBoolean();
+  // `into`: a WebAssembly.Memory's buffer to map the device over, at its own address (the x86-64 Wasm window,
+  // lib/linux/wasm-window.ts). The mapping must start on a page (no sub-page delta) and fit the buffer.
+  Napi::Value into_value = options.Get("into");
+  uint8_t* into = nullptr;
+  size_t into_length = 0;
+  if (into_value.IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = into_value.As<Napi::ArrayBuffer>();
+    into = static_cast<uint8_t*>(ab.Data());
+    into_length = ab.ByteLength();
+  }
   if (!lossless || !(size_arg > 0) || size_arg > static_cast<double>(SIZE_MAX / 2)) {
     Napi::RangeError::New(env, "offset or size out of range").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -57,10 +67,19 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   }
 
   const int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
-  void* base = mmap(nullptr, map_length, prot, MAP_SHARED, fd, static_cast<off_t>(map_offset));
+  if (into != nullptr && (delta != 0 || map_length > into_length || (reinterpret_cast<uintptr_t>(into) % page) != 0)) {
+    close(fd);
+    Napi::RangeError::New(env, "the mapping does not fit the Wasm window").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  void* base = mmap(into, map_length, prot, MAP_SHARED | (into != nullptr ? MAP_FIXED : 0), fd, static_cast<off_t>(map_offset));
   const int mmap_errno = errno;
   close(fd);
-  if (base == MAP_FAILED) throw SyscallError(env, mmap_errno, "mmap", path);
+  if (base == MAP_FAILED) {
+    // A failed MAP_FIXED may have unmapped the range already: give V8 its pages back.
+    if (into != nullptr) RestoreWindow(into, map_length);
+    throw SyscallError(env, mmap_errno, "mmap", path);
+  }
 
   Region* r = new Region();
   r->map_base = static_cast<uint8_t*>(base);
@@ -70,6 +89,8 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   r->mapped = true;
   r->writable = !read_only;
   r->env = env;
+  r->in_window = into != nullptr;
+  if (r->in_window) napi_create_reference(env, into_value, 1, &r->window_ref);  // the memory outlives the mapping
   GetEnvState(env)->live.insert(r);
 
   // The handle holds one reference; the ArrayBuffer and each accessor function hold their own.

@@ -68,13 +68,12 @@ napi_value PollAtomic(napi_env env, napi_callback_info info) {
   const uint64_t deadline = timeout_us > 0 ? NowNs() + static_cast<uint64_t>(timeout_us * 1000.0) : UINT64_MAX;
   uint64_t v;
   for (;;) {
+    // As poll_timeout_us_atomic (Linux 6.18): the expiry is noted before the read, so the read after it decides.
+    const bool expired = NowNs() > deadline;
     v = OrderedRead(addr, width);
     if (r->fault->faulted) break;  // a bus fault: the caller reports it
     if ((v & mask) == want) break;
-    if (NowNs() > deadline) {
-      v = OrderedRead(addr, width);  // as in the kernel macro, one last read decides
-      break;
-    }
+    if (expired) break;
     if (delay_ns > 0) SpinUntil(NowNs() + delay_ns); else cpu_relax();
   }
   napi_value result;

@@ -9,8 +9,8 @@ namespace mmio {
 
 // pollAtomic(handle, width, offset, mask, value, delayUs, timeoutUs) -> the last value read
 // mask, value and the result are numbers for widths 1, 2 and 4, bigints for 8. The caller tells a met condition
-// from a timeout by testing the result, (last & mask) === value. timeoutUs 0 waits forever. After the deadline,
-// one last read decides, as in the kernel macro; after a bus fault the region's fault word is set.
+// from a timeout by testing the result, (last & mask) === value. timeoutUs 0 waits forever. After the deadline
+// is noticed, one more read decides, as in the kernel macro; after a bus fault the region's fault word is set.
 napi_value PollAtomic(napi_env env, napi_callback_info info);
 
 }  // namespace mmio

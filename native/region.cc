@@ -6,6 +6,10 @@ namespace mmio {
 
 void AddRef(Region* r) { r->refs++; }
 
+void RestoreWindow(void* base, size_t length) {
+  mmap(base, length, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
 void Unmap(Region* r, napi_env env) {
   if (!r->mapped) return;
   r->mapped = false;
@@ -19,7 +23,11 @@ void Unmap(Region* r, napi_env env) {
   }
   UnwatchRange(r->fault_slot);  // before munmap: the address range may be reused at once
   r->fault_slot = -1;
-  munmap(r->map_base, r->map_length);
+  if (r->in_window) {
+    RestoreWindow(r->map_base, r->map_length);
+  } else {
+    munmap(r->map_base, r->map_length);
+  }
   r->map_base = nullptr;
   r->ptr = nullptr;
   if (r->env != nullptr) {
@@ -34,6 +42,8 @@ void Release(Region* r) {
   Unmap(r, nullptr);
   if (r->buffer_ref != nullptr && r->env != nullptr) napi_delete_reference(r->env, r->buffer_ref);
   if (r->fault_ref != nullptr && r->env != nullptr) napi_delete_reference(r->env, r->fault_ref);
+  // Only now may V8 free the Wasm memory: its pages are anonymous again.
+  if (r->window_ref != nullptr && r->env != nullptr) napi_delete_reference(r->env, r->window_ref);
   delete r;
 }
 

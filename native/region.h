@@ -29,6 +29,8 @@ struct Region {
   FaultWord* fault = nullptr;     // where the bus-fault handler reports; inside the ArrayBuffer below
   napi_ref fault_ref = nullptr;   // strong reference to the ArrayBuffer holding *fault
   int fault_slot = -1;            // the fault handler's slot watching this mapping, -1 if none
+  bool in_window = false;         // mapped MAP_FIXED over a WebAssembly.Memory's pages (lib/linux/wasm-window.ts)
+  napi_ref window_ref = nullptr;  // strong reference to that memory's buffer: V8 must not free the pages first
 
   // True when [offset, offset + width) lies inside the mapping and the address is aligned to width.
   bool Fits(uint64_t offset, size_t width) const {
@@ -38,8 +40,11 @@ struct Region {
 };
 
 // Per-environment bookkeeping: the regions still mapped, unmapped when the environment goes away.
+struct PollTimer;  // native/poll_timer.cc
+
 struct EnvState {
   std::set<Region*> live;
+  PollTimer* poll_timer = nullptr;  // the readX_poll_timeout sleeps' timerfd, made by pollSleepInit
 };
 
 EnvState* GetEnvState(napi_env env);
@@ -47,6 +52,9 @@ void AddRef(Region* r);
 void Release(Region* r);  // drops one reference; unmaps and frees at zero
 // Detaches the ArrayBuffer (when env is given and it is still alive) and munmaps. Idempotent.
 void Unmap(Region* r, napi_env env);
+// Put anonymous read-write pages over [base, base + length) of a Wasm window, as V8 had them: the reservation
+// stays V8's, with no hole it could reuse and no device behind it.
+void RestoreWindow(void* base, size_t length);
 // A napi finalizer that releases one reference to the Region passed as data.
 void ReleaseFinalizer(napi_env env, void* data, void* hint);
 

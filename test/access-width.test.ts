@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { WASM_WINDOW_ENABLED } from '../lib/linux/wasm-window.js';
 import { tempFile } from './helpers/temp-file.js';
 
 const run = promisify(execFile);
@@ -27,8 +28,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const supportDir = join(here, 'access-width');
 
-/** Bytes mapped per case; the watched register sits at REGISTER, its warm-up twin 256 bytes further on. */
-const MAP_SIZE = 4096;
+/**
+ * Bytes mapped per case (one Wasm page, so the x86-64 Wasm window's bounds are Wasm's own traps; 'fast-4k' maps
+ * 4 KiB of it); the watched register sits at REGISTER, its warm-up twin 256 bytes further on.
+ */
+const MAP_SIZE = 65536;
 const REGISTER = 8;
 /** Calls in the traced run: each access traps into the tracer, ~40 µs apiece. */
 const CALLS = 500;
@@ -39,8 +43,11 @@ const TRACE_UNAVAILABLE = 3;
 interface Case {
   name: string;
   width: 1 | 2 | 4 | 8;
-  /** fast: mapFile as shipped for this machine; native: the native call path (arm64/armv7); raw: typed arrays. */
-  region: 'fast' | 'native' | 'raw';
+  /**
+   * fast: mapFile as shipped for this machine (64 KiB); fast-4k: the same over 4 KiB; native: the native call path
+   * (arm64/armv7); raw: typed arrays.
+   */
+  region: 'fast' | 'fast-4k' | 'native' | 'raw' | 'raw-wasm';
   body: string;
   /** Accesses the body makes per call (default 1): two writes must stay two, not merge into one. */
   accesses?: number;
@@ -55,6 +62,17 @@ const shipped: Case[] = [
   { name: 'ioread32be', width: 4, region: 'fast', body: 'hits += r.ioread32be(off) & 1' },
   { name: 'readl_poll_timeout_atomic', width: 4, region: 'fast', body: 'hits += r.readl_poll_timeout_atomic(off, { mask: 0, value: 0 }, 0, 1000) & 1' },
   { name: 'ioread32_rep', width: 4, region: 'fast', body: 'r.ioread32_rep(off, words, 1); hits += words[0] & 1' },
+  { name: 'readl, 4 KiB region', width: 4, region: 'fast-4k', body: 'hits += r.readl(off) & 1' },
+  { name: 'readw, 4 KiB region', width: 2, region: 'fast-4k', body: 'hits += r.readw(off) & 1' },
+  { name: 'writel, 4 KiB region', width: 4, region: 'fast-4k', body: 'r.writel(i & 1, off)' },
+  { name: 'writeq, 4 KiB region', width: 8, region: 'fast-4k', body: 'r.writeq(BigInt(i & 1), off)' },
+  { name: 'readq_relaxed', width: 8, region: 'fast', body: 'hits += Number(r.readq_relaxed(off) & 1n)' },
+  { name: 'readw_relaxed', width: 2, region: 'fast', body: 'hits += r.readw_relaxed(off) & 1' },
+  { name: 'ioread16be', width: 2, region: 'fast', body: 'hits += r.ioread16be(off) & 1' },
+  { name: 'iowrite16be', width: 2, region: 'fast', body: 'r.iowrite16be(i & 1, off)' },
+  { name: 'writeb_relaxed', width: 1, region: 'fast', body: 'r.writeb_relaxed(i & 1, off)' },
+  { name: 'writeq_relaxed', width: 8, region: 'fast', body: 'r.writeq_relaxed(BigInt(i & 1), off)' },
+  { name: 'readl_poll_timeout_atomic (predicate)', width: 4, region: 'fast', body: 'hits += r.readl_poll_timeout_atomic(off, () => true, 0, 1000) & 1' },
   { name: 'readl on the native call path', width: 4, region: 'native', body: 'hits += r.readl(off) & 1' },
   { name: 'readq on the native call path', width: 8, region: 'native', body: 'hits += Number(r.readq(off) & 1n)' },
   { name: 'writeb', width: 1, region: 'fast', body: 'r.writeb(i & 1, off)' },
@@ -76,6 +94,13 @@ const wrong: (Case & { caught: Verdict['kind'] })[] = [
   { name: 'a 32-bit read of a 16-bit register', width: 2, region: 'raw', body: 'hits += u32[off >> 2] & 1', caught: 'widened' },
   { name: 'a byte write to a 32-bit register', width: 4, region: 'raw', body: 'u8[off] = i & 1', caught: 'narrowed' },
   { name: 'a read hoisted out of the polling loop', width: 4, region: 'raw', body: 'if (i === 0) hits = u32[off >> 2]', caught: 'elided' },
+];
+/** The same through the Wasm window's functions (where it is enabled): wrong widths made by Wasm code. */
+const wrongWasm: (Case & { caught: Verdict['kind'] })[] = [
+  { name: 'a Wasm byte load of a 32-bit register', width: 4, region: 'raw-wasm', body: 'hits += w.r8(off) & 1', caught: 'narrowed' },
+  { name: 'a Wasm 32-bit register read as two 16-bit loads', width: 4, region: 'raw-wasm', body: 'hits += (w.r16(off) | (w.r16(off + 2) << 16)) & 1', caught: 'split' },
+  { name: 'a Wasm 64-bit load of a 32-bit register', width: 4, region: 'raw-wasm', body: 'hits += Number(w.r64(off) & 1n)', caught: 'widened' },
+  { name: 'a Wasm 16-bit store to a 32-bit register', width: 4, region: 'raw-wasm', body: 'w.w16(off, i & 1)', caught: 'narrowed' },
 ];
 
 /** What the CPU did, from the tracer's counts of traps by the set of watchpoints each instruction touched. */
@@ -103,7 +128,7 @@ function judge(traps: Record<string, number>, expected: number): Verdict {
 
 interface TraceResult {
   traps: Record<string, number>;
-  child: { calls: number; optimizedBefore: boolean; optimizedAfter: boolean } | null;
+  child: { calls: number; optimizedBefore: boolean; optimizedAfter: boolean; path: string } | null;
   status: number;
 }
 
@@ -165,12 +190,14 @@ describe.skipIf(process.arch !== 'x64' || process.platform !== 'linux')('access 
   it.concurrent.for(shipped)('$name: each access is one of $width bytes', async (c, { expect, skip }) => {
     const result = await trace(c, (note) => skip(note));
     expect(result.status).toBe(0);
-    expect(result.child, 'the loop ran TurboFan code for the whole traced run').toEqual({ calls: CALLS, optimizedBefore: true, optimizedAfter: true });
+    expect(result.child, 'the loop ran TurboFan code for the whole traced run').toMatchObject({ calls: CALLS, optimizedBefore: true, optimizedAfter: true });
+    // The shipped path on this machine is the one traced: the Wasm window where it is enabled.
+    if (c.region.startsWith('fast')) expect(result.child?.path).toMatch(WASM_WINDOW_ENABLED ? /^Wasm window/ : /^(NativeRegion)$/);
     const verdict = judge(result.traps, CALLS * (c.accesses ?? 1));
     expect(verdict.kind, verdict.detail).toBe('exact');
   });
 
-  it.concurrent.for(wrong)('catches $name as $caught', async (c, { expect, skip }) => {
+  it.concurrent.for([...wrong, ...(WASM_WINDOW_ENABLED ? wrongWasm : [])])('catches $name as $caught', async (c, { expect, skip }) => {
     const result = await trace(c, (note) => skip(note));
     expect(result.status).toBe(0);
     expect(result.child?.optimizedBefore).toBe(true);

@@ -95,6 +95,11 @@ describe('sim and native backends reject bad calls identically', () => {
     ['bad cond', (r: IoRegion) => r.readl_poll_timeout(0, 'x' as never, 0, 0)],
     ['negative sleep', (r: IoRegion) => r.readq_poll_timeout(0, () => true, -1, 0)],
     ['timeout', (r: IoRegion) => r.readw_poll_timeout(0, { mask: 1, value: 1 }, 100, 1000)],
+    ['sleep beyond 2^53 - 1 µs', (r: IoRegion) => r.readl_poll_timeout(0, () => false, 2 ** 53, 0)],
+    ['options not an object', (r: IoRegion) => r.readl_poll_timeout(0, () => false, 10, 0, 'x' as never)],
+    ['signal not an AbortSignal', (r: IoRegion) => r.readl_poll_timeout(0, () => false, 10, 0, { signal: 1 as never })],
+    ['already aborted', (r: IoRegion) => r.readl_poll_timeout(0, () => false, 10, 0, { signal: AbortSignal.abort() })],
+    ['aborted while sleeping', (r: IoRegion) => r.readl_poll_timeout(0, () => false, 1_000_000, 0, { signal: AbortSignal.timeout(5) })],
   ] as const)('async poll: %s', async (_name, call) => {
     const n = await asyncOutcome(() => call(native));
     const s = await asyncOutcome(() => call(sim));

@@ -110,7 +110,7 @@ export function checkBuffer(buffer: unknown, ctor: { new (n: number): ArrayBuffe
 }
 
 /**
- * Check a time in microseconds (a poll's delay or timeout): a finite non-negative number.
+ * Check a time in microseconds (a poll's delay, sleep or timeout): a number in 0 .. 2^53 - 1 (285 years).
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
 export function checkMicros(us: number, what: string): void {
@@ -119,6 +119,9 @@ export function checkMicros(us: number, what: string): void {
   }
   if (!(us >= 0) || !Number.isFinite(us)) {
     throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a finite number of microseconds >= 0, got ${us}`);
+  }
+  if (us > Number.MAX_SAFE_INTEGER) {
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be at most 2^53 - 1 microseconds, got ${us}`);
   }
 }
 

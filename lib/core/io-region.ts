@@ -14,6 +14,7 @@
  *
  * @module
  */
+import type { AbortSignalLike } from './interrupts.js';
 
 /** Access width in bytes. */
 export type AccessWidth = 1 | 2 | 4 | 8;
@@ -24,6 +25,19 @@ export type AccessWidth = 1 | 2 | 4 | 8;
  * `*_poll_timeout_atomic`, so it reacts fastest.
  */
 export type PollCondition<T extends number | bigint> = ((value: T) => boolean) | { mask: T; value: T };
+
+/**
+ * Options of the sleeping polls (`readX_poll_timeout`), after the kernel-shaped positional arguments
+ * (the kernel has no equivalent: a sleeping kernel poll ends only by its condition or its timeout).
+ */
+export interface PollOptions {
+  /**
+   * Abort the poll: it rejects with an `AbortError` (code `ABORT_ERR`, `cause` = the signal's reason), at once if the
+   * signal is already aborted (before any read), else as soon as the signal fires (the pending sleep is
+   * cancelled; no further read is made).
+   */
+  signal?: AbortSignalLike;
+}
 
 /** An element array that `ioread*_rep` / `iowrite*_rep` move data to and from. */
 export type RepBuffer = Uint8Array | Uint16Array | Uint32Array;
@@ -145,18 +159,26 @@ export interface IoRegion extends Disposable {
   /** 64-bit form of {@link IoRegion.readb_poll_timeout_atomic}. */
   readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint;
   /**
-   * Poll `readb(offset)` until `cond` holds, sleeping `sleepUs` microseconds between reads without blocking
-   * the event loop (include/linux/iopoll.h `readb_poll_timeout`); gives up after `timeoutUs` (0: forever).
+   * Poll `readb(offset)` until `cond` holds, sleeping between reads without blocking the event loop
+   * (include/linux/iopoll.h `readb_poll_timeout`): as the kernel, `usleep_range((sleepUs >> 2) + 1, sleepUs)`
+   * µs between reads (sleepUs 0: one event-loop turn), and once `timeoutUs` has passed (0: never) the read
+   * made after noticing it decides. The sleep is a real one (a timerfd where the addon loads, 1 ms-resolution
+   * Node timers elsewhere), never shorter than its minimum; see docs/design-fast-path.md for the slack.
+   * @param sleepUs longest sleep between reads, µs, 0 .. 2^53 - 1
+   * @param timeoutUs µs before giving up, 0 .. 2^53 - 1 (0: never)
+   * @param options `{ signal }`: abort the poll.
    * @returns a promise of the last value read.
-   * @throws (rejects) Error `ETIMEDOUT` with `.value` = the last value read.
+   * @throws (rejects) Error `ETIMEDOUT` with `.value` = the last value read; `AbortError` (code `ABORT_ERR`)
+   *   when the signal fires; TypeError `ERR_INVALID_ARG_TYPE` / RangeError `ERR_OUT_OF_RANGE` for bad
+   *   sleepUs, timeoutUs or options.
    */
-  readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number>;
+  readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number>;
   /** 16-bit form of {@link IoRegion.readb_poll_timeout}. */
-  readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number>;
+  readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number>;
   /** 32-bit form of {@link IoRegion.readb_poll_timeout} (kernel `readl_poll_timeout`). */
-  readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number>;
+  readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number>;
   /** 64-bit form of {@link IoRegion.readb_poll_timeout}. */
-  readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint>;
+  readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<bigint>;
 
   /**
    * Unmap the region (kernel `iounmap`). Every later access throws `ERR_IOMEM_UNMAPPED`; calling it again

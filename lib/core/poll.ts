@@ -1,14 +1,16 @@
 /**
  * Polling with the contract of include/linux/iopoll.h (`read_poll_timeout` and `read_poll_timeout_atomic`):
- * read, test the condition, give up once the timeout has passed (after one last read), else wait and repeat.
+ * read, test the condition, give up once the timeout has passed (the read made after noticing decides), else wait
+ * and repeat.
  * Backends with a native spin override the `{ mask, value }` atomic case; everything else runs here.
  * @module
  */
-import { setTimeout as sleepMs } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { checkMicros } from './checks.js';
-import { pollTimeoutError, typeError } from './errors.js';
-import type { PollCondition } from './io-region.js';
+import { abortError, pollTimeoutError, typeError } from './errors.js';
+import type { AbortSignalLike } from './interrupts.js';
+import type { PollCondition, PollOptions } from './io-region.js';
+import { pollSleeper } from './poll-sleep.js';
 
 /** Turn a {@link PollCondition} into a predicate. @throws TypeError `ERR_INVALID_ARG_TYPE`. */
 export function conditionPredicate<T extends number | bigint>(cond: PollCondition<T>): (value: T) => boolean {
@@ -55,21 +57,83 @@ export function pollAtomic<T extends number | bigint>(
   checkMicros(timeoutUs, 'timeoutUs');
   const deadline = timeoutUs === 0 ? Infinity : performance.now() + timeoutUs / 1000;
   for (;;) {
+    // As poll_timeout_us_atomic: the expiry is noted before the read, so the read after it decides.
+    const expired = performance.now() > deadline;
     const value = read();
     if (test(value)) return value;
-    if (performance.now() > deadline) {
-      const last = read();
-      if (test(last)) return last;
-      throw pollTimeoutError(call, offset, last, timeoutUs, path);
-    }
+    if (expired) throw pollTimeoutError(call, offset, value, timeoutUs, path);
     udelay(delayUs);
   }
 }
 
+/** The signal of `options`, checked. @throws TypeError `ERR_INVALID_ARG_TYPE`. */
+export function pollSignal(options: PollOptions | undefined): AbortSignalLike | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `options must be an object like { signal }, got ${options === null ? 'null' : typeof options}`);
+  }
+  const { signal } = options;
+  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
+    throw typeError('ERR_INVALID_ARG_TYPE', 'options.signal must be an AbortSignal');
+  }
+  return signal;
+}
+
 /**
- * The kernel's `read_poll_timeout`: like {@link pollAtomic}, but sleeps `sleepUs` between reads without
- * blocking the event loop (sub-millisecond sleeps yield to the loop with setImmediate, as timers are 1 ms).
- * @throws (rejects) Error `ETIMEDOUT` carrying `.value`.
+ * The waits of one sleeping poll: sleeps (or, for sleepUs 0, event-loop turns) that the poll's AbortSignal
+ * cuts short. One abort listener for the whole poll, not one per sleep.
+ */
+class PollWaits {
+  #ticket = -1;
+  #immediate: NodeJS.Immediate | undefined;
+  #reject: ((e: unknown) => void) | undefined;
+  readonly #sleeper = pollSleeper();
+  readonly #signal: AbortSignalLike | undefined;
+  readonly #onAbort = (): void => {
+    if (this.#ticket >= 0) this.#sleeper.cancel(this.#ticket);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#ticket = -1;
+    this.#immediate = undefined;
+    this.#reject?.(abortError(this.#signal?.reason));
+  };
+
+  constructor(signal: AbortSignalLike | undefined) {
+    this.#signal = signal;
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** Sleep minUs..maxUs (0, 0: one event-loop turn). Rejects with the AbortError if the signal fires. */
+  wait(minUs: number, maxUs: number): Promise<void> {
+    if (this.#signal?.aborted) return Promise.reject(abortError(this.#signal.reason));
+    return new Promise<void>((resolve, reject) => {
+      this.#reject = reject;
+      const done = (): void => {
+        this.#ticket = -1;
+        this.#immediate = undefined;
+        this.#reject = undefined;
+        resolve();
+      };
+      if (maxUs === 0) this.#immediate = setImmediate(done);
+      else this.#ticket = this.#sleeper.sleep(minUs, maxUs, done);
+    });
+  }
+
+  close(): void {
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+  }
+}
+
+/**
+ * The kernel's `read_poll_timeout` (include/linux/iopoll.h, as `poll_timeout_us` since Linux 6.18): read, test
+ * `cond`; once the timeout has passed, the read made after noticing it decides; else sleep
+ * `usleep_range((sleepUs >> 2) + 1, sleepUs)` and repeat. The sleep never blocks the event loop (see
+ * lib/core/poll-sleep.ts) and is cut to the deadline where the range allows, so a timeout is reported at most
+ * about (sleepUs >> 2) + 1 µs plus the event loop's latency after `timeoutUs`. sleepUs 0 yields one
+ * event-loop turn (setImmediate) between reads, as the kernel's 0 is a tight loop.
+ * @param sleepUs the longest sleep between reads, µs (0 .. 2^53 - 1)
+ * @param timeoutUs µs before giving up (0: never; at most 2^53 - 1)
+ * @throws (rejects) Error `ETIMEDOUT` carrying `.value`; `AbortError` (`ABORT_ERR`) on abort; TypeError
+ *   `ERR_INVALID_ARG_TYPE` / RangeError `ERR_OUT_OF_RANGE` for bad arguments (before any read).
  */
 export async function pollAsync<T extends number | bigint>(
   call: string,
@@ -79,20 +143,28 @@ export async function pollAsync<T extends number | bigint>(
   sleepUs: number,
   timeoutUs: number,
   path?: string,
+  options?: PollOptions,
 ): Promise<T> {
   const test = conditionPredicate(cond);
   checkMicros(sleepUs, 'sleepUs');
   checkMicros(timeoutUs, 'timeoutUs');
+  const signal = pollSignal(options);
+  if (signal?.aborted) throw abortError(signal.reason);
   const deadline = timeoutUs === 0 ? Infinity : performance.now() + timeoutUs / 1000;
-  for (;;) {
-    const value = read();
-    if (test(value)) return value;
-    if (performance.now() > deadline) {
-      const last = read();
-      if (test(last)) return last;
-      throw pollTimeoutError(call, offset, last, timeoutUs, path);
+  // usleep_range's range; for a fractional sleepUs below 4 the minimum is sleepUs itself.
+  const minUs = Math.min(sleepUs, Math.floor(sleepUs / 4) + 1);
+  const waits = new PollWaits(signal);
+  try {
+    for (;;) {
+      const expired = performance.now() > deadline;
+      const value = read();
+      if (test(value)) return value;
+      if (expired) throw pollTimeoutError(call, offset, value, timeoutUs, path);
+      // Within the range, end no later than the deadline: the last read then comes as soon as it may.
+      const leftUs = (deadline - performance.now()) * 1000;
+      await waits.wait(minUs, Math.max(minUs, Math.min(sleepUs, leftUs)));
     }
-    if (sleepUs >= 1000) await sleepMs(sleepUs / 1000);
-    else await new Promise<void>((resolve) => setImmediate(resolve));
+  } finally {
+    waits.close();
   }
 }

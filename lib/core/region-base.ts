@@ -21,7 +21,7 @@ import type { BusValue } from './bus-value.js';
 import { forEachChunk, getLittleEndian, setLittleEndian } from './block-chunks.js';
 import { checkAccess, checkBlock, checkBuffer, checkValue, checkValue64 } from './checks.js';
 import { unmappedError } from './errors.js';
-import type { AccessWidth, IoRegion, PollCondition } from './io-region.js';
+import type { AccessWidth, IoRegion, PollCondition, PollOptions } from './io-region.js';
 import { pollAsync, pollAtomic } from './poll.js';
 import { swab16, swab32 } from './swab.js';
 
@@ -254,9 +254,9 @@ export abstract class RegionBase implements IoRegion {
   }
 
   /** The sleeping poll of every `*_poll_timeout`, as {@link RegionBase.pollSync}. */
-  protected pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
+  protected pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<T> {
     this.checkAccess(offset, width);
-    return pollAsync(call, () => this.read(call, offset, width) as T, offset, cond, sleepUs, timeoutUs, this.path);
+    return pollAsync(call, () => this.read(call, offset, width) as T, offset, cond, sleepUs, timeoutUs, this.path, options);
   }
 
   readb_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {
@@ -271,17 +271,17 @@ export abstract class RegionBase implements IoRegion {
   readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
     return this.pollSync('readq_poll_timeout_atomic', 8, offset, cond, delayUs, timeoutUs);
   }
-  async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readb_poll_timeout', 1, offset, cond, sleepUs, timeoutUs);
+  async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
+    return this.pollAsync('readb_poll_timeout', 1, offset, cond, sleepUs, timeoutUs, options);
   }
-  async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readw_poll_timeout', 2, offset, cond, sleepUs, timeoutUs);
+  async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
+    return this.pollAsync('readw_poll_timeout', 2, offset, cond, sleepUs, timeoutUs, options);
   }
-  async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
-    return this.pollAsync('readl_poll_timeout', 4, offset, cond, sleepUs, timeoutUs);
+  async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
+    return this.pollAsync('readl_poll_timeout', 4, offset, cond, sleepUs, timeoutUs, options);
   }
-  async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
-    return this.pollAsync('readq_poll_timeout', 8, offset, cond, sleepUs, timeoutUs);
+  async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<bigint> {
+    return this.pollAsync('readq_poll_timeout', 8, offset, cond, sleepUs, timeoutUs, options);
   }
 
   /** Same as `iounmap`, for `using`. */

@@ -6,7 +6,7 @@
  * package.
  * @module
  */
-import type { AccessWidth, IoRegion, PollCondition } from './io-region.js';
+import type { AccessWidth, IoRegion, PollCondition, PollOptions } from './io-region.js';
 import { swab64 } from './swab.js';
 
 /**
@@ -64,6 +64,7 @@ export function writeByWidth(region: IoRegion, width: AccessWidth, value: number
  * @param cond a predicate or `{ mask, value }`, of `number`s for widths 1, 2, 4 and `bigint`s for 8
  * @param sleepUs microseconds to sleep between reads
  * @param timeoutUs microseconds before giving up (0: never)
+ * @param options `{ signal }` to abort the poll
  * @returns a promise of the last value read (`bigint` for width 8)
  * @throws (rejects) Error `ETIMEDOUT` carrying `.value`; the region's access and argument errors
  */
@@ -74,16 +75,17 @@ export function pollByWidth(
   cond: PollCondition<number | bigint>,
   sleepUs: number,
   timeoutUs: number,
+  options?: PollOptions,
 ): Promise<number | bigint> {
   switch (width) {
     case 1:
-      return region.readb_poll_timeout(offset, cond as PollCondition<number>, sleepUs, timeoutUs);
+      return region.readb_poll_timeout(offset, cond as PollCondition<number>, sleepUs, timeoutUs, options);
     case 2:
-      return region.readw_poll_timeout(offset, cond as PollCondition<number>, sleepUs, timeoutUs);
+      return region.readw_poll_timeout(offset, cond as PollCondition<number>, sleepUs, timeoutUs, options);
     case 4:
-      return region.readl_poll_timeout(offset, cond as PollCondition<number>, sleepUs, timeoutUs);
+      return region.readl_poll_timeout(offset, cond as PollCondition<number>, sleepUs, timeoutUs, options);
     default:
-      return region.readq_poll_timeout(offset, cond as PollCondition<bigint>, sleepUs, timeoutUs);
+      return region.readq_poll_timeout(offset, cond as PollCondition<bigint>, sleepUs, timeoutUs, options);
   }
 }
 

@@ -50,7 +50,8 @@ export interface NativeMapping {
 
 /** The addon's exports (native/addon.cc). */
 export interface Addon {
-  map(path: string, offset: bigint, size: number, options: { sync: boolean; readOnly: boolean }): NativeMapping;
+  /** `into`: a WebAssembly.Memory's buffer to map over, MAP_FIXED at its address (lib/linux/wasm-window.ts). */
+  map(path: string, offset: bigint, size: number, options: { sync: boolean; readOnly: boolean; into?: ArrayBuffer }): NativeMapping;
   unmap(handle: NativeHandle): void;
   /**
    * The mapping's bound accessor functions (native/accessors.cc): 20 functions, each with a finalizer holding the
@@ -76,6 +77,14 @@ export interface Addon {
     delayUs: number,
     timeoutUs: number,
   ): T;
+  /**
+   * The sleeping polls' timer (native/poll_timer.cc): `pollSleepInit` once per thread with the function that
+   * `pollSleep(ticket, minUs, maxUs)` calls back, `dispatch(ticket)`, between minUs and maxUs µs later (later if
+   * the loop is busy); `pollSleepCancel(ticket)` forgets a pending one.
+   */
+  pollSleepInit(dispatch: (ticket: number) => void): void;
+  pollSleep(ticket: number, minUs: number, maxUs: number): void;
+  pollSleepCancel(ticket: number): void;
   /** `configPath`: the PCI device's sysfs `config`, for {@link Addon.irqSetIntxDisabled}. */
   irqOpen(path: string, configPath?: string): IrqHandle;
   irqWait(handle: IrqHandle, callback: (errno: number, count: number) => void): void;

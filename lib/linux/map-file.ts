@@ -7,6 +7,8 @@ import { addon } from './addon.js';
 import { describe } from '../core/checks.js';
 import { rangeError, systemError, typeError } from '../core/errors.js';
 import { NativeRegion } from './native-region.js';
+import { wasmRegionClass } from './wasm-region.js';
+import { openWasmWindow } from './wasm-window.js';
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -86,12 +88,14 @@ export function mapFile(path: string, offset: bigint | number, size: number, opt
   }
   const native = addon();
   try {
-    const mapping = native.map(path, start, bytes, { sync: options.sync ?? true, readOnly: options.readOnly ?? false });
-    return new NativeRegion(
-      mapping,
-      { fileOffset: start, phys: options.phys ?? start, size: bytes, path, readOnly: options.readOnly ?? false, onUnmap: options.onUnmap },
-      native,
-    );
+    const readOnly = options.readOnly ?? false;
+    const place = { fileOffset: start, phys: options.phys ?? start, size: bytes, path, readOnly, onUnmap: options.onUnmap };
+    // The Wasm window (x86-64, verified V8s): page-aligned, writable mappings up to 1 GiB.
+    const window = !readOnly && start % BigInt(native.pageSize) === 0n ? openWasmWindow(bytes) : null;
+    const mapping = native.map(path, start, bytes, { sync: options.sync ?? true, readOnly, into: window?.memory.buffer });
+    if (window === null) return new NativeRegion(mapping, place, native);
+    const Region = wasmRegionClass(bytes);
+    return new Region(mapping, place, native, window);
   } catch (e) {
     if (isNativeSyscallError(e)) {
       const detail = e.message.endsWith(' failed') ? undefined : `${e.message}; check offset and size.`;

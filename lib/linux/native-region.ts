@@ -15,8 +15,9 @@
 import { addon, type Addon, type NativeAccessors, type NativeHandle, type NativeMapping } from './addon.js';
 import { checkBlock, checkBuffer, checkMicros, checkValue, checkValue64, diagnoseOffset } from '../core/checks.js';
 import { busFaultError, pollTimeoutError, rangeError, readOnlyError, unmappedError } from '../core/errors.js';
-import type { IoRegion, PollCondition } from '../core/io-region.js';
+import type { IoRegion, PollCondition, PollOptions } from '../core/io-region.js';
 import { conditionPredicate, pollAsync, pollAtomic } from '../core/poll.js';
+import './poll-timer.js'; // the sleeping polls sleep on the addon's timerfd
 
 /**
  * The V8 versions (major.minor) on which a plain typed-array store is verified to compile to exactly one `mov`
@@ -150,6 +151,11 @@ export class NativeRegion implements IoRegion {
       );
     }
     diagnoseOffset(offset, width, this.size);
+  }
+
+  /** The access check alone, for a subclass's slow path (lib/linux/wasm-region.ts). @internal */
+  protected checkOffset(offset: number, width: number): void {
+    this.#check(offset, width);
   }
 
   /** Throw the EFAULT error for the bus fault recorded in this region's fault word. */
@@ -435,21 +441,21 @@ export class NativeRegion implements IoRegion {
   readq_poll_timeout_atomic(offset: number, cond: PollCondition<bigint>, delayUs: number, timeoutUs: number): bigint {
     return this.#pollAtomic('readq_poll_timeout_atomic', 8, this.readq, offset, cond, delayUs, timeoutUs);
   }
-  async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+  async readb_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
     this.#check(offset, 1);
-    return pollAsync('readb_poll_timeout', () => this.readb(offset), offset, cond, sleepUs, timeoutUs, this.path);
+    return pollAsync('readb_poll_timeout', () => this.readb(offset), offset, cond, sleepUs, timeoutUs, this.path, options);
   }
-  async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+  async readw_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
     this.#check(offset, 2);
-    return pollAsync('readw_poll_timeout', () => this.readw(offset), offset, cond, sleepUs, timeoutUs, this.path);
+    return pollAsync('readw_poll_timeout', () => this.readw(offset), offset, cond, sleepUs, timeoutUs, this.path, options);
   }
-  async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number): Promise<number> {
+  async readl_poll_timeout(offset: number, cond: PollCondition<number>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<number> {
     this.#check(offset, 4);
-    return pollAsync('readl_poll_timeout', () => this.readl(offset), offset, cond, sleepUs, timeoutUs, this.path);
+    return pollAsync('readl_poll_timeout', () => this.readl(offset), offset, cond, sleepUs, timeoutUs, this.path, options);
   }
-  async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number): Promise<bigint> {
+  async readq_poll_timeout(offset: number, cond: PollCondition<bigint>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<bigint> {
     this.#check(offset, 8);
-    return pollAsync('readq_poll_timeout', () => this.readq(offset), offset, cond, sleepUs, timeoutUs, this.path);
+    return pollAsync('readq_poll_timeout', () => this.readq(offset), offset, cond, sleepUs, timeoutUs, this.path, options);
   }
 
   iounmap(): void {

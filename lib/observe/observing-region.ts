@@ -23,7 +23,7 @@
  */
 import { forEachChunk, getLittleEndian } from '../core/block-chunks.js';
 import { toBusValue, type BusValue } from '../core/bus-value.js';
-import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
+import type { AccessWidth, IoRegion, PollCondition, PollOptions } from '../core/io-region.js';
 import { RegionBase, swabFor, type PollAccessor, type ReadAccessor, type WriteAccessor } from '../core/region-base.js';
 import { readByWidth } from '../core/width-dispatch.js';
 
@@ -216,9 +216,9 @@ export abstract class ObservingRegion extends RegionBase {
   }
 
   /** As {@link ObservingRegion.pollSync}, for the sleeping polls. */
-  protected override async pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
+  protected override async pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<T> {
     try {
-      return await super.pollAsync(call, width, offset, cond, sleepUs, timeoutUs);
+      return await super.pollAsync(call, width, offset, cond, sleepUs, timeoutUs, options);
     } catch (error) {
       this.noteTimeout(error, call, width, offset);
       throw error;

@@ -26,10 +26,10 @@
  * @module
  */
 import { checkMicros, describe } from '../core/checks.js';
-import { irqClosedError, pollTimeoutError, typeError } from '../core/errors.js';
+import { abortError, irqClosedError, pollTimeoutError, typeError } from '../core/errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
-import type { AccessWidth, PollCondition } from '../core/io-region.js';
-import { conditionPredicate } from '../core/poll.js';
+import type { AccessWidth, PollCondition, PollOptions } from '../core/io-region.js';
+import { conditionPredicate, pollSignal } from '../core/poll.js';
 import type { PollAccessor } from '../core/region-base.js';
 import { readByWidth } from '../core/width-dispatch.js';
 import {
@@ -247,13 +247,18 @@ export class ReplayRegion extends SimRegion {
     }
   }
 
-  /** A replayed `*_poll_timeout`: as {@link ReplayRegion.pollSync}, yielding to the event loop between reads. */
-  protected override async pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number): Promise<T> {
+  /**
+   * A replayed `*_poll_timeout`: as {@link ReplayRegion.pollSync}. The recording decides when it timed out, so no
+   * real sleep: a turn of the event loop between reads; the signal is honoured before each read.
+   */
+  protected override async pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<T> {
     this.checkAccess(offset, width);
     const test = conditionPredicate(cond);
     checkMicros(sleepUs, 'sleepUs');
     checkMicros(timeoutUs, 'timeoutUs');
+    const signal = pollSignal(options);
     for (;;) {
+      if (signal?.aborted) throw abortError(signal.reason);
       const value = readByWidth(this, width, offset) as T;
       if (test(value)) return value;
       if (this.cursor.takeTimeout(call, width, offset)) throw pollTimeoutError(call, offset, value, timeoutUs, this.path);

@@ -5,7 +5,7 @@
  */
 import { describe } from '../core/checks.js';
 import { rangeError, typeError } from '../core/errors.js';
-import type { AccessWidth, IoRegion, PollCondition } from '../core/io-region.js';
+import type { AccessWidth, IoRegion, PollCondition, PollOptions } from '../core/io-region.js';
 import { pollAtomicByWidth, pollByWidth, readByWidth, writeByWidth } from '../core/width-dispatch.js';
 import type { FieldInput, FieldMatch, FieldUpdate, ReadFields, ReadableField, ReadableRegister, RegisterInput, RegisterName, RegisterValue, WritableField, WritableRegister } from './types.js';
 import { ALL_ONES, accessError, and, fieldGet, isZero, not, or, type RegisterInfo, type ResolvedMap, type Value } from './resolve.js';
@@ -215,6 +215,7 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec, M exten
    * @param cond a predicate on the value read, or `{ mask, value }`
    * @param sleepUs microseconds between reads
    * @param timeoutUs microseconds before giving up (0: never)
+   * @param options `{ signal }`: abort the poll (rejects with `AbortError`, code `ABORT_ERR`)
    * @returns a promise of the last value read
    * @throws (rejects) Error `ETIMEDOUT` with `.value`; TypeError `ERR_REGMAP_ACCESS` for a write-only register;
    *   the region's errors.
@@ -224,10 +225,11 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec, M exten
     cond: PollCondition<RegisterValue<S, R>>,
     sleepUs: number,
     timeoutUs: number,
+    options?: PollOptions,
   ): Promise<RegisterValue<S, R>> {
     const info = this.map.register(reg);
     this.readable(info);
-    return pollByWidth(this.region, info.width, info.offset, cond as PollCondition<Value>, sleepUs, timeoutUs) as Promise<RegisterValue<S, R>>;
+    return pollByWidth(this.region, info.width, info.offset, cond as PollCondition<Value>, sleepUs, timeoutUs, options) as Promise<RegisterValue<S, R>>;
   }
 
   /**
@@ -254,9 +256,9 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec, M exten
    * @throws (rejects) Error `ETIMEDOUT` with `.value`; TypeError `ERR_REGMAP_ACCESS` for a write-only register or
    *   field; RangeError `ERR_INVALID_ARG_VALUE` for an unknown name or no fields; the region's errors.
    */
-  async fieldPollTimeout<R extends ReadableRegister<S>>(reg: R, fields: FieldMatch<S, R>, sleepUs: number, timeoutUs: number): Promise<RegisterValue<S, R>> {
+  async fieldPollTimeout<R extends ReadableRegister<S>>(reg: R, fields: FieldMatch<S, R>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<RegisterValue<S, R>> {
     const { offset, width, cond } = this.pollArgs(reg, fields as Record<string, unknown>);
-    return pollByWidth(this.region, width, offset, cond, sleepUs, timeoutUs) as Promise<RegisterValue<S, R>>;
+    return pollByWidth(this.region, width, offset, cond, sleepUs, timeoutUs, options) as Promise<RegisterValue<S, R>>;
   }
 
   /**

@@ -23,14 +23,24 @@ const lib = (name) => import(pathToFileURL(join(libDir, name)).href);
 
 const { addon } = await lib('linux/addon.js');
 let r;
-let u8, u16, u32;
+let u8, u16, u32, w;
 if (regionKind === 'fast') {
   r = (await lib('linux/map-file.js')).mapFile(path, 0, size);
+} else if (regionKind === 'fast-4k') {
+  // A region that is not a whole number of 64 KiB Wasm pages: on the Wasm window, the JS bounds check is back.
+  r = (await lib('linux/map-file.js')).mapFile(path, 0, 4096);
 } else if (regionKind === 'native') {
   const { NativeRegion } = await lib('linux/native-region.js');
   const native = addon();
   const mapping = native.map(path, 0n, size, { sync: true, readOnly: false });
   r = new NativeRegion(mapping, { fileOffset: 0n, phys: 0n, size, path, readOnly: false }, { ...native, arch: 'arm64' });
+} else if (regionKind === 'raw-wasm') {
+  // The Wasm window's own functions, called directly with the wrong width (w in scope), to show the tracer
+  // catches a wrong access made through Wasm too.
+  const window = (await lib('linux/wasm-window.js')).openWasmWindow(size);
+  if (!window) throw new Error('no Wasm window on this Node (WASM_WINDOW_ENABLED is false)');
+  addon().map(path, 0n, size, { sync: true, readOnly: false, into: window.memory.buffer });
+  w = window.fn;
 } else if (regionKind === 'raw') {
   const mapping = addon().map(path, 0n, size, { sync: true, readOnly: false });
   [u8, u16, u32] = [new Uint8Array(mapping.buffer), new Uint16Array(mapping.buffer), new Uint32Array(mapping.buffer)];
@@ -39,7 +49,7 @@ if (regionKind === 'fast') {
 }
 
 const words = new Uint32Array(4);
-const loop = new Function('r', 'u8', 'u16', 'u32', 'words', 'off', 'n', `let hits = 0; for (let i = 0; i < n; i++) { ${body}; } return hits;`);
+const loop = new Function('r', 'u8', 'u16', 'u32', 'words', 'off', 'n', 'w', `let hits = 0; for (let i = 0; i < n; i++) { ${body}; } return hits;`);
 const isTurbofanned = new Function('f', 'return %ActiveTierIsTurbofan(f)');
 const prepare = new Function('f', '%PrepareFunctionForOptimization(f)');
 const optimizeOnNextCall = new Function('f', '%OptimizeFunctionOnNextCall(f)');
@@ -48,15 +58,16 @@ const optimizeOnNextCall = new Function('f', '%OptimizeFunctionOnNextCall(f)');
 // compile may run on a background thread: keep calling until the optimized code is installed.
 const warmOffset = offset + 256;
 prepare(loop);
-for (let k = 0; k < 3; k++) loop(r, u8, u16, u32, words, warmOffset, 2000);
+for (let k = 0; k < 3; k++) loop(r, u8, u16, u32, words, warmOffset, 2000, w);
 optimizeOnNextCall(loop);
 const deadline = Date.now() + 5000;
-do loop(r, u8, u16, u32, words, warmOffset, 2000);
+do loop(r, u8, u16, u32, words, warmOffset, 2000, w);
 while (!isTurbofanned(loop) && Date.now() < deadline);
 const optimizedBefore = isTurbofanned(loop);
 
 process.stdout.write('ready\n');
 readSync(0, Buffer.alloc(16));
-loop(r, u8, u16, u32, words, offset, calls);
+loop(r, u8, u16, u32, words, offset, calls, w);
 const optimizedAfter = isTurbofanned(loop);
-process.stdout.write(`${JSON.stringify({ calls, optimizedBefore, optimizedAfter })}\n`);
+const accessPath = r?.accessPath ?? (r ? r.constructor.name : 'raw');
+process.stdout.write(`${JSON.stringify({ calls, optimizedBefore, optimizedAfter, path: accessPath })}\n`);
