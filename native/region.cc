@@ -2,7 +2,16 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
+
 namespace mmio {
+
+namespace {
+std::atomic<size_t> live_mappings{0};
+}  // namespace
+
+size_t LiveMappings() { return live_mappings.load(std::memory_order_relaxed); }
+void NoteMapped() { live_mappings.fetch_add(1, std::memory_order_relaxed); }
 
 void AddRef(Region* r) { r->refs++; }
 
@@ -20,6 +29,7 @@ void Unmap(Region* r, napi_env env) {
   UnwatchRange(r->fault_slot);  // before munmap: the address range may be reused at once
   r->fault_slot = -1;
   munmap(r->map_base, r->map_length);
+  live_mappings.fetch_sub(1, std::memory_order_relaxed);
   r->map_base = nullptr;
   r->ptr = nullptr;
   if (r->env != nullptr) {

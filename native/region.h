@@ -47,6 +47,9 @@ void AddRef(Region* r);
 void Release(Region* r);  // drops one reference; unmaps and frees at zero
 // Detaches the ArrayBuffer (when env is given and it is still alive) and munmaps. Idempotent.
 void Unmap(Region* r, napi_env env);
+// Mappings made by this process (every environment) and not yet unmapped; NoteMapped counts one more.
+size_t LiveMappings();
+void NoteMapped();
 // A napi finalizer that releases one reference to the Region passed as data.
 void ReleaseFinalizer(napi_env env, void* data, void* hint);
 

@@ -6,23 +6,27 @@
  */
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
-import { checkMicros } from './checks.js';
-import { pollTimeoutError, typeError } from './errors.js';
-import type { PollCondition } from './io-region.js';
+import { checkCondition, checkMicros } from './checks.js';
+import { pollTimeoutError } from './errors.js';
+import type { AccessWidth, PollCondition } from './io-region.js';
 
-/** Turn a {@link PollCondition} into a predicate. @throws TypeError `ERR_INVALID_ARG_TYPE`. */
-export function conditionPredicate<T extends number | bigint>(cond: PollCondition<T>): (value: T) => boolean {
-  if (typeof cond === 'function') return cond;
-  if (cond !== null && typeof cond === 'object' && typeof cond.mask === typeof cond.value) {
-    const { mask, value } = cond;
-    if (typeof mask === 'bigint') return (v: T) => ((v as bigint) & mask) === value;
-    if (typeof mask === 'number') {
-      const m = (mask as number) >>> 0;
-      const want = (value as number) >>> 0;
-      return (v: T) => (((v as number) & m) >>> 0) === want;
-    }
-  }
-  throw typeError('ERR_INVALID_ARG_TYPE', 'cond must be a function (value) => boolean or { mask, value }');
+/**
+ * Turn a {@link PollCondition} for a read of `width` bytes into a predicate, after the checks of
+ * {@link checkCondition} (the same for every backend).
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
+ */
+export function conditionPredicate<T extends number | bigint>(cond: PollCondition<T>, width: AccessWidth): (value: T) => boolean {
+  const checked = checkCondition(cond, width);
+  if (checked.kind === 'predicate') return checked.test as (value: T) => boolean;
+  const { mask, value } = checked;
+  if (typeof mask === 'bigint') return (v: T) => ((v as bigint) & mask) === value;
+  return (v: T) => (((v as number) & (mask as number)) >>> 0) === value;
+}
+
+/** The width a poll reads, from its name (`readb_poll_timeout` → 1, `readq_poll_timeout_atomic` → 8). */
+export function pollWidth(call: string): AccessWidth {
+  const letter = call.charAt(4);
+  return letter === 'b' ? 1 : letter === 'w' ? 2 : letter === 'q' ? 8 : 4;
 }
 
 /** Busy-wait `us` microseconds (the kernel's udelay), yielding nothing: the caller asked for a spin. */
@@ -50,7 +54,7 @@ export function pollAtomic<T extends number | bigint>(
   timeoutUs: number,
   path?: string,
 ): T {
-  const test = conditionPredicate(cond);
+  const test = conditionPredicate(cond, pollWidth(call));
   checkMicros(delayUs, 'delayUs');
   checkMicros(timeoutUs, 'timeoutUs');
   const deadline = timeoutUs === 0 ? Infinity : performance.now() + timeoutUs / 1000;
@@ -62,7 +66,8 @@ export function pollAtomic<T extends number | bigint>(
       if (test(last)) return last;
       throw pollTimeoutError(call, offset, last, timeoutUs, path);
     }
-    udelay(delayUs);
+    // Never spin past the deadline: the last read comes on time.
+    udelay(Math.min(delayUs, (deadline - performance.now()) * 1000));
   }
 }
 
@@ -80,7 +85,7 @@ export async function pollAsync<T extends number | bigint>(
   timeoutUs: number,
   path?: string,
 ): Promise<T> {
-  const test = conditionPredicate(cond);
+  const test = conditionPredicate(cond, pollWidth(call));
   checkMicros(sleepUs, 'sleepUs');
   checkMicros(timeoutUs, 'timeoutUs');
   const deadline = timeoutUs === 0 ? Infinity : performance.now() + timeoutUs / 1000;
@@ -92,7 +97,9 @@ export async function pollAsync<T extends number | bigint>(
       if (test(last)) return last;
       throw pollTimeoutError(call, offset, last, timeoutUs, path);
     }
-    if (sleepUs >= 1000) await sleepMs(sleepUs / 1000);
+    // Never sleep past the deadline: the last read comes on time.
+    const us = Math.min(sleepUs, Math.max(0, (deadline - performance.now()) * 1000));
+    if (us >= 1000) await sleepMs(us / 1000);
     else await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
