@@ -58,6 +58,17 @@ export function parseValue(text: string): bigint {
   return negative ? -value : value;
 }
 
+/**
+ * Check that a parsed value fits a write of `width` bytes, signed or unsigned (as the library's writeX check):
+ * done for every value before anything is opened, so a command that fails writes nothing.
+ * @throws UsageError
+ */
+export function checkValueFits(value: bigint, width: Width, text = `0x${value.toString(16)}`): bigint {
+  const bits = BigInt(width * 8);
+  if (value >= -(1n << (bits - 1n)) && value < 1n << bits) return value;
+  throw new UsageError(`value ${text} does not fit ${width === 1 ? 'an' : 'a'} ${width * 8}-bit write`, `give a value in -2^${bits - 1n}..2^${bits}-1`);
+}
+
 /** Access width in bytes. */
 export type Width = 1 | 2 | 4 | 8;
 

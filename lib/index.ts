@@ -6,7 +6,8 @@ export type { AccessWidth, IoRegion, PollCondition, RepBuffer } from './core/io-
 export { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from './core/interrupts.js';
 export type { ArgumentError, PollTimeoutError, SystemError } from './core/errors.js';
 export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './linux/ioremap.js';
-export { mapFile, pageSize, type MapFileOptions } from './linux/map-file.js';
+export { mapFile, pageSize, MAX_REGION_BYTES, type MapFileOptions } from './linux/map-file.js';
+export { MAX_WAIT_MS, MAX_WAIT_US } from './core/checks.js';
 export { PLAIN_STORES_VERIFIED } from './linux/native-region.js';
 export { mb, rmb, wmb } from './linux/barriers.js';
 export { udelay } from './core/poll.js';

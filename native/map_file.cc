@@ -17,7 +17,11 @@
 namespace mmio {
 namespace {
 
-void BufferFinalizer(napi_env, void*, void* hint) { Release(static_cast<Region*>(hint)); }
+void BufferFinalizer(napi_env, void*, void* hint) {
+  Region* r = static_cast<Region*>(hint);
+  r->buffer_finalized = true;
+  Release(r);
+}
 
 }  // namespace
 
@@ -123,7 +127,9 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   napi_value buffer;
   AddRef(r);
   if (napi_create_external_arraybuffer(env, r->ptr, size, BufferFinalizer, r, &buffer) != napi_ok) {
-    Release(r);
+    // Node runs the finalizer itself when it refuses the buffer (a size over buffer.constants.MAX_LENGTH):
+    // drop the buffer's reference only if it has not, or the Region would be freed twice.
+    if (!r->buffer_finalized) Release(r);
     Unmap(r, nullptr);
     // The pending exception (e.g. a size this runtime cannot hold in one ArrayBuffer) is the error.
     return Napi::Value();

@@ -29,6 +29,7 @@ struct Region {
   FaultWord* fault = nullptr;     // where the bus-fault handler reports; inside the ArrayBuffer below
   napi_ref fault_ref = nullptr;   // strong reference to the ArrayBuffer holding *fault
   int fault_slot = -1;            // the fault handler's slot watching this mapping, -1 if none
+  bool buffer_finalized = false;  // the ArrayBuffer's finalizer has run (it has dropped its reference)
 
   // True when [offset, offset + width) lies inside the mapping and the address is aligned to width.
   bool Fits(uint64_t offset, size_t width) const {
