@@ -204,7 +204,7 @@ async function cmdWrite(
   opts: AccessOptions & { readback?: boolean },
 ): Promise<void> {
   const width = parseWidth(widthText);
-  const value = checkValueFits(parseValue(valueText), width, valueText);
+  const value = checkValueFits(parseValue(valueText), width);
   const target = parseTarget(targetText, { path: pathOf(opts) });
   alignmentCheck(target, width);
   const t = await open(target, width, opts, false);
@@ -315,7 +315,7 @@ async function cmdDump(io: Io, regionText: string, sizeText: string | undefined,
 async function cmdMemWrite(io: Io, targetText: string, valueTexts: string[], opts: DumpOptions): Promise<void> {
   const width = memtoolWidth(opts);
   // Every value is checked before the first write: a bad one fails the command with nothing written.
-  const values = valueTexts.map((text) => checkValueFits(parseValue(text), width, text));
+  const values = valueTexts.map((text) => checkValueFits(parseValue(text), width));
   const target = parseTarget(targetText, { path: pathOf(opts) });
   alignmentCheck(target, width);
   const t = await open(target, values.length * width, opts, false);

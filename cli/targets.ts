@@ -14,6 +14,7 @@
  * @module
  */
 // Backends are imported when a target needs them: a command starts faster (node's start-up dominates on small boards).
+import { checkValue, checkValue64 } from '../lib/core/checks.js';
 import type { IoRegion } from '../lib/core/io-region.js';
 import type { TraceEntry } from '../lib/observe/trace.js';
 
@@ -59,14 +60,16 @@ export function parseValue(text: string): bigint {
 }
 
 /**
- * Check that a parsed value fits a write of `width` bytes, signed or unsigned (as the library's writeX check):
- * done for every value before anything is opened, so a command that fails writes nothing.
- * @throws UsageError
+ * Check that a parsed value fits a write of `width` bytes, with the library's own value check (signed or
+ * unsigned; lib/core/checks.ts): done for every value before anything is opened, so a command that fails
+ * writes nothing.
+ * @throws RangeError `ERR_OUT_OF_RANGE`
  */
-export function checkValueFits(value: bigint, width: Width, text = `0x${value.toString(16)}`): bigint {
-  const bits = BigInt(width * 8);
-  if (value >= -(1n << (bits - 1n)) && value < 1n << bits) return value;
-  throw new UsageError(`value ${text} does not fit ${width === 1 ? 'an' : 'a'} ${width * 8}-bit write`, `give a value in -2^${bits - 1n}..2^${bits}-1`);
+export function checkValueFits(value: bigint, width: Width): bigint {
+  if (width === 8) checkValue64(value);
+  else if (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) checkValue(Number(value), width);
+  else checkValue(Number.MAX_SAFE_INTEGER, width); // far outside any width below 64 bits: the same error
+  return value;
 }
 
 /** Access width in bytes. */

@@ -206,15 +206,15 @@ const polls: Row[] = [
     message: "ETIMEDOUT: readw_poll_timeout '{file}' failed (condition not met at offset 0x0 within 2000 us; last value read 0x0.)",
     act: (r: IoRegion) => r.readw_poll_timeout(0, (v) => v === 1, 100, 2000) },
   { condition: 'negative delay', call: 'r.readl_poll_timeout_atomic(0, () => true, -1, 10)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
-    message: 'delayUs must be a finite number of microseconds >= 0, got -1', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, () => true, -1, 10) },
+    message: 'delayUs must be a number of microseconds in 0..2147483647000, got -1', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, () => true, -1, 10) },
   { condition: 'Infinity timeout (0 is "forever")', call: 'r.readq_poll_timeout_atomic(0, { mask: 1n, value: 0n }, 0, Infinity)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
-    message: 'timeoutUs must be a finite number of microseconds >= 0, got Infinity', act: (r: IoRegion) => r.readq_poll_timeout_atomic(0, { mask: 1n, value: 0n }, 0, Infinity) },
+    message: 'timeoutUs must be a number of microseconds in 0..2147483647000, got Infinity', act: (r: IoRegion) => r.readq_poll_timeout_atomic(0, { mask: 1n, value: 0n }, 0, Infinity) },
   { condition: 'sleep of the wrong type', call: "await r.readl_poll_timeout(0, () => true, '10', 100)", errorClass: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
     message: "sleepUs must be a number of microseconds, got string '10'", act: (r: IoRegion) => r.readl_poll_timeout(0, () => true, any('10'), 100) },
   { condition: 'condition of the wrong type', call: "r.readl_poll_timeout_atomic(0, 'ready', 0, 10)", errorClass: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
-    message: 'cond must be a function (value) => boolean or { mask, value }', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, any('ready'), 0, 10) },
+    message: "cond must be a function (value) => boolean or { mask, value }, got string 'ready'", act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, any('ready'), 0, 10) },
   { condition: '{ mask, value } of mixed types', call: 'r.readl_poll_timeout_atomic(0, { mask: 1, value: 1n }, 0, 10)', errorClass: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
-    message: 'cond must be a function (value) => boolean or { mask, value }', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, any({ mask: 1, value: 1n }), 0, 10) },
+    message: 'cond.value must be a number for a 32-bit read, got bigint 1n', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, any({ mask: 1, value: 1n }), 0, 10) },
 ].map((r) => ({ ...r, setup: region, group: 'Polls' }) as Row);
 
 const unmapped = (t: HostContext) => {

@@ -187,15 +187,24 @@ export type CheckedCondition =
   | { readonly kind: 'predicate'; readonly test: (value: number | bigint) => boolean }
   | { readonly kind: 'mask'; readonly mask: number | bigint; readonly value: number | bigint };
 
-/** A mask or value operand for a poll of `width`: checked as a write of that width checks its value. */
+/** A mask or value operand for a poll of `width`: what a write of that width accepts, as the unsigned bus value. */
 function checkOperand(x: unknown, width: 1 | 2 | 4 | 8, what: string): number | bigint {
-  try {
-    return width === 8 ? checkValue64(x as bigint) : checkValue(x as number, width);
-  } catch (e) {
-    const err = e as Error;
-    err.message = `cond.${what}: ${err.message.replace(/write/g, 'read')}`;
-    throw err;
+  const read = `${width === 1 ? 'an' : 'a'} ${width * 8}-bit read`;
+  if (width === 8) {
+    if (typeof x === 'bigint' && x >= I64_MIN && x <= U64) return x & U64;
+    if (typeof x === 'number' && Number.isSafeInteger(x)) return BigInt(x) & U64;
+    if (typeof x !== 'bigint' && typeof x !== 'number') {
+      throw typeError('ERR_INVALID_ARG_TYPE', `cond.${what} must be a bigint for ${read}, got ${describe(x)}`);
+    }
+    throw rangeError('ERR_OUT_OF_RANGE', `cond.${what} ${String(x)} does not fit ${read} (-2^63..2^64-1)`);
   }
+  if (typeof x !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `cond.${what} must be a number for ${read}, got ${describe(x)}`);
+  const hi = maxOf(width);
+  const lo = -(hi + 1) / 2;
+  if (!(x >= lo && x <= hi && Number.isInteger(x))) {
+    throw rangeError('ERR_OUT_OF_RANGE', `cond.${what} ${x} does not fit ${read} (integer ${lo}..${hi})`);
+  }
+  return width === 4 ? x >>> 0 : x & hi;
 }
 
 /**

@@ -150,7 +150,7 @@ const uio: Row[] = [
     },
     act: (dev: UioDevice) => dev.irq.wait() },
   { condition: 'negative wait timeout', call: 'await dev.irq.wait({ timeoutMs: -1 })', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
-    message: 'timeoutMs must be a finite number >= 0, got -1', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: -1 }) },
+    message: 'timeoutMs must be a number of milliseconds in 0..2147483647, got -1', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: -1 }) },
   { condition: 'no interrupt within the timeout', call: 'await dev.irq.wait({ timeoutMs: 50 })', errorClass: 'Error', code: 'ETIMEDOUT',
     message: "ETIMEDOUT: poll '{uio}' failed (no interrupt within 50 ms.)", setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: 50 }) },
   { condition: 'wait aborted by its AbortSignal', call: 'await dev.irq.wait({ signal }) // signal aborts after 20 ms', errorClass: 'AbortError', code: 'ABORT_ERR',
