@@ -195,9 +195,12 @@ Napi::Value IrqControl(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), n == sizeof value ? 0 : (n < 0 ? errno : EIO));
 }
 
-// PCI_COMMAND is bytes 4-5 of config space; bit 10, Interrupt Disable, is bit 2 of byte 5.
-constexpr off_t kPciCommandHighByte = 5;
-constexpr uint8_t kIntxDisableInHighByte = 0x04;
+// PCI_COMMAND is the 16-bit word at offset 4 of config space; bit 10 is Interrupt Disable. It is read and
+// written as the whole word, as the kernel's pci_intx() does: a device (QEMU's PCI core among them) may act on
+// the bit only when a write covers the register's first byte, and a 1-byte write of byte 5 then left the line
+// deasserted on unmask, the interrupt lost and the level count skewed (an IRQ storm: "Disabling IRQ #20").
+constexpr off_t kPciCommand = 4;
+constexpr uint16_t kPciCommandIntxDisable = 0x0400;
 
 Napi::Value IrqSetIntxDisabled(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -210,13 +213,15 @@ Napi::Value IrqSetIntxDisabled(const Napi::CallbackInfo& info) {
     irq->config_fd = open(irq->config_path.c_str(), O_RDWR | O_CLOEXEC);
     if (irq->config_fd < 0) return ThrowJs(SyscallError(env, errno, "open", irq->config_path));
   }
-  uint8_t byte = 0;
-  const ssize_t n = pread(irq->config_fd, &byte, 1, kPciCommandHighByte);
-  if (n != 1) return ThrowJs(SyscallError(env, n < 0 ? errno : EIO, "pread", irq->config_path));
-  const uint8_t next = disabled ? (byte | kIntxDisableInHighByte) : (byte & ~kIntxDisableInHighByte);
-  if (next != byte) {
-    const ssize_t m = pwrite(irq->config_fd, &next, 1, kPciCommandHighByte);
-    if (m != 1) return ThrowJs(SyscallError(env, m < 0 ? errno : EIO, "pwrite", irq->config_path));
+  uint8_t word[2] = {0, 0};  // config space is little-endian
+  const ssize_t n = pread(irq->config_fd, word, 2, kPciCommand);
+  if (n != 2) return ThrowJs(SyscallError(env, n < 0 ? errno : EIO, "pread", irq->config_path));
+  const uint16_t command = static_cast<uint16_t>(word[0] | (word[1] << 8));
+  const uint16_t next = disabled ? (command | kPciCommandIntxDisable) : (command & ~kPciCommandIntxDisable);
+  if (next != command) {
+    const uint8_t out[2] = {static_cast<uint8_t>(next & 0xff), static_cast<uint8_t>(next >> 8)};
+    const ssize_t m = pwrite(irq->config_fd, out, 2, kPciCommand);
+    if (m != 2) return ThrowJs(SyscallError(env, m < 0 ? errno : EIO, "pwrite", irq->config_path));
   }
   return env.Undefined();
 }
