@@ -33,7 +33,8 @@ export class UsageError extends Error {
 export const TARGET_FORMS =
   'a physical address (0xfe200000), uio0:map0+0x10, NAME:map0+0x10, 0000:00:04.0:bar0+0x8, 1234:11e8:bar0+0x8, file:PATH+0x10 (or a path with a slash), sim:edu+0x8';
 
-const NUMBER = '(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*)(?:[kKmMgG])?';
+// Each form has at least one digit (`0x_` is not a number): `_` separators may sit anywhere after the prefix.
+const NUMBER = '(?:0[xX]_*[0-9a-fA-F][0-9a-fA-F_]*|0[bB]_*[01][01_]*|0[oO]_*[0-7][0-7_]*|[0-9][0-9_]*)(?:[kKmMgG])?';
 const UNITS: Record<string, bigint> = { k: 1n << 10n, m: 1n << 20n, g: 1n << 30n };
 
 /**
@@ -42,7 +43,7 @@ const UNITS: Record<string, bigint> = { k: 1n << 10n, m: 1n << 20n, g: 1n << 30n
  * @throws UsageError naming `what`.
  */
 export function parseNumber(text: string, what: string, options: { suffix?: boolean } = {}): bigint {
-  const m = /^(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*)([kKmMgG])?$/.exec(text.trim());
+  const m = /^(0[xX]_*[0-9a-fA-F][0-9a-fA-F_]*|0[bB]_*[01][01_]*|0[oO]_*[0-7][0-7_]*|[0-9][0-9_]*)([kKmMgG])?$/.exec(text.trim());
   if (m === null || (m[2] !== undefined && !options.suffix)) {
     throw new UsageError(
       `${what} must be a number (0x… hex, 0b…, 0o… or decimal${options.suffix ? ', optionally with k/M/G' : ''}), got '${text}'`,
