@@ -81,8 +81,9 @@ export type Width = 1 | 2 | 4 | 8;
  * @throws UsageError
  */
 export function parseWidth(text: string): Width {
-  const widths: Record<string, Width> = { b: 1, h: 2, w: 4, l: 4, q: 8, '8': 1, '16': 2, '32': 4, '64': 8 };
-  const w = widths[text.trim().toLowerCase()];
+  // A Map, not an object literal: '__proto__' or 'constructor' must not find Object.prototype's members.
+  const widths = new Map<string, Width>([['b', 1], ['h', 2], ['w', 4], ['l', 4], ['q', 8], ['8', 1], ['16', 2], ['32', 4], ['64', 8]]);
+  const w = widths.get(text.trim().toLowerCase());
   if (w === undefined) {
     throw new UsageError(`width must be b (8 bits), h (16), w (32), q (64) or 8/16/32/64, got '${text}'`);
   }

@@ -20,7 +20,7 @@ const HEADER = '{"format":"mmio-recording","version":1,"path":"/dev/uio0","phys"
 const grammarish = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.stringMatching(/^(sim:edu|uio0|uio:edu|file:\/tmp\/x|0x[0-9a-fA-F_]{0,20}|0b[01_]{0,70}|0o[0-7_]{0,25}|[0-9_]{0,22})([kKmMgG])?([+-](0x[0-9a-f]{0,18}|[0-9]{0,20})[kKmMgG]?)?$/),
-  fc.constantFrom('', ' ', '+', '-', '0x', '0x_', '0b2', '1e3', '0x1g', '-0', '--1', '0x' + 'f'.repeat(40), '9'.repeat(400), 'sim:edu+', 'a:b:c', '\0', 'uio0:map99999999999999999999'),
+  fc.constantFrom('', ' ', '+', '-', '0x', '0x_', '0b2', '1e3', '0x1g', '-0', '--1', '0x' + 'f'.repeat(40), '9'.repeat(400), 'sim:edu+', 'a:b:c', '\0', 'uio0:map99999999999999999999', '__proto__', 'constructor', 'toString', 'hasOwnProperty'),
 );
 
 function expectUsage(run: () => unknown): unknown {
