@@ -15,6 +15,7 @@ import {
   inl,
   ioremap_np,
   ioremap_wc,
+  ioremap,
   iounmap,
   mapFile,
   openPci,
@@ -27,7 +28,7 @@ import {
   type MapFileOptions,
 } from '../lib/index.js';
 import { RegisterModel } from '../lib/sim/index.js';
-import { checkRow, renderErrorsMarkdown, type BaseContext, type ErrorRow } from './helpers/errors-table.js';
+import { actCallsInSource, checkRow, renderErrorsMarkdown, showsCall, type BaseContext, type ErrorRow } from './helpers/errors-table.js';
 import { guestPlaceholders, guestRows } from './hw/errors-table.rows.js';
 
 /** Size of the temporary file every row gets, and of the region `t.map()` makes over it. */
@@ -288,7 +289,7 @@ const mapping: Row[] = [
   { condition: 'NaN offset', call: 'mapFile(file, NaN, 16)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: 'offset must be a non-negative safe integer or a bigint, got NaN', act: (_s, t) => mapFile(t.file, NaN, 16) },
   { condition: 'Infinity offset', call: 'ioremap(Infinity, 16, { path: file })', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
-    message: 'offset must be a non-negative safe integer or a bigint, got Infinity', act: (_s, t) => mapFile(t.file, Infinity, 16) },
+    message: 'offset must be a non-negative safe integer or a bigint, got Infinity', act: (_s, t) => ioremap(Infinity, 16, { path: t.file }) },
   { condition: 'offset above 2^53 as a number (not exact: pass a bigint)', call: 'mapFile(file, 2 ** 60, 16)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: 'offset must be a non-negative safe integer or a bigint, got 1152921504606847000', act: (_s, t) => mapFile(t.file, 2 ** 60, 16) },
   { condition: 'bigint beyond 64 bits', call: 'mapFile(file, 1n << 64n, 16)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
@@ -397,6 +398,33 @@ afterAll(() => {
 describe('errors table (host rows): exact class, code and message; nothing left open or mapped', () => {
   it.each(hostRows.map((r, i) => [`${i + 1}. ${r.group}: ${r.condition}`, r] as const))('%s', async (_name, row) => {
     await checkRow(row, hostContext);
+  });
+});
+
+describe('the call column shows the call each row runs', () => {
+  it('every row shows the call its act makes, read from the source (host and guest rows)', async () => {
+    const here = new URL('.', import.meta.url).pathname;
+    const acts = new Map([...(await actCallsInSource(`${here}errors-table.test.ts`)), ...(await actCallsInSource(`${here}hw/errors-table.rows.ts`))]);
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const row of [...hostRows, ...guestRows]) {
+      const candidates = acts.get(row.condition);
+      if (candidates === undefined) {
+        wrong.push(`${row.condition}: act not found in the source`);
+        continue;
+      }
+      checked++;
+      // The shown call may add context (the setup's mapping, an await, a comment), never show another call.
+      if (!candidates.some((act) => showsCall(row.call, act))) wrong.push(`${row.condition}: shows '${row.call}', runs '${candidates.join("' or '")}'`);
+    }
+    expect(wrong).toEqual([]);
+    expect(checked).toBe(hostRows.length + guestRows.length);
+  });
+
+  it('the check can fail: the row that showed ioremap and ran mapFile (issue 15) is caught', () => {
+    expect(showsCall('ioremap(Infinity, 16, { path: file })', 'mapFile(file, Infinity, 16)')).toBe(false);
+    expect(showsCall("openPci('<bdf>').map(0) // as nobody", 'openPci(${JSON.stringify(t.vars.bdf)}).map(0, { size: 4096 })')).toBe(false);
+    expect(showsCall('ioremap(Infinity, 16, { path: file })', 'ioremap(Infinity, 16, { path: file })')).toBe(true);
   });
 });
 

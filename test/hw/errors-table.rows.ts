@@ -93,16 +93,16 @@ const DENIED = 'Permission denied: run as a user with access to the file, e.g. a
 const MMAP_EINVAL = 'mmap refused the range: the offset or size is not valid for this file (beyond its end, or not a mappable device).';
 
 const privilege: Row[] = [
-  { condition: '/dev/mem over System RAM (CONFIG_STRICT_DEVMEM)', call: 'ioremap(ramAddress, 4096)', errorClass: 'Error', code: 'EPERM',
+  { condition: '/dev/mem over System RAM (CONFIG_STRICT_DEVMEM)', call: "ioremap(BigInt('0x<ram>'), 4096)", errorClass: 'Error', code: 'EPERM',
     message: "EPERM: mmap '/dev/mem' failed (The kernel refused this range (CONFIG_STRICT_DEVMEM / IO_STRICT_DEVMEM): it is RAM or claimed by a driver. Use UIO or the PCI resourceN file, or boot with iomem=relaxed.)",
     act: (_s, t) => ioremap(BigInt(`0x${t.vars.ram}`), 4096) },
-  { condition: '/dev/mem as a user who is not root', call: 'ioremap(eduBar0, 16) // as nobody', errorClass: 'Error', code: 'EACCES',
+  { condition: '/dev/mem as a user who is not root', call: 'ioremap(0x<bar0>n, 16) // as nobody', errorClass: 'Error', code: 'EACCES',
     message: "EACCES: open '/dev/mem' failed (/dev/mem needs root (CAP_SYS_RAWIO); use a UIO device or a PCI resourceN file with a udev rule instead.)",
     act: (_s, t) => asNobody(`m.ioremap(0x${t.vars.bar0}n, 16)`) },
   { condition: '/dev/uioN without access (no udev rule for this user)', call: 'openUio(0) // as nobody', errorClass: 'Error', code: 'EACCES',
     message: `EACCES: open '{uio}' failed (${DENIED})`,
     act: (_s, t) => asNobody(`m.openUio(${JSON.stringify(t.vars.uio)})`) },
-  { condition: 'a PCI resourceN file without access', call: "openPci('0000:00:04.0').map(0) // as nobody", errorClass: 'Error', code: 'EACCES',
+  { condition: 'a PCI resourceN file without access', call: "openPci('<bdf>').map(0, { size: 4096 }) // as nobody", errorClass: 'Error', code: 'EACCES',
     message: `EACCES: open '{res0}' failed (${DENIED})`,
     act: (_s, t) => asNobody(`m.openPci(${JSON.stringify(t.vars.bdf)}).map(0, { size: 4096 })`) },
   { condition: 'port I/O without CAP_SYS_RAWIO', call: 'inb(0x71) // as nobody', errorClass: 'Error', code: 'EPERM',
@@ -153,7 +153,7 @@ const uio: Row[] = [
     message: 'timeoutMs must be a number of milliseconds in 0..2147483647, got -1', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: -1 }) },
   { condition: 'no interrupt within the timeout', call: 'await dev.irq.wait({ timeoutMs: 50 })', errorClass: 'Error', code: 'ETIMEDOUT',
     message: "ETIMEDOUT: poll '{uio}' failed (no interrupt within 50 ms.)", setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: 50 }) },
-  { condition: 'wait aborted by its AbortSignal', call: 'await dev.irq.wait({ signal }) // signal aborts after 20 ms', errorClass: 'AbortError', code: 'ABORT_ERR',
+  { condition: 'wait aborted by its AbortSignal', call: 'await dev.irq.wait({ signal: AbortSignal.timeout(20) })', errorClass: 'AbortError', code: 'ABORT_ERR',
     message: 'The operation was aborted', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ signal: AbortSignal.timeout(20) }) },
   { condition: 'wait with a signal already aborted', call: 'await dev.irq.wait({ signal: AbortSignal.abort() })', errorClass: 'AbortError', code: 'ABORT_ERR',
     message: 'The operation was aborted', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ signal: AbortSignal.abort() }) },
