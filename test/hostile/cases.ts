@@ -14,7 +14,7 @@ export interface HostileCase {
   /** Unique, stable, shown in docs/reliability.md. */
   id: string;
   /** What the fresh `r` is: a mapped file (native), a SimRegion (sim), SimInterrupts, the simulated edu, or nothing. */
-  setup: 'file' | 'sim' | 'simirq' | 'edu' | 'none';
+  setup: 'file' | 'sim' | 'simirq' | 'edu' | 'uio' | 'uioirq' | 'none';
   /** An async function body; `r`, `m` (the package), `s` (mmio/sim) and `ctx` are in scope. */
   code: string;
   /** The exact outcome text. */
@@ -51,14 +51,14 @@ const shown = (v: bigint, width: number): string => (width === 8 ? `value 0x${v.
 const allOnes = (width: number): bigint => (1n << BigInt(width * 8)) - 1n;
 
 /** Hostile offsets: the expression, and the outcome for an access of `width`. */
-function offsets(width: number): [string, string][] {
+function offsets(width: number, size = REGION_SIZE): [string, string][] {
   const list: [string, string][] = [
     ['-1', throws(RANGE)],
     ['1.5', throws(RANGE)],
     ['NaN', throws(RANGE)],
     ['Infinity', throws(RANGE)],
-    [`${REGION_SIZE}`, throws(RANGE)],
-    [`${REGION_SIZE + width}`, throws(RANGE)],
+    [`${size}`, throws(RANGE)],
+    [`${size + width}`, throws(RANGE)],
     ['2 ** 53', throws(RANGE)],
     ["'0'", throws(TYPE)],
     ['0n', throws(TYPE)],
@@ -366,4 +366,64 @@ function isolatedCases(): HostileCase[] {
 /** Every case of the battery on the host. */
 export function hostileCases(): HostileCase[] {
   return [...accessCases(), ...pollCases(), ...waitCases(), ...entryCases(), ...eduCases(), ...isolatedCases()];
+}
+
+/** edu's BAR0 through /dev/uio0 (the QEMU rig): 1 MiB, ID 0x010000ed at 0. */
+const EDU_BAR0_SIZE = 0x10_0000;
+
+/**
+ * The device-backend cases, for the guest (test/hw/hostile-battery.hw.test.ts): every accessor's hostile
+ * offsets on the UIO mapping of the real edu, hostile values (refused before any write), poll conditions on the
+ * ID register, UIO interrupt waits, and /dev/mem mappings past one ArrayBuffer.
+ */
+export function guestCases(): HostileCase[] {
+  const out: HostileCase[] = [];
+  const ID = 0x010000edn;
+  for (const a of accessors()) {
+    const id = (what: string) => `uio:${a.name}(${what})`;
+    if (a.kind === 'read') {
+      for (const [off, expected] of offsets(a.width, EDU_BAR0_SIZE)) out.push({ id: id(off), setup: 'uio', code: `return r.${a.name}(${off})`, expected });
+      if (a.width === 4) out.push({ id: id('0) reads ID'), setup: 'uio', code: `return r.${a.name}(0)`, expected: shown(a.bigEndian ? 0xed000001n : ID, 4) });
+    } else if (a.kind === 'write') {
+      const zero = a.width === 8 ? '0n' : '0';
+      for (const [off, expected] of offsets(a.width, EDU_BAR0_SIZE)) out.push({ id: id(`${zero}, ${off}`), setup: 'uio', code: `return r.${a.name}(${zero}, ${off})`, expected });
+      for (const [v, expected] of values(a.width)) out.push({ id: id(`${v}, 4`), setup: 'uio', code: `return r.${a.name}(${v}, 4)`, expected });
+    } else if (a.kind === 'poll') {
+      const w = a.width;
+      if (w !== 4) continue; // edu answers 32-bit reads of its registers
+      const run = (cond: string, t = '0, 1000') => (a.atomic ? `return r.${a.name}(0, ${cond}, ${t})` : `return await r.${a.name}(0, ${cond}, ${t})`);
+      const conds: [string, string, string][] = [
+        ['ID with an all-ones mask', '{ mask: -1, value: 0x010000ed }', shown(ID, 4)],
+        ['ID with the unsigned all-ones mask', '{ mask: 0xffffffff, value: 0x010000ed }', shown(ID, 4)],
+        ['mask past the width', '{ mask: 2 ** 32, value: 0 }', throws(RANGE)],
+        ['mask 1.5', '{ mask: 1.5, value: 0 }', throws(RANGE)],
+        ['bigint mask', '{ mask: 1n, value: 1n }', throws(TYPE)],
+        ['predicate returning a Promise', 'async () => true', throws('ERR_INVALID_RETURN_VALUE TypeError')],
+        ['cond null', 'null', throws(TYPE)],
+        ['never met, delay 10 s, timeout 1 ms', '{ mask: 0xff, value: 0 }', throws('ETIMEDOUT Error')],
+      ];
+      for (const [what, cond, expected] of conds) {
+        out.push({ id: `uio:${a.name} ${what}`, setup: 'uio', code: run(cond, what.includes('delay 10 s') ? '10_000_000, 1000' : '0, 1000'), expected, timeoutMs: 2000 });
+      }
+      out.push({ id: `uio:${a.name} timeout past MAX_WAIT_US`, setup: 'uio', code: run('() => true', '0, m.MAX_WAIT_US + 1'), expected: throws(RANGE) });
+    }
+  }
+  const waits: [string, string, string][] = [
+    ['timeoutMs 2 ** 31', 'await r.irq.wait({ timeoutMs: 2 ** 31 })', throws(RANGE)],
+    ["timeoutMs '5'", "await r.irq.wait({ timeoutMs: '5' })", throws(TYPE)],
+    ['timeoutMs -1', 'await r.irq.wait({ timeoutMs: -1 })', throws(RANGE)],
+    ['options null', 'await r.irq.wait(null)', throws(TYPE)],
+    ['signal {}', 'await r.irq.wait({ signal: {} })', throws(TYPE)],
+    ['timeoutMs 20 times out', 'await r.irq.wait({ timeoutMs: 20 })', throws('ETIMEDOUT Error')],
+    ['timeoutMs MAX_WAIT_MS is honoured (aborted at 100 ms)', 'await r.irq.wait({ timeoutMs: m.MAX_WAIT_MS, signal: AbortSignal.timeout(100) })', throws('ABORT_ERR AbortError')],
+    ['mask, raise while masked, unmask: delivered once', "const regs = r.map(0); r.irq.unmask(); r.irq.mask(); regs.writel(0x10, 0x60); await new Promise((res) => setTimeout(res, 50)); r.irq.unmask(); const e = await r.irq.wait({ timeoutMs: 3000 }); regs.writel(0x10, 0x64); r.irq.unmask(); return e.missed", 'value 0x0'],
+  ];
+  for (const [what, code, expected] of waits) out.push({ id: `uioirq:wait ${what}`, setup: 'uioirq', code, expected, timeoutMs: 5000 });
+  out.push(
+    { id: 'devmem:ioremap of 4 GiB + 4 KiB refused before mapping', setup: 'none', isolate: true, code: 'return m.ioremap(0xfe000000, 2 ** 32 + 4096)', expected: throws(RANGE) },
+    { id: "devmem:ioremap with a NUL in options.path", setup: 'none', code: "return m.ioremap(0, 4096, { path: '/dev/mem\\0x' })", expected: throws('ERR_INVALID_ARG_VALUE TypeError') },
+    { id: 'devmem:mapFile(/dev/null)', setup: 'none', code: "return m.mapFile('/dev/null', 0, 4096)", expected: throws('ENODEV Error') },
+    { id: 'uio:openUio(null)', setup: 'none', code: 'return m.openUio(null)', expected: throws(TYPE) },
+  );
+  return out;
 }

@@ -30,8 +30,21 @@ function makeRegion(setup) {
   if (setup === 'sim') return new s.SimRegion(new s.RegisterModel({ buffer: pattern() }), { name: 'hostile' });
   if (setup === 'simirq') return new s.SimInterrupts({ name: 'hostile' });
   if (setup === 'edu') return s.createSimEdu();
+  if (setup === 'uio' || setup === 'uioirq') {
+    const dev = m.openUio(m.listUioDevices()[0].number);
+    if (setup === 'uioirq') return dev;
+    const regs = dev.map(0);
+    return wrapUio(regs, dev);
+  }
   return undefined;
 }
+
+/** The UIO map with the device closed after the case (iounmap of a UIO map leaves the device open). */
+function wrapUio(regs, dev) {
+  closers.push(() => dev.close());
+  return regs;
+}
+const closers = [];
 
 function show(v) {
   if (typeof v === 'bigint') return `0x${v.toString(16)}n`;
@@ -67,6 +80,7 @@ for (const c of input.cases) {
     try {
       if (r?.iounmap) r.iounmap();
       else r?.close?.();
+      while (closers.length > 0) closers.pop()();
     } catch {
       // a case may have closed it already
     }
