@@ -29,8 +29,13 @@ export function pollWidth(call: string): AccessWidth {
   return letter === 'b' ? 1 : letter === 'w' ? 2 : letter === 'q' ? 8 : 4;
 }
 
-/** Busy-wait `us` microseconds (the kernel's udelay), yielding nothing: the caller asked for a spin. */
+/**
+ * Busy-wait `us` microseconds (the kernel's udelay), yielding nothing: the caller asked for a spin.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE` outside 0..MAX_WAIT_US (so
+ *   `udelay(Infinity)` cannot spin forever).
+ */
 export function udelay(us: number): void {
+  checkMicros(us, 'us');
   if (us <= 0) return;
   const until = performance.now() + us / 1000;
   while (performance.now() < until) {
@@ -67,7 +72,7 @@ export function pollAtomic<T extends number | bigint>(
       throw pollTimeoutError(call, offset, last, timeoutUs, path);
     }
     // Never spin past the deadline: the last read comes on time.
-    udelay(Math.min(delayUs, (deadline - performance.now()) * 1000));
+    udelay(Math.max(0, Math.min(delayUs, (deadline - performance.now()) * 1000)));
   }
 }
 

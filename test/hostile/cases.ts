@@ -266,6 +266,10 @@ function entryCases(): HostileCase[] {
     ['request_mem_region(0, 1, 5)', 'm.request_mem_region(0, 1, 5)', throws(TYPE)],
     ["request_mem_region('0', 1)", "m.request_mem_region('0', 1, 'x')", throws(TYPE)],
     ['release_mem_region of nothing held', 'm.release_mem_region(0x7000_0000n, 1n)', throws(RANGE)],
+    ['udelay(Infinity)', 'm.udelay(Infinity)', throws(RANGE)],
+    ["udelay('5')", "m.udelay('5')", throws(TYPE)],
+    ['udelay(-1)', 'm.udelay(-1)', throws(RANGE)],
+    ['udelay(10) returns', 'return m.udelay(10)', 'value undefined'],
     ['createSimEdu(null)', 's.createSimEdu(null)', throws(TYPE)],
     ['createSimEdu(5)', 's.createSimEdu(5)', throws(TYPE)],
     ["createSimEdu('edu')", "s.createSimEdu('edu')", throws(TYPE)],
@@ -387,7 +391,9 @@ export function guestCases(): HostileCase[] {
     } else if (a.kind === 'write') {
       const zero = a.width === 8 ? '0n' : '0';
       for (const [off, expected] of offsets(a.width, EDU_BAR0_SIZE)) out.push({ id: id(`${zero}, ${off}`), setup: 'uio', code: `return r.${a.name}(${zero}, ${off})`, expected });
-      for (const [v, expected] of values(a.width)) out.push({ id: id(`${v}, 4`), setup: 'uio', code: `return r.${a.name}(${v}, 4)`, expected });
+      // At an aligned offset (the offset is checked first); every one of these values is refused before a write.
+      const at = a.width === 8 ? 8 : 4;
+      for (const [v, expected] of values(a.width)) out.push({ id: id(`${v}, ${at}`), setup: 'uio', code: `return r.${a.name}(${v}, ${at})`, expected });
     } else if (a.kind === 'poll') {
       const w = a.width;
       if (w !== 4) continue; // edu answers 32-bit reads of its registers
