@@ -36,6 +36,7 @@ import {
   openTarget,
   parseNumber,
   parseTarget,
+  checkValueFits,
   parseValue,
   parseWidth,
   type OpenTarget,
@@ -203,7 +204,7 @@ async function cmdWrite(
   opts: AccessOptions & { readback?: boolean },
 ): Promise<void> {
   const width = parseWidth(widthText);
-  const value = parseValue(valueText);
+  const value = checkValueFits(parseValue(valueText), width);
   const target = parseTarget(targetText, { path: pathOf(opts) });
   alignmentCheck(target, width);
   const t = await open(target, width, opts, false);
@@ -313,12 +314,26 @@ async function cmdDump(io: Io, regionText: string, sizeText: string | undefined,
 
 async function cmdMemWrite(io: Io, targetText: string, valueTexts: string[], opts: DumpOptions): Promise<void> {
   const width = memtoolWidth(opts);
-  const values = valueTexts.map(parseValue);
+  // Every value is checked before the first write: a bad one fails the command with nothing written.
+  const values = valueTexts.map((text) => checkValueFits(parseValue(text), width));
   const target = parseTarget(targetText, { path: pathOf(opts) });
   alignmentCheck(target, width);
   const t = await open(target, values.length * width, opts, false);
   try {
-    values.forEach((v, i) => writeOne(t.region, v, t.at + i * width, width, opts.be === true));
+    let done = 0;
+    try {
+      for (const v of values) {
+        writeOne(t.region, v, t.at + done * width, width, opts.be === true);
+        done++;
+      }
+    } catch (e) {
+      // A fault part-way (EFAULT…): say exactly what was written before it.
+      if (e instanceof Error) {
+        e.message = `${e.message} [mw wrote ${done} of ${values.length} values before this failure]`;
+        (e as Error & { written?: number }).written = done;
+      }
+      throw e;
+    }
     if (opts.json) {
       await write(
         io.stdout,
@@ -382,15 +397,21 @@ Examples:
 
 Exit status: 0 done, 1 the operation failed (error code and hint on stderr), 2 bad command line.`;
 
-/** Build the command line (a fresh commander program each time, so tests can run several). */
-export function buildProgram(io: Io): Command {
+/**
+ * Build the command line (a fresh commander program each time, so tests can run several). With `json`,
+ * commander's own error text is held back: {@link main} reports the error as JSON instead.
+ */
+export function buildProgram(io: Io, options: { json?: boolean } = {}): Command {
   const program = new Command('mmio')
     .description('Read and write device registers from user space: /dev/mem, UIO, PCI BARs, files and a simulated device.')
     .version(packageVersion(), '-V, --version')
-    .showHelpAfterError('(mmio --help for usage)')
+    .showHelpAfterError(options.json === true ? false : '(mmio --help for usage)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      outputError: (s, writeErr) => {
+        if (options.json !== true) writeErr(s);
+      },
     })
     .exitOverride()
     .addHelpText('after', EXAMPLES);
@@ -499,14 +520,19 @@ export function reportError(io: Io, error: unknown, json: boolean): number {
  * @returns the exit status: 0, 1 (operation failed) or 2 (bad command line).
  */
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const program = buildProgram(io);
   const json = argv.includes('--json');
+  const program = buildProgram(io, { json });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
+      if (json) {
+        // commander printed nothing (outputError below); the error goes out as JSON like every other one.
+        const message = e.message.replace(/^error: /, '');
+        io.stderr.write(`${JSON.stringify({ error: { code: 'ERR_USAGE', message, commanderCode: e.code } }, null, 2)}\n`);
+      }
       return 2; // commander has printed the message (or the help, for `mmio uio` without a subcommand)
     }
     return reportError(io, e, json);

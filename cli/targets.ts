@@ -14,6 +14,7 @@
  * @module
  */
 // Backends are imported when a target needs them: a command starts faster (node's start-up dominates on small boards).
+import { checkValue, checkValue64 } from '../lib/core/checks.js';
 import type { IoRegion } from '../lib/core/io-region.js';
 import type { TraceEntry } from '../lib/observe/trace.js';
 
@@ -32,7 +33,8 @@ export class UsageError extends Error {
 export const TARGET_FORMS =
   'a physical address (0xfe200000), uio0:map0+0x10, NAME:map0+0x10, 0000:00:04.0:bar0+0x8, 1234:11e8:bar0+0x8, file:PATH+0x10 (or a path with a slash), sim:edu+0x8';
 
-const NUMBER = '(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*)(?:[kKmMgG])?';
+// Each form has at least one digit (`0x_` is not a number): `_` separators may sit anywhere after the prefix.
+const NUMBER = '(?:0[xX]_*[0-9a-fA-F][0-9a-fA-F_]*|0[bB]_*[01][01_]*|0[oO]_*[0-7][0-7_]*|[0-9][0-9_]*)(?:[kKmMgG])?';
 const UNITS: Record<string, bigint> = { k: 1n << 10n, m: 1n << 20n, g: 1n << 30n };
 
 /**
@@ -41,7 +43,7 @@ const UNITS: Record<string, bigint> = { k: 1n << 10n, m: 1n << 20n, g: 1n << 30n
  * @throws UsageError naming `what`.
  */
 export function parseNumber(text: string, what: string, options: { suffix?: boolean } = {}): bigint {
-  const m = /^(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*)([kKmMgG])?$/.exec(text.trim());
+  const m = /^(0[xX]_*[0-9a-fA-F][0-9a-fA-F_]*|0[bB]_*[01][01_]*|0[oO]_*[0-7][0-7_]*|[0-9][0-9_]*)([kKmMgG])?$/.exec(text.trim());
   if (m === null || (m[2] !== undefined && !options.suffix)) {
     throw new UsageError(
       `${what} must be a number (0x… hex, 0b…, 0o… or decimal${options.suffix ? ', optionally with k/M/G' : ''}), got '${text}'`,
@@ -58,6 +60,19 @@ export function parseValue(text: string): bigint {
   return negative ? -value : value;
 }
 
+/**
+ * Check that a parsed value fits a write of `width` bytes, with the library's own value check (signed or
+ * unsigned; lib/core/checks.ts): done for every value before anything is opened, so a command that fails
+ * writes nothing.
+ * @throws RangeError `ERR_OUT_OF_RANGE`
+ */
+export function checkValueFits(value: bigint, width: Width): bigint {
+  if (width === 8) checkValue64(value);
+  else if (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) checkValue(Number(value), width);
+  else checkValue(Number.MAX_SAFE_INTEGER, width); // far outside any width below 64 bits: the same error
+  return value;
+}
+
 /** Access width in bytes. */
 export type Width = 1 | 2 | 4 | 8;
 
@@ -66,8 +81,9 @@ export type Width = 1 | 2 | 4 | 8;
  * @throws UsageError
  */
 export function parseWidth(text: string): Width {
-  const widths: Record<string, Width> = { b: 1, h: 2, w: 4, l: 4, q: 8, '8': 1, '16': 2, '32': 4, '64': 8 };
-  const w = widths[text.trim().toLowerCase()];
+  // A Map, not an object literal: '__proto__' or 'constructor' must not find Object.prototype's members.
+  const widths = new Map<string, Width>([['b', 1], ['h', 2], ['w', 4], ['l', 4], ['q', 8], ['8', 1], ['16', 2], ['32', 4], ['64', 8]]);
+  const w = widths.get(text.trim().toLowerCase());
   if (w === undefined) {
     throw new UsageError(`width must be b (8 bits), h (16), w (32), q (64) or 8/16/32/64, got '${text}'`);
   }

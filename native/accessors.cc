@@ -1,8 +1,11 @@
 #include "accessors.h"
 
+#include "js_throw.h"
+
 #include <byteswap.h>
 
 #include "io_access.h"
+#include "js_throw.h"
 #include "napi_args.h"
 
 namespace mmio {
@@ -116,7 +119,7 @@ Napi::Object CreateAccessors(Napi::Env env, Region* r) {
 
 Napi::Value BindAccessors(const Napi::CallbackInfo& info) {
   Region* r = info[0].As<Napi::External<Region>>().Data();
-  if (!r->mapped) throw Napi::Error::New(info.Env(), "region is unmapped");
+  if (!r->mapped) return ThrowJs(Napi::Error::New(info.Env(), "region is unmapped"));
   return CreateAccessors(info.Env(), r);
 }
 

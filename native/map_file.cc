@@ -6,20 +6,46 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "region.h"
+#include "js_throw.h"
 #include "syscall_error.h"
 
 namespace mmio {
 namespace {
 
-void BufferFinalizer(napi_env, void*, void* hint) { Release(static_cast<Region*>(hint)); }
+void BufferFinalizer(napi_env, void*, void* hint) {
+  Region* r = static_cast<Region*>(hint);
+  r->buffer_finalized = true;
+  Release(r);
+}
 
 }  // namespace
 
+// Map areas left to the runtime: V8 and libc map memory too, and when the process reaches vm.max_map_count
+// their next mmap fails and V8 aborts ("Zone Allocation failed"). Mappings beyond the budget get ENOMEM.
+size_t MapBudget() {
+  static const size_t budget = [] {
+    size_t max_count = 65530;  // the kernel's default
+    if (FILE* f = fopen("/proc/sys/vm/max_map_count", "re")) {
+      unsigned long v = 0;
+      if (fscanf(f, "%lu", &v) == 1 && v > 0) max_count = v;
+      fclose(f);
+    }
+    const size_t reserve = std::max<size_t>(4096, max_count / 4);
+    return max_count > reserve ? max_count - reserve : 0;
+  }();
+  return budget;
+}
+
 Napi::Value Map(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsBigInt() || !info[2].IsNumber() || !info[3].IsObject()) {
+    return ThrowJs(Napi::TypeError::New(env, "map(path, offset: bigint, size: number, options)"));
+  }
   const std::string path = info[0].As<Napi::String>().Utf8Value();
   bool lossless = false;
   const uint64_t offset = info[1].As<Napi::BigInt>().Uint64Value(&lossless);
@@ -53,17 +79,36 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   const uint64_t map_offset = offset - delta;
   const size_t map_length = ((delta + size + page - 1) / page) * page;
 
-  const int flags = (read_only ? O_RDONLY : O_RDWR) | (sync ? O_SYNC : 0) | O_CLOEXEC;
+  if (LiveMappings() >= MapBudget()) {
+    return ThrowJs(SyscallError(env, ENOMEM, "mmap", path,
+                                "too many live mappings (" + std::to_string(LiveMappings()) +
+                                    "): the rest of vm.max_map_count is kept for the runtime; iounmap some first"));
+  }
+
+  // O_NONBLOCK: opening a FIFO (or a device that waits for a peer) returns at once instead of blocking the
+  // thread; what cannot be mapped is refused below, and the flag is cleared again for the mapping's sake.
+  const int flags = (read_only ? O_RDONLY : O_RDWR) | (sync ? O_SYNC : 0) | O_CLOEXEC | O_NONBLOCK;
   const int fd = open(path.c_str(), flags);
-  if (fd < 0) throw SyscallError(env, errno, "open", path);
+  if (fd < 0) return ThrowJs(SyscallError(env, errno, "open", path));
 
   struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+  if (fstat(fd, &st) != 0) {
+    const int stat_errno = errno;
+    close(fd);
+    return ThrowJs(SyscallError(env, stat_errno, "fstat", path));
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) {
+    close(fd);
+    return ThrowJs(SyscallError(env, ENODEV, "mmap", path, "not a regular file or device node"));
+  }
+  const int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  if (S_ISREG(st.st_mode) &&
       (offset > static_cast<uint64_t>(st.st_size) || size > static_cast<uint64_t>(st.st_size) - offset)) {
     // Accessing a page past the end of a regular file raises SIGBUS: refuse the range up front.
     close(fd);
-    throw SyscallError(env, ENXIO, "mmap", path,
-                       "range ends beyond the end of the file (" + std::to_string(st.st_size) + " bytes)");
+    return ThrowJs(SyscallError(env, ENXIO, "mmap", path,
+                                "range ends beyond the end of the file (" + std::to_string(st.st_size) + " bytes)"));
   }
 
   const int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
@@ -78,9 +123,10 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   if (base == MAP_FAILED) {
     // A failed MAP_FIXED may have unmapped the range already: give V8 its pages back.
     if (into != nullptr) RestoreWindow(into, map_length);
-    throw SyscallError(env, mmap_errno, "mmap", path);
+    return ThrowJs(SyscallError(env, mmap_errno, "mmap", path));
   }
 
+  NoteMapped();
   Region* r = new Region();
   r->map_base = static_cast<uint8_t*>(base);
   r->map_length = map_length;
@@ -102,9 +148,12 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   napi_value buffer;
   AddRef(r);
   if (napi_create_external_arraybuffer(env, r->ptr, size, BufferFinalizer, r, &buffer) != napi_ok) {
-    Release(r);
+    // Node runs the finalizer itself when it refuses the buffer (a size over buffer.constants.MAX_LENGTH):
+    // drop the buffer's reference only if it has not, or the Region would be freed twice.
+    if (!r->buffer_finalized) Release(r);
     Unmap(r, nullptr);
-    throw Napi::Error::New(env, "could not create an ArrayBuffer over the mapping");
+    // The pending exception (e.g. a size this runtime cannot hold in one ArrayBuffer) is the error.
+    return Napi::Value();
   }
   napi_create_reference(env, buffer, 0, &r->buffer_ref);
 

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "io_access.h"
@@ -10,6 +11,11 @@
 
 namespace mmio {
 namespace {
+
+// The longest one call spins before returning to JS (ns).
+constexpr uint64_t kSliceNs = 20ULL * 1000 * 1000;
+// The range of a delay or timeout, as lib/core/checks.ts checkMicros: 0 .. (2^31 - 1) ms, in us.
+constexpr double kMaxMicros = 2147483647.0 * 1000.0;
 
 uint64_t NowNs() {
   struct timespec ts;
@@ -64,8 +70,17 @@ napi_value PollAtomic(napi_env env, napi_callback_info info) {
   Region* r = static_cast<Region*>(external);
   if ((width != 1 && width != 2 && width != 4 && width != 8) || !r->Fits(offset, width)) return ThrowBadAccess(env, r);
   const volatile void* addr = r->ptr + offset;
+  if (!(delay_us >= 0) || !(timeout_us >= 0) || delay_us > kMaxMicros || timeout_us > kMaxMicros) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "pollAtomic: delay or timeout out of range");
+    return nullptr;
+  }
   const uint64_t delay_ns = static_cast<uint64_t>(delay_us * 1000.0);
-  const uint64_t deadline = timeout_us > 0 ? NowNs() + static_cast<uint64_t>(timeout_us * 1000.0) : UINT64_MAX;
+  // One call spins for at most one slice, then returns to JS (which calls again until its own deadline), so
+  // worker.terminate(), signals and process exit are never held off by a poll that waits forever.
+  const uint64_t start = NowNs();
+  const uint64_t slice_end = start + kSliceNs;
+  const uint64_t deadline =
+      timeout_us > 0 ? std::min(start + static_cast<uint64_t>(timeout_us * 1000.0), slice_end) : slice_end;
   uint64_t v;
   for (;;) {
     // As poll_timeout_us_atomic (Linux 6.18): the expiry is noted before the read, so the read after it decides.
@@ -74,7 +89,8 @@ napi_value PollAtomic(napi_env env, napi_callback_info info) {
     if (r->fault->faulted) break;  // a bus fault: the caller reports it
     if ((v & mask) == want) break;
     if (expired) break;
-    if (delay_ns > 0) SpinUntil(NowNs() + delay_ns); else cpu_relax();
+    // A delay never spins past the deadline: the read after it comes on time.
+    if (delay_ns > 0) SpinUntil(std::min(NowNs() + delay_ns, deadline + 1)); else cpu_relax();
   }
   napi_value result;
   if (width == 8) {

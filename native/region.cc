@@ -2,7 +2,16 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
+
 namespace mmio {
+
+namespace {
+std::atomic<size_t> live_mappings{0};
+}  // namespace
+
+size_t LiveMappings() { return live_mappings.load(std::memory_order_relaxed); }
+void NoteMapped() { live_mappings.fetch_add(1, std::memory_order_relaxed); }
 
 void AddRef(Region* r) { r->refs++; }
 
@@ -28,6 +37,7 @@ void Unmap(Region* r, napi_env env) {
   } else {
     munmap(r->map_base, r->map_length);
   }
+  live_mappings.fetch_sub(1, std::memory_order_relaxed);
   r->map_base = nullptr;
   r->ptr = nullptr;
   if (r->env != nullptr) {

@@ -31,6 +31,7 @@ struct Region {
   int fault_slot = -1;            // the fault handler's slot watching this mapping, -1 if none
   bool in_window = false;         // mapped MAP_FIXED over a WebAssembly.Memory's pages (lib/linux/wasm-window.ts)
   napi_ref window_ref = nullptr;  // strong reference to that memory's buffer: V8 must not free the pages first
+  bool buffer_finalized = false;  // the ArrayBuffer's finalizer has run (it has dropped its reference)
 
   // True when [offset, offset + width) lies inside the mapping and the address is aligned to width.
   bool Fits(uint64_t offset, size_t width) const {
@@ -55,6 +56,9 @@ void Unmap(Region* r, napi_env env);
 // Put anonymous read-write pages over [base, base + length) of a Wasm window, as V8 had them: the reservation
 // stays V8's, with no hole it could reuse and no device behind it.
 void RestoreWindow(void* base, size_t length);
+// Mappings made by this process (every environment) and not yet unmapped; NoteMapped counts one more.
+size_t LiveMappings();
+void NoteMapped();
 // A napi finalizer that releases one reference to the Region passed as data.
 void ReleaseFinalizer(napi_env env, void* data, void* hint);
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "js_throw.h"
 #include "syscall_error.h"
 
 namespace mmio {
@@ -121,7 +122,7 @@ void OnReadable(uv_poll_t* handle, int status, int) {
 
 IrqHandle* Unwrap(const Napi::CallbackInfo& info) { return info[0].As<Napi::External<IrqHandle>>().Data(); }
 
-// The device's poll handle, made on first use. Throws on failure.
+// The device's poll handle, made on first use; nullptr after throwing.
 Watch* EnsureWatch(Napi::Env env, IrqHandle* irq) {
   if (irq->watch != nullptr) return irq->watch;
   uv_loop_t* loop = nullptr;
@@ -130,13 +131,15 @@ Watch* EnsureWatch(Napi::Env env, IrqHandle* irq) {
   const int rc = uv_poll_init(loop, &w->poll, irq->fd);
   if (rc != 0) {
     delete w;
-    throw SyscallError(env, -rc, "poll", irq->path);
+    ThrowJs(SyscallError(env, -rc, "poll", irq->path));
+    return nullptr;
   }
   w->poll.data = w;
   uv_unref(AsHandle(w));  // referenced only while a wait is pending
   if (napi_add_async_cleanup_hook(env, OnTeardown, w, &w->hook) != napi_ok) {
     uv_close(AsHandle(w), OnClosed);
-    throw Napi::Error::New(env, "could not register the interrupt wait for environment teardown");
+    ThrowJs(Napi::Error::New(env, "could not register the interrupt wait for environment teardown"));
+    return nullptr;
   }
   w->irq = irq;
   irq->watch = w;
@@ -149,7 +152,7 @@ Napi::Value IrqOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string path = info[0].As<Napi::String>().Utf8Value();
   const int fd = open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) throw SyscallError(env, errno, "open", path);
+  if (fd < 0) return ThrowJs(SyscallError(env, errno, "open", path));
   IrqHandle* irq = new IrqHandle();
   irq->fd = fd;
   irq->path = path;
@@ -165,13 +168,14 @@ Napi::Value IrqOpen(const Napi::CallbackInfo& info) {
 Napi::Value IrqWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   IrqHandle* irq = Unwrap(info);
-  if (irq->fd < 0) throw SyscallError(env, EBADF, "read", irq->path);
-  if (!irq->callback.IsEmpty()) throw Napi::Error::New(env, "a wait is already pending on this device");
+  if (irq->fd < 0) return ThrowJs(SyscallError(env, EBADF, "read", irq->path));
+  if (!irq->callback.IsEmpty()) return ThrowJs(Napi::Error::New(env, "a wait is already pending on this device"));
   Watch* w = EnsureWatch(env, irq);
+  if (w == nullptr) return Napi::Value();
   // uv_poll_start on a started handle stops it first (an epoll_ctl DEL, then an ADD): start only a stopped one.
   if (!uv_is_active(AsHandle(w))) {
     const int rc = uv_poll_start(&w->poll, UV_READABLE, OnReadable);
-    if (rc != 0) throw SyscallError(env, -rc, "poll", irq->path);
+    if (rc != 0) return ThrowJs(SyscallError(env, -rc, "poll", irq->path));
   }
   irq->callback = Napi::Persistent(info[1].As<Napi::Function>());
   uv_ref(AsHandle(w));
@@ -191,28 +195,33 @@ Napi::Value IrqControl(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), n == sizeof value ? 0 : (n < 0 ? errno : EIO));
 }
 
-// PCI_COMMAND is bytes 4-5 of config space; bit 10, Interrupt Disable, is bit 2 of byte 5.
-constexpr off_t kPciCommandHighByte = 5;
-constexpr uint8_t kIntxDisableInHighByte = 0x04;
+// PCI_COMMAND is the 16-bit word at offset 4 of config space; bit 10 is Interrupt Disable. It is read and
+// written as the whole word, as the kernel's pci_intx() does: a device (QEMU's PCI core among them) may act on
+// the bit only when a write covers the register's first byte, and a 1-byte write of byte 5 then left the line
+// deasserted on unmask, the interrupt lost and the level count skewed (an IRQ storm: "Disabling IRQ #20").
+constexpr off_t kPciCommand = 4;
+constexpr uint16_t kPciCommandIntxDisable = 0x0400;
 
 Napi::Value IrqSetIntxDisabled(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   IrqHandle* irq = Unwrap(info);
   const bool disabled = info[1].ToBoolean();
-  if (irq->config_path.empty()) throw SyscallError(env, ENODEV, "open", irq->path, "not a PCI device");
-  if (irq->fd < 0) throw SyscallError(env, EBADF, "pread", irq->config_path);
+  if (irq->config_path.empty()) return ThrowJs(SyscallError(env, ENODEV, "open", irq->path, "not a PCI device"));
+  if (irq->fd < 0) return ThrowJs(SyscallError(env, EBADF, "pread", irq->config_path));
   // Kept open from the first call to close(): an unmask per interrupt used to open and close it every time.
   if (irq->config_fd < 0) {
     irq->config_fd = open(irq->config_path.c_str(), O_RDWR | O_CLOEXEC);
-    if (irq->config_fd < 0) throw SyscallError(env, errno, "open", irq->config_path);
+    if (irq->config_fd < 0) return ThrowJs(SyscallError(env, errno, "open", irq->config_path));
   }
-  uint8_t byte = 0;
-  const ssize_t n = pread(irq->config_fd, &byte, 1, kPciCommandHighByte);
-  if (n != 1) throw SyscallError(env, n < 0 ? errno : EIO, "pread", irq->config_path);
-  const uint8_t next = disabled ? (byte | kIntxDisableInHighByte) : (byte & ~kIntxDisableInHighByte);
-  if (next != byte) {
-    const ssize_t m = pwrite(irq->config_fd, &next, 1, kPciCommandHighByte);
-    if (m != 1) throw SyscallError(env, m < 0 ? errno : EIO, "pwrite", irq->config_path);
+  uint8_t word[2] = {0, 0};  // config space is little-endian
+  const ssize_t n = pread(irq->config_fd, word, 2, kPciCommand);
+  if (n != 2) return ThrowJs(SyscallError(env, n < 0 ? errno : EIO, "pread", irq->config_path));
+  const uint16_t command = static_cast<uint16_t>(word[0] | (word[1] << 8));
+  const uint16_t next = disabled ? (command | kPciCommandIntxDisable) : (command & ~kPciCommandIntxDisable);
+  if (next != command) {
+    const uint8_t out[2] = {static_cast<uint8_t>(next & 0xff), static_cast<uint8_t>(next >> 8)};
+    const ssize_t m = pwrite(irq->config_fd, out, 2, kPciCommand);
+    if (m != 2) return ThrowJs(SyscallError(env, m < 0 ? errno : EIO, "pwrite", irq->config_path));
   }
   return env.Undefined();
 }

@@ -79,7 +79,7 @@ describe.concurrent('mmio read / write on the simulated edu', () => {
   it("shows the access width: edu answers 0 to 8- and 16-bit reads, as the real device does", async () => {
     expect((await mmio('read', 'sim:edu', 'b')).stdout).toBe('0x00\n');
     expect((await mmio('read', 'sim:edu', 'h')).stdout).toBe('0x0000\n');
-    expect((await mmio('read', 'sim:edu+0x80', 'q')).stdout).toBe('0xffffffffffffffff\n');
+    expect((await mmio('read', 'sim:edu+0xa0', 'q')).stdout).toBe('0xffffffffffffffff\n');
   });
 
   it('--json gives the target, path, addresses, width and value', async () => {
@@ -160,7 +160,7 @@ describe.concurrent('mmio md / mw on the simulated edu', () => {
   it('-b, -w, -q choose the width; -x shows big-endian values', async () => {
     expect((await mmio('md', '-b', 'sim:edu', '8')).stdout).toBe('00000000: 00 00 00 00 00 00 00 00' + ' '.repeat(24) + '  ........\n');
     expect((await mmio('md', '-w', 'sim:edu', '4')).stdout).toBe('00000000: 0000 0000' + ' '.repeat(30) + '  ....\n');
-    expect((await mmio('md', '-q', 'sim:edu+0x80', '16')).stdout).toBe('00000080: ffffffffffffffff ffffffffffffffff  ................\n');
+    expect((await mmio('md', '-q', 'sim:edu+0xa0', '16')).stdout).toBe('000000a0: ffffffffffffffff ffffffffffffffff  ................\n');
     expect((await mmio('md', '-x', 'sim:edu', '4')).stdout).toMatch(/^00000000: ed000001 /);
     expect((await mmio('md', '-b', '-q', 'sim:edu')).status).toBe(2);
   });
@@ -204,6 +204,27 @@ describe('mmio on a file', () => {
     writeFileSync(file.path, bytes);
   });
   afterAll(() => file.cleanup());
+
+  it('mw with a value that does not fit writes nothing (every value is checked first): exit 1, ERR_OUT_OF_RANGE', async () => {
+    const { readFileSync } = await import('node:fs');
+    const before = readFileSync(file.path);
+    const r = await mmio('mw', '-b', `file:${file.path}+0x40`, '1', '2', '0x1ff');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/code: ERR_OUT_OF_RANGE/);
+    expect(readFileSync(file.path).equals(before)).toBe(true);
+    const q = await mmio('mw', '-q', `file:${file.path}+0x40`, '1', '0x1_0000_0000_0000_0000');
+    expect(q.status).toBe(1);
+    expect(readFileSync(file.path).equals(before)).toBe(true);
+  });
+
+  it('--json reports a command-line error (unknown command, missing argument) as JSON, nothing else', async () => {
+    for (const args of [['bogus', '--json'], ['mw', '--json'], ['read', '--json', '--nonsense', 'sim:edu']]) {
+      const r = await mmio(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stderr), args.join(' ')).toMatchObject({ error: { code: 'ERR_USAGE', message: expect.any(String) } });
+    }
+  });
 
   it('writes and reads through file:PATH+OFF, PATH+OFF and --path', async () => {
     expect((await mmio('write', `file:${file.path}+0x10`, 'w', '0xdeadbeef')).status).toBe(0);

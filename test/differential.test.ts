@@ -1,18 +1,30 @@
 /**
- * Differential test: the same random sequence of operations on a native file-backed mapping and on the
- * simulated backend (plain memory), every value read compared. fast-check shrinks a failure to a minimal
- * sequence. Set MMIO_DIFF_OPS to run more operations (`npm run test:diff` runs 100 000).
+ * Differential test: the same random sequence of operations on four implementations of the contract, every
+ * outcome (value, or error class and code, and a timed-out poll's `.value`) compared with the first:
+ * - the oracle (test/helpers/oracle-region.ts): the contract written again over a plain ArrayBuffer, sharing
+ *   no code with lib/ (so a bug in the shared checks is a divergence);
+ * - a native file mapping as shipped (on x86-64: Atomics.load reads and plain typed-array stores);
+ * - the same mapping forced onto the native-call path (every access a call into native/accessors.cc, as on
+ *   arm64 and armv7), so the C++ accessors are checked on x86-64 too;
+ * - the simulated backend (SimRegion over plain memory).
+ * fast-check shrinks a failure to a minimal sequence. Set MMIO_DIFF_OPS to run more operations
+ * (`npm run test:diff` runs 100 000; `npm run test:diff:1e6` runs 10^6, about ten minutes).
  *
  * Operations: every width (8/16/32/64) of read and write in its three forms (readX, readX_relaxed, ioreadN /
  * writeX, writeX_relaxed, iowriteN), values anywhere in the signed and unsigned range (64-bit as bigint or safe
  * integer), the big-endian forms, atomic polls whose condition holds (native `{ mask, value }` spin and the
  * predicate path), memcpy_fromio/memcpy_toio/memset_io, and the _rep forms, with buffers that may start
- * inside a bigger ArrayBuffer.
+ * inside a bigger ArrayBuffer; and the hostile side: polls with random conditions (met or timing out after 1 us;
+ * masks, values and predicates, in and out of the width, of the wrong type, predicates returning a Promise),
+ * offsets and values of every wrong type and range, bad times.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapFile, type IoRegion } from '../lib/index.js';
+import { addon } from '../lib/linux/addon.js';
+import { NativeRegion } from '../lib/linux/native-region.js';
 import { RegisterModel, SimRegion } from '../lib/sim/index.js';
+import { OracleError, OracleRegion, oracleIoRegion } from './helpers/oracle-region.js';
 import { tempFile } from './helpers/temp-file.js';
 
 const SIZE = 1024;
@@ -134,39 +146,120 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   ),
 );
 
+/** A poll of width `w` through its atomic accessor. */
+function pollAtomic(r: IoRegion, w: number, off: unknown, cond: unknown, delayUs: unknown, timeoutUs: unknown): number | bigint {
+  const a = [off, cond, delayUs, timeoutUs] as [number, never, number, number];
+  return w === 1 ? r.readb_poll_timeout_atomic(...a) : w === 2 ? r.readw_poll_timeout_atomic(...a) : w === 4 ? r.readl_poll_timeout_atomic(...a) : r.readq_poll_timeout_atomic(...a);
+}
+
+const hostileOffset = fc.constantFrom<unknown>(-1, 1.5, NaN, Infinity, SIZE, SIZE + 8, 2 ** 53, 3, 6, '0', 0n, null, undefined, {});
+const hostileValue = (w: number) =>
+  w === 8
+    ? fc.constantFrom<unknown>(1n << 64n, -(1n << 63n) - 1n, 1.5, 2 ** 53, NaN, '1', null, -1n, -1, 2 ** 53 - 1)
+    : fc.constantFrom<unknown>(2 ** (w * 8), -(2 ** (w * 8 - 1)) - 1, 1.5, NaN, Infinity, '1', 1n, null, -1, 2 ** (w * 8) - 1);
+/** A poll operand: in the width (number or bigint as the width wants), or one of the hostile ones. */
+const operand = (w: number) =>
+  w === 8
+    ? fc.oneof(fc.bigInt({ min: -(1n << 63n), max: (1n << 64n) - 1n }), fc.constantFrom<unknown>(0n, -1n, 1, 2 ** 53, 1n << 64n, 1.5, '1'))
+    : fc.oneof(fc.integer({ min: -(2 ** (w * 8 - 1)), max: 2 ** (w * 8) - 1 }), fc.constantFrom<unknown>(0, -1, 2 ** (w * 8), 1.5, 1n, '1', null));
+const hostileTime = fc.constantFrom<unknown>(-1, NaN, Infinity, 0x7fff_ffff * 1000 + 1, '10', 1n, null);
+
+const hostileOp: fc.Arbitrary<Op> = fc.oneof(
+  fc.tuple(fc.constantFrom(1, 2, 4, 8), flavour, hostileOffset).map(([w, f, off]) => ({
+    name: `read${w * 8}${f === 'ordered' ? '' : `(${f})`}@${String(off)}`,
+    run: (r: IoRegion) => read(r, w, f, off as number),
+  })),
+  fc.tuple(fc.constantFrom(1, 2, 4, 8), flavour).chain(([w, f]) =>
+    fc.tuple(fc.oneof(aligned(w), hostileOffset), hostileValue(w)).map(([off, v]) => ({
+      name: `write${w * 8}${f === 'ordered' ? '' : `(${f})`} ${typeof v === 'bigint' ? `${v}n` : String(v)}@${String(off)}`,
+      run: (r: IoRegion) => write(r, w, f, v as never, off as number),
+    })),
+  ),
+  // Random conditions, met or not: a condition not met times out after 1 us with the value read.
+  fc.tuple(fc.constantFrom(1, 2, 4, 8), fc.boolean()).chain(([w, asPredicate]) =>
+    fc.tuple(aligned(w), operand(w), operand(w)).map(([off, mask, value]) => ({
+      name: `read${w * 8}_poll_timeout_atomic(${asPredicate ? 'predicate ' : ''}{ mask: ${String(mask)}, value: ${String(value)} })@${off}`,
+      run: (r: IoRegion) => {
+        const cond = asPredicate
+          ? (v: number | bigint) => (typeof v === 'bigint' ? (v & BigInt.asUintN(64, BigInt(mask as bigint))) === BigInt.asUintN(64, BigInt(value as bigint)) : ((v & (mask as number)) >>> 0) === (value as number) >>> 0)
+          : { mask, value };
+        if (asPredicate && (typeof mask !== typeof value || (typeof mask !== 'number' && typeof mask !== 'bigint'))) return 'skipped';
+        return pollAtomic(r, w, off, cond, 0, 1);
+      },
+    })),
+  ),
+  fc.tuple(fc.constantFrom(1, 2, 4, 8), hostileOffset, fc.constantFrom<unknown>(null, 5, 'x', {}, [], async () => true, () => Promise.resolve(false))).map(([w, off, cond]) => ({
+    name: `read${w * 8}_poll_timeout_atomic(hostile cond)@${String(off)}`,
+    run: (r: IoRegion) => pollAtomic(r, w, typeof off === 'number' && off === 3 ? 0 : off, cond, 0, 1),
+  })),
+  fc.tuple(fc.constantFrom(1, 2, 4, 8), hostileTime, fc.boolean()).map(([w, t, asDelay]) => ({
+    name: `read${w * 8}_poll_timeout_atomic(${asDelay ? 'delay' : 'timeout'} ${String(t)})`,
+    run: (r: IoRegion) => pollAtomic(r, w, 0, () => true, asDelay ? t : 0, asDelay ? 1 : t),
+  })),
+);
+
+/** What a call did: its value, or its error's class and code (and a timed-out poll's `.value`). */
+function outcomeOf(run: () => unknown): unknown {
+  try {
+    return { value: run() };
+  } catch (e) {
+    if (e instanceof OracleError) return { error: e.kind, code: e.code, ...(e.value === undefined ? {} : { value: e.value }) };
+    const err = e as Error & { code?: string; value?: unknown };
+    return { error: err.constructor.name, code: err.code, ...(err.value === undefined ? {} : { value: err.value }) };
+  }
+}
+
 let file: ReturnType<typeof tempFile>;
 let native: IoRegion;
+let nativeCalls: IoRegion;
 beforeAll(() => {
   file = tempFile(SIZE);
   native = mapFile(file.path, 0, SIZE);
+  // The same file through the native-call path: the region is told it runs on arm64 (as bench/js-cases.ts does).
+  const a = addon();
+  nativeCalls = new NativeRegion(a.map(file.path, 0n, SIZE, { sync: true, readOnly: false }), { fileOffset: 0n, phys: 0n, size: SIZE, path: file.path, readOnly: false }, { ...a, arch: 'arm64' });
 });
 afterAll(() => {
   native.iounmap();
+  nativeCalls.iounmap();
   file.cleanup();
 });
 
-describe('native file mapping vs simulated memory', () => {
-  it(`${TOTAL_OPS} random operations give the same values on both`, () => {
+describe('oracle vs native (fast path and native calls) vs simulated memory', () => {
+  it(`${TOTAL_OPS} random operations (valid and hostile) give the same outcome on all four`, () => {
     let executed = 0;
-    const property = fc.property(fc.array(op, { minLength: 1, maxLength: OPS_PER_RUN, size: 'max' }), (ops) => {
+    const property = fc.property(fc.array(fc.oneof({ weight: 3, arbitrary: op }, { weight: 1, arbitrary: hostileOp }), { minLength: 1, maxLength: OPS_PER_RUN, size: 'max' }), (ops) => {
       executed += ops.length;
       native.memset_io(0, 0, SIZE);
       const sim = new SimRegion(new RegisterModel({ size: SIZE }), { name: 'diff' });
+      const oracle = new OracleRegion(SIZE);
+      const oracleIo = oracleIoRegion(oracle) as unknown as IoRegion;
       for (const o of ops) {
-        expect({ op: o.name, value: o.run(sim) }).toEqual({ op: o.name, value: o.run(native) });
+        const expected = { op: o.name, outcome: outcomeOf(() => o.run(oracleIo)) };
+        expect({ op: o.name, outcome: outcomeOf(() => o.run(native)) }, 'native (as shipped)').toEqual(expected);
+        expect({ op: o.name, outcome: outcomeOf(() => o.run(nativeCalls)) }, 'native calls').toEqual(expected);
+        expect({ op: o.name, outcome: outcomeOf(() => o.run(sim)) }, 'sim').toEqual(expected);
       }
       const a = new Uint8Array(SIZE);
       const b = new Uint8Array(SIZE);
       native.memcpy_fromio(a, 0, SIZE);
       sim.memcpy_fromio(b, 0, SIZE);
-      expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
+      expect(Buffer.from(a).equals(Buffer.from(oracle.bytes)), 'native memory vs the oracle').toBe(true);
+      expect(Buffer.from(b).equals(Buffer.from(oracle.bytes)), 'sim memory vs the oracle').toBe(true);
     });
     // Sequences are 1..OPS_PER_RUN long: run until at least TOTAL_OPS operations have been compared.
     while (executed < TOTAL_OPS) {
       fc.assert(property, { numRuns: Math.max(1, Math.ceil((TOTAL_OPS - executed) / (OPS_PER_RUN / 2))) });
     }
     expect(executed).toBeGreaterThanOrEqual(TOTAL_OPS);
-  }, Math.max(20_000, TOTAL_OPS * 2));
+    console.log(`differential: ${executed} operations, each on the oracle, native, native calls and sim: 0 divergences`);
+  }, Math.max(20_000, TOTAL_OPS * 3));
+
+  it('the oracle is independent: a shared check that truncated poll masks (the old bug) would diverge', () => {
+    const oracleIo = oracleIoRegion(new OracleRegion(SIZE)) as unknown as IoRegion;
+    expect(outcomeOf(() => oracleIo.readl_poll_timeout_atomic(0, { mask: 2 ** 32, value: 0 }, 0, 1))).toEqual({ error: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+    expect(outcomeOf(() => native.readl_poll_timeout_atomic(0, { mask: 2 ** 32, value: 0 }, 0, 1))).toEqual({ error: 'RangeError', code: 'ERR_OUT_OF_RANGE' });
+  });
 
   it('the comparison can fail: a sim that drops one byte write is caught and shrunk', () => {
     const result = fc.check(

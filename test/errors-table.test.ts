@@ -15,6 +15,7 @@ import {
   inl,
   ioremap_np,
   ioremap_wc,
+  ioremap,
   iounmap,
   mapFile,
   openPci,
@@ -27,7 +28,7 @@ import {
   type MapFileOptions,
 } from '../lib/index.js';
 import { RegisterModel, SimRegion } from '../lib/sim/index.js';
-import { checkRow, renderErrorsMarkdown, type BaseContext, type ErrorRow } from './helpers/errors-table.js';
+import { actCallsInSource, checkRow, renderErrorsMarkdown, showsCall, type BaseContext, type ErrorRow } from './helpers/errors-table.js';
 import { guestPlaceholders, guestRows } from './hw/errors-table.rows.js';
 
 /** Size of the temporary file every row gets, and of the region `t.map()` makes over it. */
@@ -207,15 +208,15 @@ const polls: Row[] = [
     message: "ETIMEDOUT: connection timed out, readw_poll_timeout '{file}' (condition not met at offset 0x0 within 2000 us; last value read 0x0.)",
     act: (r: IoRegion) => r.readw_poll_timeout(0, (v) => v === 1, 100, 2000) },
   { condition: 'negative delay', call: 'r.readl_poll_timeout_atomic(0, () => true, -1, 10)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
-    message: 'delayUs must be a finite number of microseconds >= 0, got -1', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, () => true, -1, 10) },
+    message: 'delayUs must be a number of microseconds in 0..2147483647000, got -1', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, () => true, -1, 10) },
   { condition: 'Infinity timeout (0 is "forever")', call: 'r.readq_poll_timeout_atomic(0, { mask: 1n, value: 0n }, 0, Infinity)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
-    message: 'timeoutUs must be a finite number of microseconds >= 0, got Infinity', act: (r: IoRegion) => r.readq_poll_timeout_atomic(0, { mask: 1n, value: 0n }, 0, Infinity) },
+    message: 'timeoutUs must be a number of microseconds in 0..2147483647000, got Infinity', act: (r: IoRegion) => r.readq_poll_timeout_atomic(0, { mask: 1n, value: 0n }, 0, Infinity) },
   { condition: 'sleep of the wrong type', call: "await r.readl_poll_timeout(0, () => true, '10', 100)", errorClass: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
     message: "sleepUs must be a number of microseconds, got string '10'", act: (r: IoRegion) => r.readl_poll_timeout(0, () => true, any('10'), 100) },
   { condition: 'condition of the wrong type', call: "r.readl_poll_timeout_atomic(0, 'ready', 0, 10)", errorClass: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
-    message: 'cond must be a function (value) => boolean or { mask, value }', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, any('ready'), 0, 10) },
+    message: "cond must be a function (value) => boolean or { mask, value }, got string 'ready'", act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, any('ready'), 0, 10) },
   { condition: '{ mask, value } of mixed types', call: 'r.readl_poll_timeout_atomic(0, { mask: 1, value: 1n }, 0, 10)', errorClass: 'TypeError', code: 'ERR_INVALID_ARG_TYPE',
-    message: 'cond must be a function (value) => boolean or { mask, value }', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, any({ mask: 1, value: 1n }), 0, 10) },
+    message: 'cond.value must be a number for a 32-bit read, got bigint 1n', act: (r: IoRegion) => r.readl_poll_timeout_atomic(0, any({ mask: 1, value: 1n }), 0, 10) },
 ].map((r) => ({ ...r, setup: region, group: 'Polls' }) as Row);
 
 const unmapped = (t: HostContext) => {
@@ -289,7 +290,7 @@ const mapping: Row[] = [
   { condition: 'NaN offset', call: 'mapFile(file, NaN, 16)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: 'offset must be a non-negative safe integer or a bigint, got NaN', act: (_s, t) => mapFile(t.file, NaN, 16) },
   { condition: 'Infinity offset', call: 'ioremap(Infinity, 16, { path: file })', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
-    message: 'offset must be a non-negative safe integer or a bigint, got Infinity', act: (_s, t) => mapFile(t.file, Infinity, 16) },
+    message: 'offset must be a non-negative safe integer or a bigint, got Infinity', act: (_s, t) => ioremap(Infinity, 16, { path: t.file }) },
   { condition: 'offset above 2^53 as a number (not exact: pass a bigint)', call: 'mapFile(file, 2 ** 60, 16)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: 'offset must be a non-negative safe integer or a bigint, got 1152921504606847000', act: (_s, t) => mapFile(t.file, 2 ** 60, 16) },
   { condition: 'bigint beyond 64 bits', call: 'mapFile(file, 1n << 64n, 16)', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
@@ -400,6 +401,33 @@ afterAll(() => {
 describe('errors table (host rows): exact class, code and message; nothing left open or mapped', () => {
   it.each(hostRows.map((r, i) => [`${i + 1}. ${r.group}: ${r.condition}`, r] as const))('%s', async (_name, row) => {
     await checkRow(row, hostContext);
+  });
+});
+
+describe('the call column shows the call each row runs', () => {
+  it('every row shows the call its act makes, read from the source (host and guest rows)', async () => {
+    const here = new URL('.', import.meta.url).pathname;
+    const acts = new Map([...(await actCallsInSource(`${here}errors-table.test.ts`)), ...(await actCallsInSource(`${here}hw/errors-table.rows.ts`))]);
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const row of [...hostRows, ...guestRows]) {
+      const candidates = acts.get(row.condition);
+      if (candidates === undefined) {
+        wrong.push(`${row.condition}: act not found in the source`);
+        continue;
+      }
+      checked++;
+      // The shown call may add context (the setup's mapping, an await, a comment), never show another call.
+      if (!candidates.some((act) => showsCall(row.call, act))) wrong.push(`${row.condition}: shows '${row.call}', runs '${candidates.join("' or '")}'`);
+    }
+    expect(wrong).toEqual([]);
+    expect(checked).toBe(hostRows.length + guestRows.length);
+  });
+
+  it('the check can fail: the row that showed ioremap and ran mapFile (issue 15) is caught', () => {
+    expect(showsCall('ioremap(Infinity, 16, { path: file })', 'mapFile(file, Infinity, 16)')).toBe(false);
+    expect(showsCall("openPci('<bdf>').map(0) // as nobody", 'openPci(${JSON.stringify(t.vars.bdf)}).map(0, { size: 4096 })')).toBe(false);
+    expect(showsCall('ioremap(Infinity, 16, { path: file })', 'ioremap(Infinity, 16, { path: file })')).toBe(true);
   });
 });
 

@@ -1,10 +1,13 @@
 /**
  * The simulated backend against the native one on a file mapping: the same calls give the same results, and
- * the same bad calls throw the same errors (class, code and message).
+ * the same bad calls throw the same errors (class, code and message). Poll conditions, masks and argument types
+ * are checked across every poll (b/w/l/q, atomic and sleeping) on native, sim and replay (a replay of an empty
+ * recording: its checks run before it looks for a recorded step).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mapFile, type IoRegion } from '../lib/index.js';
 import { RegisterModel, SimRegion } from '../lib/sim/index.js';
+import { parseRecording, ReplayRegion } from '../lib/index.js';
 import { tempFile } from './helpers/temp-file.js';
 
 const SIZE = 4096;
@@ -129,5 +132,78 @@ describe('sim and native backends give the same results', () => {
       return out;
     };
     expect(run(sim)).toEqual(run(native));
+  });
+});
+
+const POLLS = ['readb', 'readw', 'readl', 'readq'].flatMap((r) => [`${r}_poll_timeout_atomic`, `${r}_poll_timeout`]);
+const widthOf = (poll: string) => ({ b: 1, w: 2, l: 4, q: 8 })[poll.charAt(4) as 'b'];
+
+/** Conditions for a poll of `w` bytes whose register holds all ones; `ok` ones are met at once. */
+function conditions(w: number): [string, unknown, 'ok' | 'error' | 'error-after-read'][] {
+  const big = w === 8;
+  return [
+    ['all-ones mask and value', big ? { mask: -1n, value: -1n } : { mask: -1, value: -1 }, 'ok'],
+    ['unsigned all-ones', big ? { mask: (1n << 64n) - 1n, value: (1n << 64n) - 1n } : { mask: 2 ** (w * 8) - 1, value: 2 ** (w * 8) - 1 }, 'ok'],
+    ['mask 0, value 0', big ? { mask: 0n, value: 0n } : { mask: 0, value: 0 }, 'ok'],
+    ['mask past the width', big ? { mask: 1n << 64n, value: 0n } : { mask: 2 ** (w * 8), value: 0 }, 'error'],
+    ['value past the width', big ? { mask: -1n, value: 1n << 64n } : { mask: -1, value: 2 ** (w * 8) }, 'error'],
+    ['mask below the signed range', big ? { mask: -(1n << 63n) - 1n, value: 0n } : { mask: -(2 ** (w * 8 - 1)) - 1, value: 0 }, 'error'],
+    ['fractional mask', { mask: 1.5, value: 0 }, 'error'],
+    ['NaN mask', { mask: NaN, value: 0 }, 'error'],
+    ['mask of the other type', big ? { mask: 1, value: 1 } : { mask: 1n, value: 1n }, big ? 'ok' : 'error'],
+    ['string mask', { mask: '1', value: 1 }, 'error'],
+    ['no value', { mask: 1 }, 'error'],
+    ['null', null, 'error'],
+    ['a number', 5, 'error'],
+    // Found out only from what it returns, after a read (a replay of an empty recording has none to give).
+    ['a Promise-returning predicate', async () => true, 'error-after-read'],
+    ['a predicate', () => true, 'ok'],
+  ];
+}
+const times: [string, unknown, unknown][] = [
+  ['string timeout', 0, '100'],
+  ['negative delay', -1, 100],
+  ['NaN timeout', 0, NaN],
+  ['timeout past MAX_WAIT_US', 0, 0x7fff_ffff * 1000 + 1],
+  ['bigint delay', 1n, 100],
+];
+
+function replayOf(size: number): IoRegion {
+  const header = { format: 'mmio-recording', version: 1, path: '/dev/uio0', phys: '0x0', size, irq: null, started: '2026-01-01T00:00:00.000Z' };
+  return new ReplayRegion(parseRecording(`${JSON.stringify(header)}\n`, 'empty'), 'empty');
+}
+
+async function pollOutcome(r: IoRegion, poll: string, cond: unknown, delay: unknown, timeout: unknown): Promise<Outcome> {
+  const w = widthOf(poll);
+  if (w === 8) r.writeq(-1n, 8);
+  else if (w === 4) r.writel(-1, 8);
+  else if (w === 2) r.writew(-1, 8);
+  else r.writeb(-1, 8);
+  const call = () => (r as unknown as Record<string, (...a: unknown[]) => unknown>)[poll](8, cond, delay, timeout);
+  return poll.endsWith('_atomic') ? outcome(call) : asyncOutcome(async () => call());
+}
+
+describe('one answer per poll condition, mask and argument type: native, sim and replay', () => {
+  const cases = POLLS.flatMap((poll) => [
+    ...conditions(widthOf(poll)).map(([what, cond, kind]) => ({ poll, what, cond, delay: 0 as unknown, timeout: 1000 as unknown, kind })),
+    ...times.map(([what, delay, timeout]) => ({ poll, what, cond: () => true, delay, timeout, kind: 'error' as const })),
+  ]);
+
+  it.each(cases)('$poll, $what', async ({ poll, cond, delay, timeout, kind }) => {
+    const n = await pollOutcome(native, poll, cond, delay, timeout);
+    const s = await pollOutcome(sim, poll, cond, delay, timeout);
+    expect(s).toEqual(n);
+    if (kind === 'ok') {
+      const w = widthOf(poll);
+      expect(n).toEqual({ ok: w === 8 ? (1n << 64n) - 1n : 2 ** (w * 8) - 1 });
+    } else {
+      expect('error' in n && typeof n.code === 'string').toBe(true);
+      if (kind === 'error-after-read') return;
+      // A replay checks the arguments before it looks for a recorded step: the same error.
+      const replay = replayOf(SIZE);
+      const call = () => (replay as unknown as Record<string, (...a: unknown[]) => unknown>)[poll](8, cond, delay, timeout);
+      const rep = poll.endsWith('_atomic') ? outcome(call) : await asyncOutcome(async () => call());
+      expect(rep).toEqual(n);
+    }
   });
 });

@@ -110,19 +110,132 @@ export function checkBuffer(buffer: unknown, ctor: { new (n: number): ArrayBuffe
 }
 
 /**
- * Check a time in microseconds (a poll's delay, sleep or timeout): a number in 0 .. 2^53 - 1 (285 years).
+ * The longest timeout, delay or sleep any call takes: 2^31 - 1 ms (about 24.8 days), the longest a Node.js
+ * timer can wait. Every `timeoutMs` is checked against 0..MAX_WAIT_MS and every microsecond delay, sleep or
+ * timeout against 0..MAX_WAIT_MS * 1000, so a wait is either honoured in full or refused before it starts.
+ */
+export const MAX_WAIT_MS = 0x7fff_ffff;
+
+/** {@link MAX_WAIT_MS} in microseconds. */
+export const MAX_WAIT_US = MAX_WAIT_MS * 1000;
+
+/**
+ * Check a time in microseconds (a poll's delay, sleep or timeout): a number in 0..{@link MAX_WAIT_US}.
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
 export function checkMicros(us: number, what: string): void {
   if (typeof us !== 'number') {
     throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of microseconds, got ${describe(us)}`);
   }
-  if (!(us >= 0) || !Number.isFinite(us)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a finite number of microseconds >= 0, got ${us}`);
+  if (!(us >= 0 && us <= MAX_WAIT_US)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a number of microseconds in 0..${MAX_WAIT_US}, got ${us}`);
   }
-  if (us > Number.MAX_SAFE_INTEGER) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be at most 2^53 - 1 microseconds, got ${us}`);
+}
+
+/**
+ * Check a time in milliseconds (an interrupt wait's `timeoutMs`): a number in 0..{@link MAX_WAIT_MS}.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
+ */
+export function checkMillis(ms: number, what: string): void {
+  if (typeof ms !== 'number') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of milliseconds, got ${describe(ms)}`);
   }
+  if (!(ms >= 0 && ms <= MAX_WAIT_MS)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a number of milliseconds in 0..${MAX_WAIT_MS}, got ${ms}`);
+  }
+}
+
+/**
+ * Check a file path as Node's fs checks one: a non-empty string with no NUL byte (the kernel would stop at the
+ * NUL and open the file named by the prefix).
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` (not a non-empty string), `ERR_INVALID_ARG_VALUE` (a NUL byte).
+ */
+export function checkPath(path: unknown, what = 'path'): asserts path is string {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a non-empty string, got ${describe(path)}`);
+  }
+  if (path.includes('\0')) {
+    throw typeError('ERR_INVALID_ARG_VALUE', `${what} must be a string without null bytes, got ${describe(path)}`);
+  }
+}
+
+/**
+ * Check an options argument: `undefined` (no options) or an object (not null, not a primitive).
+ * @returns the options, `{}` for `undefined`
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`.
+ */
+export function checkOptions<T extends object>(options: T | undefined, what = 'options'): Partial<T> {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be an object, got ${describe(options)}`);
+  }
+  return options;
+}
+
+/**
+ * Check an argument that must be an object (a region, a device, a resource): not null, not a primitive.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`.
+ */
+export function checkObject(value: unknown, what: string): asserts value is object {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be an object, got ${describe(value)}`);
+  }
+}
+
+/** A poll condition after {@link checkCondition}: a predicate, or a mask and value as bus values of the width. */
+export type CheckedCondition =
+  | { readonly kind: 'predicate'; readonly test: (value: number | bigint) => boolean }
+  | { readonly kind: 'mask'; readonly mask: number | bigint; readonly value: number | bigint };
+
+/** A mask or value operand for a poll of `width`: what a write of that width accepts, as the unsigned bus value. */
+function checkOperand(x: unknown, width: 1 | 2 | 4 | 8, what: string): number | bigint {
+  const read = `${width === 1 ? 'an' : 'a'} ${width * 8}-bit read`;
+  if (width === 8) {
+    if (typeof x === 'bigint' && x >= I64_MIN && x <= U64) return x & U64;
+    if (typeof x === 'number' && Number.isSafeInteger(x)) return BigInt(x) & U64;
+    if (typeof x !== 'bigint' && typeof x !== 'number') {
+      throw typeError('ERR_INVALID_ARG_TYPE', `cond.${what} must be a bigint for ${read}, got ${describe(x)}`);
+    }
+    throw rangeError('ERR_OUT_OF_RANGE', `cond.${what} ${String(x)} does not fit ${read} (-2^63..2^64-1)`);
+  }
+  if (typeof x !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `cond.${what} must be a number for ${read}, got ${describe(x)}`);
+  const hi = maxOf(width);
+  const lo = -(hi + 1) / 2;
+  if (!(x >= lo && x <= hi && Number.isInteger(x))) {
+    throw rangeError('ERR_OUT_OF_RANGE', `cond.${what} ${x} does not fit ${read} (integer ${lo}..${hi})`);
+  }
+  return width === 4 ? x >>> 0 : x & hi;
+}
+
+/**
+ * Check a poll condition for a read of `width` bytes, the same way for every backend:
+ * - a function `(value) => boolean`: met when it returns a truthy value; one that returns a Promise (or any
+ *   thenable) makes the poll throw TypeError `ERR_INVALID_RETURN_VALUE` (a poll cannot await it);
+ * - `{ mask, value }`: met when `(read & mask) === value`; both operands must fit the width as a write's value
+ *   must (numbers for 8/16/32 bits, signed or unsigned; a bigint or safe-integer number for 64 bits), and
+ *   are taken as unsigned bus values (so `-1` / `-1n` is all ones).
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` (neither form, or an operand of the wrong type), RangeError
+ *   `ERR_OUT_OF_RANGE` (an operand that does not fit the width).
+ */
+export function checkCondition(cond: unknown, width: 1 | 2 | 4 | 8): CheckedCondition {
+  if (typeof cond === 'function') {
+    const fn = cond as (value: number | bigint) => unknown;
+    return {
+      kind: 'predicate',
+      test: (value) => {
+        const met = fn(value);
+        if (met !== null && (typeof met === 'object' || typeof met === 'function') && typeof (met as { then?: unknown }).then === 'function') {
+          throw typeError('ERR_INVALID_RETURN_VALUE', 'cond must return a boolean, not a Promise: a poll cannot await it');
+        }
+        return Boolean(met);
+      },
+    };
+  }
+  if (cond === null || typeof cond !== 'object' || !('mask' in cond) || !('value' in cond)) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `cond must be a function (value) => boolean or { mask, value }, got ${describe(cond)}`);
+  }
+  const { mask, value } = cond as { mask: unknown; value: unknown };
+  return { kind: 'mask', mask: checkOperand(mask, width, 'mask'), value: checkOperand(value, width, 'value') };
 }
 
 /** A short description of a value for error messages. */
@@ -133,4 +246,19 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return `string '${value.length > 20 ? value.slice(0, 20) + '…' : value}'`;
   if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
   return `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Check the options of an interrupt wait (lib/core/interrupts.ts), the same for every backend: `undefined` or
+ * an object; `timeoutMs` undefined (forever) or milliseconds in 0..{@link MAX_WAIT_MS}; `signal` undefined or
+ * an AbortSignal.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
+ */
+export function checkWaitOptions(options: unknown): { timeoutMs?: number; signal?: AbortSignal } {
+  const { timeoutMs, signal } = checkOptions(options as { timeoutMs?: number; signal?: AbortSignal } | undefined);
+  if (timeoutMs !== undefined) checkMillis(timeoutMs, 'timeoutMs');
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw typeError('ERR_INVALID_ARG_TYPE', `signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  return { timeoutMs, signal };
 }

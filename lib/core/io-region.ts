@@ -164,8 +164,8 @@ export interface IoRegion extends Disposable {
    * µs between reads (sleepUs 0: one event-loop turn), and once `timeoutUs` has passed (0: never) the read
    * made after noticing it decides. The sleep is a real one (a timerfd where the addon loads, 1 ms-resolution
    * Node timers elsewhere), never shorter than its minimum; see docs/design-fast-path.md for the slack.
-   * @param sleepUs longest sleep between reads, µs, 0 .. 2^53 - 1
-   * @param timeoutUs µs before giving up, 0 .. 2^53 - 1 (0: never)
+   * @param sleepUs longest sleep between reads, µs, 0..MAX_WAIT_US (2^31 - 1 ms in µs)
+   * @param timeoutUs µs before giving up, 0..MAX_WAIT_US (0: never)
    * @param options `{ signal }`: abort the poll.
    * @returns a promise of the last value read.
    * @throws (rejects) Error `ETIMEDOUT` with `.value` = the last value read; `AbortError` (code `ABORT_ERR`)

@@ -6,29 +6,38 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
-import { checkMicros } from './checks.js';
+import { checkCondition, checkMicros } from './checks.js';
 import { abortError, pollTimeoutError, typeError } from './errors.js';
 import type { AbortSignalLike } from './interrupts.js';
-import type { PollCondition, PollOptions } from './io-region.js';
+import type { AccessWidth, PollCondition, PollOptions } from './io-region.js';
 import { pollSleeper } from './poll-sleep.js';
 
-/** Turn a {@link PollCondition} into a predicate. @throws TypeError `ERR_INVALID_ARG_TYPE`. */
-export function conditionPredicate<T extends number | bigint>(cond: PollCondition<T>): (value: T) => boolean {
-  if (typeof cond === 'function') return cond;
-  if (cond !== null && typeof cond === 'object' && typeof cond.mask === typeof cond.value) {
-    const { mask, value } = cond;
-    if (typeof mask === 'bigint') return (v: T) => ((v as bigint) & mask) === value;
-    if (typeof mask === 'number') {
-      const m = (mask as number) >>> 0;
-      const want = (value as number) >>> 0;
-      return (v: T) => (((v as number) & m) >>> 0) === want;
-    }
-  }
-  throw typeError('ERR_INVALID_ARG_TYPE', 'cond must be a function (value) => boolean or { mask, value }');
+/**
+ * Turn a {@link PollCondition} for a read of `width` bytes into a predicate, after the checks of
+ * {@link checkCondition} (the same for every backend).
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
+ */
+export function conditionPredicate<T extends number | bigint>(cond: PollCondition<T>, width: AccessWidth): (value: T) => boolean {
+  const checked = checkCondition(cond, width);
+  if (checked.kind === 'predicate') return checked.test as (value: T) => boolean;
+  const { mask, value } = checked;
+  if (typeof mask === 'bigint') return (v: T) => ((v as bigint) & mask) === value;
+  return (v: T) => (((v as number) & (mask as number)) >>> 0) === value;
 }
 
-/** Busy-wait `us` microseconds (the kernel's udelay), yielding nothing: the caller asked for a spin. */
+/** The width a poll reads, from its name (`readb_poll_timeout` → 1, `readq_poll_timeout_atomic` → 8). */
+export function pollWidth(call: string): AccessWidth {
+  const letter = call.charAt(4);
+  return letter === 'b' ? 1 : letter === 'w' ? 2 : letter === 'q' ? 8 : 4;
+}
+
+/**
+ * Busy-wait `us` microseconds (the kernel's udelay), yielding nothing: the caller asked for a spin.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE` outside 0..MAX_WAIT_US (so
+ *   `udelay(Infinity)` cannot spin forever).
+ */
 export function udelay(us: number): void {
+  checkMicros(us, 'us');
   if (us <= 0) return;
   const until = performance.now() + us / 1000;
   while (performance.now() < until) {
@@ -52,7 +61,7 @@ export function pollAtomic<T extends number | bigint>(
   timeoutUs: number,
   path?: string,
 ): T {
-  const test = conditionPredicate(cond);
+  const test = conditionPredicate(cond, pollWidth(call));
   checkMicros(delayUs, 'delayUs');
   checkMicros(timeoutUs, 'timeoutUs');
   const deadline = timeoutUs === 0 ? Infinity : performance.now() + timeoutUs / 1000;
@@ -62,7 +71,8 @@ export function pollAtomic<T extends number | bigint>(
     const value = read();
     if (test(value)) return value;
     if (expired) throw pollTimeoutError(call, offset, value, timeoutUs, path);
-    udelay(delayUs);
+    // Never spin past the deadline: the read after it comes on time.
+    udelay(Math.max(0, Math.min(delayUs, (deadline - performance.now()) * 1000)));
   }
 }
 
@@ -127,11 +137,11 @@ class PollWaits {
  * The kernel's `read_poll_timeout` (include/linux/iopoll.h, as `poll_timeout_us` since Linux 6.18): read, test
  * `cond`; once the timeout has passed, the read made after noticing it decides; else sleep
  * `usleep_range((sleepUs >> 2) + 1, sleepUs)` and repeat. The sleep never blocks the event loop (see
- * lib/core/poll-sleep.ts) and is cut to the deadline where the range allows, so a timeout is reported at most
- * about (sleepUs >> 2) + 1 µs plus the event loop's latency after `timeoutUs`. sleepUs 0 yields one
+ * lib/core/poll-sleep.ts) and never runs past the deadline (the range, its minimum too, is cut to it), so a
+ * timeout is reported about the event loop's latency after `timeoutUs`. sleepUs 0 yields one
  * event-loop turn (setImmediate) between reads, as the kernel's 0 is a tight loop.
- * @param sleepUs the longest sleep between reads, µs (0 .. 2^53 - 1)
- * @param timeoutUs µs before giving up (0: never; at most 2^53 - 1)
+ * @param sleepUs the longest sleep between reads, µs (0..MAX_WAIT_US)
+ * @param timeoutUs µs before giving up (0: never; at most MAX_WAIT_US)
  * @throws (rejects) Error `ETIMEDOUT` carrying `.value`; `AbortError` (`ABORT_ERR`) on abort; TypeError
  *   `ERR_INVALID_ARG_TYPE` / RangeError `ERR_OUT_OF_RANGE` for bad arguments (before any read).
  */
@@ -145,7 +155,7 @@ export async function pollAsync<T extends number | bigint>(
   path?: string,
   options?: PollOptions,
 ): Promise<T> {
-  const test = conditionPredicate(cond);
+  const test = conditionPredicate(cond, pollWidth(call));
   checkMicros(sleepUs, 'sleepUs');
   checkMicros(timeoutUs, 'timeoutUs');
   const signal = pollSignal(options);
@@ -160,9 +170,10 @@ export async function pollAsync<T extends number | bigint>(
       const value = read();
       if (test(value)) return value;
       if (expired) throw pollTimeoutError(call, offset, value, timeoutUs, path);
-      // Within the range, end no later than the deadline: the last read then comes as soon as it may.
-      const leftUs = (deadline - performance.now()) * 1000;
-      await waits.wait(minUs, Math.max(minUs, Math.min(sleepUs, leftUs)));
+      // Never sleep past the deadline (the range is cut to it, the minimum too): the read after it comes on time.
+      const leftUs = Math.max(0, (deadline - performance.now()) * 1000);
+      const maxUs = Math.min(sleepUs, leftUs);
+      await waits.wait(Math.min(minUs, maxUs), maxUs);
     }
   } finally {
     waits.close();

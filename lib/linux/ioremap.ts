@@ -8,7 +8,8 @@
  * - `ioremap_np`: non-posted (arm64 nGnRnE) cannot be requested from user space: always ENOTSUP.
  * @module
  */
-import { systemErrorByCode } from '../core/errors.js';
+import { checkObject, checkOptions, describe } from '../core/checks.js';
+import { systemErrorByCode, typeError } from '../core/errors.js';
 import type { IoRegion } from '../core/io-region.js';
 import { mapFile } from './map-file.js';
 
@@ -34,11 +35,13 @@ const DEV_MEM = '/dev/mem';
  *   TypeError/RangeError `ERR_INVALID_ARG_TYPE`/`ERR_OUT_OF_RANGE` for bad arguments.
  */
 export function ioremap(phys: bigint | number, size: number, options: IoremapOptions = {}): IoRegion {
+  options = checkOptions(options);
   return mapFile(options.path ?? DEV_MEM, phys, size, { sync: true, readOnly: options.readOnly });
 }
 
 /** Same as {@link ioremap}: uncached (kernel `ioremap_uc`). */
 export function ioremap_uc(phys: bigint | number, size: number, options: IoremapOptions = {}): IoRegion {
+  options = checkOptions(options);
   return ioremap(phys, size, options);
 }
 
@@ -47,6 +50,7 @@ export function ioremap_uc(phys: bigint | number, size: number, options: Ioremap
  * never for registers. Throws as {@link ioremap}.
  */
 export function ioremap_cache(phys: bigint | number, size: number, options: IoremapOptions = {}): IoRegion {
+  options = checkOptions(options);
   return mapFile(options.path ?? DEV_MEM, phys, size, { sync: false, readOnly: options.readOnly });
 }
 
@@ -59,6 +63,7 @@ const RESOURCE_FILE = /\/resource\d+$/;
  *   (`ENOENT` when the BAR has no `_wc` file because it is not prefetchable).
  */
 export function ioremap_wc(phys: bigint | number, size: number, options: IoremapOptions = {}): IoRegion {
+  options = checkOptions(options);
   const path = options.path ?? DEV_MEM;
   if (!RESOURCE_FILE.test(path)) {
     throw systemErrorByCode(
@@ -76,6 +81,7 @@ export function ioremap_wc(phys: bigint | number, size: number, options: Ioremap
  * @throws SystemError `ENOTSUP`, always.
  */
 export function ioremap_np(_phys: bigint | number, _size: number, options: IoremapOptions = {}): IoRegion {
+  options = checkOptions(options);
   throw systemErrorByCode(
     'ENOTSUP',
     'ioremap_np',
@@ -86,5 +92,9 @@ export function ioremap_np(_phys: bigint | number, _size: number, options: Iorem
 
 /** Unmap a region (kernel `iounmap`); same as `region.iounmap()`. A second call does nothing. */
 export function iounmap(region: IoRegion): void {
+  checkObject(region, 'region');
+  if (typeof (region as Partial<IoRegion>).iounmap !== 'function') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `region must be an IoRegion (from ioremap, mapFile, a UIO or PCI map), got ${describe(region)}`);
+  }
   region.iounmap();
 }

@@ -4,13 +4,21 @@
  * @module
  */
 import { addon } from './addon.js';
-import { describe } from '../core/checks.js';
+import { constants as bufferConstants } from 'node:buffer';
+import { checkOptions, checkPath, describe } from '../core/checks.js';
 import { rangeError, systemError, typeError } from '../core/errors.js';
 import { NativeRegion } from './native-region.js';
 import { wasmRegionClass } from './wasm-region.js';
-import { openWasmWindow } from './wasm-window.js';
+import { openWasmWindow, releaseWasmWindow } from './wasm-window.js';
 
 const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * The largest region one mapping can make, in bytes: the largest ArrayBuffer this Node.js holds
+ * (`buffer.constants.MAX_LENGTH`: 2^32 on Node.js 20). Larger sizes are refused with `ERR_OUT_OF_RANGE` before
+ * anything is opened or mapped; map a large BAR or file as several regions.
+ */
+export const MAX_REGION_BYTES: number = bufferConstants.MAX_LENGTH;
 
 /** The page size in bytes, from sysconf(_SC_PAGESIZE): 4096 on most systems, 16384 on Raspberry Pi 5 kernels. */
 export function pageSize(): number {
@@ -75,31 +83,55 @@ function isNativeSyscallError(e: unknown): e is NativeSyscallError {
  * The offset need not be page-aligned: the mapping starts at the page below it (sysconf(_SC_PAGESIZE)).
  * @throws SystemError from open/mmap (`ENOENT`, `EACCES`, `EPERM`, `EINVAL`, `ENXIO` for a range past the end
  *   of a regular file…) with `errno`, `syscall`, `path` and `hint`; nothing is left open or mapped.
- * @throws TypeError/RangeError for bad arguments (`ERR_INVALID_ARG_TYPE`, `ERR_OUT_OF_RANGE`).
+ * @throws TypeError/RangeError for bad arguments (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` for a path
+ *   with a NUL byte, `ERR_OUT_OF_RANGE`, also for a size over {@link MAX_REGION_BYTES}).
+ * @throws SystemError `ENODEV` (syscall `mmap`) for a file that is neither a regular file nor a device node
+ *   (a FIFO, a socket, a directory: opened with O_NONBLOCK, so it never blocks); `ENOMEM` when this process
+ *   already holds as many mappings as vm.max_map_count leaves it (native/map_file.cc keeps a reserve for the runtime).
  */
-export function mapFile(path: string, offset: bigint | number, size: number, options: MapFileOptions = {}): NativeRegion {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `path must be a non-empty string, got ${describe(path)}`);
-  }
+export function mapFile(path: string, offset: bigint | number, size: number, options?: MapFileOptions): NativeRegion {
+  checkPath(path);
   const start = toAddress(offset, 'offset');
   const bytes = toSize(size);
+  const opts = checkOptions(options);
   if (start + BigInt(bytes) - 1n > U64_MAX) {
     throw rangeError('ERR_OUT_OF_RANGE', `offset 0x${start.toString(16)} + size ${bytes} runs past 2^64`);
   }
+  if (bytes > MAX_REGION_BYTES) {
+    throw rangeError(
+      'ERR_OUT_OF_RANGE',
+      `size ${bytes} is more than one region can hold in this Node.js (${MAX_REGION_BYTES} bytes, one ArrayBuffer); map it in parts`,
+    );
+  }
+  if (opts.phys !== undefined) toAddress(opts.phys, 'options.phys');
+  if (opts.onUnmap !== undefined && typeof opts.onUnmap !== 'function') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `options.onUnmap must be a function, got ${describe(opts.onUnmap)}`);
+  }
+  const readOnly = opts.readOnly ?? false;
   const native = addon();
   try {
-    const readOnly = options.readOnly ?? false;
-    const place = { fileOffset: start, phys: options.phys ?? start, size: bytes, path, readOnly, onUnmap: options.onUnmap };
+    const place = { fileOffset: start, phys: opts.phys ?? start, size: bytes, path, readOnly, onUnmap: opts.onUnmap };
     // The Wasm window (x86-64, verified V8s): page-aligned, writable mappings up to 1 GiB.
     const window = !readOnly && start % BigInt(native.pageSize) === 0n ? openWasmWindow(bytes) : null;
-    const mapping = native.map(path, start, bytes, { sync: options.sync ?? true, readOnly, into: window?.memory.buffer });
-    if (window === null) return new NativeRegion(mapping, place, native);
-    const Region = wasmRegionClass(bytes);
-    return new Region(mapping, place, native, window);
+    let mapping: ReturnType<typeof native.map>;
+    try {
+      mapping = native.map(path, start, bytes, { sync: opts.sync ?? true, readOnly, into: window?.memory.buffer });
+    } catch (e) {
+      if (window !== null) releaseWasmWindow(window); // the addon put anonymous pages back over it
+      throw e;
+    }
+    try {
+      if (window === null) return new NativeRegion(mapping, place, native);
+      const Region = wasmRegionClass(bytes);
+      return new Region(mapping, place, native, window);
+    } catch (e) {
+      native.unmap(mapping.handle); // nothing is left mapped, whatever went wrong
+      throw e;
+    }
   } catch (e) {
     if (isNativeSyscallError(e)) {
       const detail = e.message.endsWith(' failed') ? undefined : `${e.message}; check offset and size.`;
-      throw systemError(e.errno, e.syscall, e.path ?? path, detail, { readWrite: !(options.readOnly ?? false) });
+      throw systemError(e.errno, e.syscall, e.path ?? path, detail, { readWrite: !readOnly });
     }
     throw e;
   }

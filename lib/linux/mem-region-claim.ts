@@ -15,7 +15,7 @@ import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addon } from './addon.js';
-import { describe } from '../core/checks.js';
+import { checkObject, checkOptions, describe } from '../core/checks.js';
 import { rangeError, systemError, systemErrorByCode, typeError } from '../core/errors.js';
 import type { IoRegion } from '../core/io-region.js';
 import type { IoremapOptions } from './ioremap.js';
@@ -200,6 +200,8 @@ export interface IoResource {
  * @throws as {@link request_mem_region} (`EBUSY`) and ioremap; on a mapping failure the claim is released.
  */
 export function devm_ioremap_resource(res: IoResource, options: IoremapOptions = {}): IoRegion {
+  checkObject(res, 'res');
+  options = checkOptions(options);
   const claim = request_mem_region(res.start, res.size, res.name);
   try {
     return mapFile(options.path ?? '/dev/mem', res.start, res.size, {

@@ -13,10 +13,11 @@
  * @module
  */
 import { addon, type Addon, type NativeAccessors, type NativeHandle, type NativeMapping } from './addon.js';
-import { checkBlock, checkBuffer, checkMicros, checkValue, checkValue64, diagnoseOffset } from '../core/checks.js';
+import { checkBlock, checkBuffer, checkCondition, checkMicros, checkValue, checkValue64, diagnoseOffset } from '../core/checks.js';
 import { busFaultError, pollTimeoutError, rangeError, readOnlyError, unmappedError } from '../core/errors.js';
 import type { IoRegion, PollCondition, PollOptions } from '../core/io-region.js';
-import { conditionPredicate, pollAsync, pollAtomic } from '../core/poll.js';
+import { pollAsync, pollAtomic } from '../core/poll.js';
+import { performance } from 'node:perf_hooks';
 import './poll-timer.js'; // the sleeping polls sleep on the addon's timerfd
 
 /**
@@ -35,11 +36,6 @@ function v8MajorMinor(): string {
 
 function bswap32(v: number): number {
   return ((v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
-}
-
-/** A poll mask or value for a read of up to 32 bits, as a uint32 (a bigint is taken modulo 2^32). */
-function uint32Operand(v: number | bigint): number {
-  return typeof v === 'bigint' ? Number(BigInt.asUintN(32, v)) : v >>> 0;
 }
 
 /** The accessors of a region whose every access takes the x86-64 fast path: never called, loud if they were. */
@@ -391,7 +387,12 @@ export class NativeRegion implements IoRegion {
     this.#writeRep(offset, 4, src, count);
   }
 
-  /** The atomic poll: `{ mask, value }` spins in native code; a predicate spins here on the fast reads. */
+  /**
+   * The atomic poll: `{ mask, value }` spins in native code; a predicate spins here on the fast reads. Checks
+   * in every backend's order: the offset, the condition (lib/core/checks.ts checkCondition), delay, timeout.
+   * The native spin returns to JS at least every 20 ms (native/poll.cc) and is called again until the
+   * deadline, so a worker can be terminated and the process can exit while a poll waits forever.
+   */
   #pollAtomic<T extends number | bigint>(
     call: string,
     width: 1 | 2 | 4 | 8,
@@ -402,31 +403,23 @@ export class NativeRegion implements IoRegion {
     timeoutUs: number,
   ): T {
     this.#check(offset, width);
-    if (typeof cond === 'function') {
+    const checked = checkCondition(cond, width);
+    if (checked.kind === 'predicate') {
       return pollAtomic(call, () => read.call(this, offset), offset, cond, delayUs, timeoutUs, this.path);
     }
     checkMicros(delayUs, 'delayUs');
     checkMicros(timeoutUs, 'timeoutUs');
-    conditionPredicate(cond);
-    let met: boolean;
-    let value: T;
-    if (width === 8) {
-      const mask = BigInt.asUintN(64, BigInt(cond.mask));
-      const want = BigInt.asUintN(64, BigInt(cond.value));
-      const last = this.#native.pollAtomic(this.#handle, width, offset, mask, want, delayUs, timeoutUs);
-      met = (last & mask) === want;
-      value = last as T;
-    } else {
-      // Numbers up to 32 bits, read as uint32 exactly as conditionPredicate reads them for the predicate path.
-      const mask = uint32Operand(cond.mask);
-      const want = uint32Operand(cond.value);
-      const last = this.#native.pollAtomic(this.#handle, width, offset, mask, want, delayUs, timeoutUs);
-      met = ((last & mask) >>> 0) === want;
-      value = last as T;
+    const { mask, value: want } = checked;
+    const deadline = timeoutUs === 0 ? Infinity : performance.now() + timeoutUs / 1000;
+    for (;;) {
+      // What is left of the timeout (at least 1 us, so the native side makes its last read); 0: forever.
+      const left = timeoutUs === 0 ? 0 : Math.max(1, (deadline - performance.now()) * 1000);
+      const last = this.#native.pollAtomic(this.#handle, width, offset, mask, want, delayUs, left);
+      if (this.#fault[0] !== 0) this.#throwFault(call);
+      const met = typeof last === 'bigint' ? (last & (mask as bigint)) === want : ((last & (mask as number)) >>> 0) === want;
+      if (met) return last as T;
+      if (performance.now() > deadline) throw pollTimeoutError(call, offset, last as T, timeoutUs, this.path);
     }
-    if (this.#fault[0] !== 0) this.#throwFault(call);
-    if (met) return value;
-    throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
   }
 
   readb_poll_timeout_atomic(offset: number, cond: PollCondition<number>, delayUs: number, timeoutUs: number): number {

@@ -9,8 +9,9 @@
  * `config` file instead (native/uio_irq.cc, which keeps it open until close: unmask runs once per interrupt).
  * @module
  */
+import { checkWaitOptions } from '../core/checks.js';
 import { addon, type IrqHandle } from './addon.js';
-import { abortError, irqClosedError, rangeError, systemError, systemErrorByCode } from '../core/errors.js';
+import { abortError, irqClosedError, systemError, systemErrorByCode } from '../core/errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 
 const ENOSYS = 38;
@@ -58,9 +59,12 @@ export class UioInterrupts implements InterruptSource {
       err.code = 'ERR_IRQ_WAIT_PENDING';
       return Promise.reject(err);
     }
-    const { timeoutMs, signal } = options;
-    if (timeoutMs !== undefined && !(timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
-      return Promise.reject(rangeError('ERR_OUT_OF_RANGE', `timeoutMs must be a finite number >= 0, got ${timeoutMs}`));
+    let timeoutMs: number | undefined;
+    let signal: AbortSignal | undefined;
+    try {
+      ({ timeoutMs, signal } = checkWaitOptions(options));
+    } catch (e) {
+      return Promise.reject(e);
     }
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     const native = addon();

@@ -25,7 +25,7 @@
  * kernel's do under a lock); concurrent tasks that interleave differently will diverge.
  * @module
  */
-import { checkMicros, describe } from '../core/checks.js';
+import { checkMicros, checkWaitOptions, describe } from '../core/checks.js';
 import { abortError, irqClosedError, pollTimeoutError, typeError } from '../core/errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 import type { AccessWidth, PollCondition, PollOptions } from '../core/io-region.js';
@@ -237,7 +237,7 @@ export class ReplayRegion extends SimRegion {
   /** A replayed `*_poll_timeout_atomic`: reads recorded steps until `cond` holds or the recording gives up. */
   protected override pollSync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
     this.checkAccess(offset, width);
-    const test = conditionPredicate(cond);
+    const test = conditionPredicate(cond, width);
     checkMicros(delayUs, 'delayUs');
     checkMicros(timeoutUs, 'timeoutUs');
     for (;;) {
@@ -253,7 +253,7 @@ export class ReplayRegion extends SimRegion {
    */
   protected override async pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<T> {
     this.checkAccess(offset, width);
-    const test = conditionPredicate(cond);
+    const test = conditionPredicate(cond, width);
     checkMicros(sleepUs, 'sleepUs');
     checkMicros(timeoutUs, 'timeoutUs');
     const signal = pollSignal(options);
@@ -292,8 +292,8 @@ export class ReplayInterrupts implements InterruptSource {
    *   `ERR_REPLAY_DIVERGED`.
    */
   async wait(options?: InterruptWaitOptions): Promise<InterruptEvent> {
-    void options;
     if (this.closed) throw irqClosedError(this.path);
+    checkWaitOptions(options); // checked as every backend checks them, then not used: the recording decides
     const step = this.cursor.take({ op: 'wait' }, (s) => s.op === 'wait') as RecordedWait;
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (step.error !== undefined) {

@@ -4,8 +4,8 @@
  * (lib/sim/edu.ts, generated from it), so the two cannot disagree on the layout.
  *
  * Every register is 32 bits wide; edu answers only 32-bit (and 64-bit) accesses to them. Not in the map: the DMA
- * registers (0x80 source, 0x88 destination, 0x90 count, 0x98 command) and the DMA buffer at 0x40000, which the
- * simulated edu does not model.
+ * registers (0x80 source, 0x88 destination, 0x90 count, 0x98 command, 64 bits each; the simulated edu stores
+ * them as plain read/write registers) and the DMA buffer at 0x40000.
  * @module
  */
 import { defineRegisterMap } from './map.js';

@@ -15,10 +15,11 @@
 import { EDU_REGMAP } from '../regmap/edu.js';
 import { createRegisterModel } from './regmap-model.js';
 import { BusyCountdown } from './busy.js';
-import { readsAs, type RegisterModel } from './register-model.js';
-import { allOnes, type BusValue } from '../core/bus-value.js';
+import { readsAs, type AccessHandler, type RegisterModel } from './register-model.js';
+import { allOnes, toBusValue, type BusValue } from '../core/bus-value.js';
 import { SimInterrupts } from './sim-interrupts.js';
 import { SimRegion } from './sim-region.js';
+import { checkOptions } from '../core/checks.js';
 
 /** Size of edu's BAR0 in bytes (1 MiB): {@link EDU_REGMAP}'s `size`. */
 export const SIM_EDU_BAR_SIZE = EDU_REGMAP.size;
@@ -82,6 +83,7 @@ export interface SimEdu extends Disposable {
  *   `factorialBusyUs` is negative.
  */
 export function createSimEdu(options: SimEduOptions = {}): SimEdu {
+  options = checkOptions(options);
   const name = options.name ?? 'edu';
   const irq = new SimInterrupts({ name, trigger: 'level' });
 
@@ -94,7 +96,7 @@ export function createSimEdu(options: SimEduOptions = {}): SimEdu {
   // Wrong-width or unmapped accesses: refused ones (1, 2 bytes) read 0, the handler's default is all ones.
   const wrongAccess = readsAs((width) => (width < 4 ? 0 : allOnes(width)));
   const model: RegisterModel = createRegisterModel(EDU_REGMAP, {
-    unmodelled: wrongAccess,
+    unmodelled: dmaRegisters(wrongAccess),
     mismatched: wrongAccess,
     // IRQ_RAISE and IRQ_ACK are write-only: edu's read handler has no case for them and answers all ones.
     writeOnlyReads: allOnes,
@@ -172,6 +174,25 @@ export function createSimEdu(options: SimEduOptions = {}): SimEdu {
     },
     close,
     [Symbol.dispose]: close,
+  };
+}
+
+/** edu's DMA registers (hw/misc/edu.c): source 0x80, destination 0x88, count 0x90, command 0x98, 64 bits each. */
+const DMA_REGISTERS: ReadonlySet<number> = new Set([0x80, 0x88, 0x90, 0x98]);
+
+/**
+ * The DMA registers as edu's MMIO handlers treat them, as plain storage: a 4- or 8-byte access at a register's
+ * offset reads back what was written (a 4-byte write stores the value zero-extended to 64 bits, a 4-byte read
+ * returns the low half); every other access goes to `other`. No transfer is started here.
+ */
+function dmaRegisters(other: AccessHandler): AccessHandler {
+  const hits = (offset: number, width: number): boolean => DMA_REGISTERS.has(offset) && (width === 4 || width === 8);
+  return {
+    read: (offset, width, model) => (hits(offset, width) ? toBusValue(model.peek(offset, 8), width) : other.read(offset, width, model)),
+    write: (offset, width, value, model) => {
+      if (hits(offset, width)) model.poke(offset, 8, toBusValue(value, 8));
+      else other.write(offset, width, value, model);
+    },
   };
 }
 

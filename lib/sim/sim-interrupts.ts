@@ -8,7 +8,8 @@
  * asserted when unmasked interrupts again at once.
  * @module
  */
-import { abortError, irqClosedError, rangeError, systemErrorByCode, typeError } from '../core/errors.js';
+import { checkWaitOptions } from '../core/checks.js';
+import { abortError, irqClosedError, rangeError, systemErrorByCode } from '../core/errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 
 /** Options of a {@link SimInterrupts}. */
@@ -120,13 +121,13 @@ export class SimInterrupts implements InterruptSource {
   wait(options: InterruptWaitOptions = {}): Promise<InterruptEvent> {
     if (this.isClosed) return Promise.reject(irqClosedError(this.path));
     if (this.waiter !== undefined) return Promise.reject(waitPendingError(this.path));
-    const { timeoutMs, signal } = options ?? {};
-    // Same check and message as the UIO backend.
-    if (timeoutMs !== undefined && !(timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
-      return Promise.reject(rangeError('ERR_OUT_OF_RANGE', `timeoutMs must be a finite number >= 0, got ${timeoutMs}`));
-    }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      return Promise.reject(typeError('ERR_INVALID_ARG_TYPE', 'signal must be an AbortSignal'));
+    let timeoutMs: number | undefined;
+    let signal: AbortSignal | undefined;
+    try {
+      // The same check as every backend (lib/core/checks.ts).
+      ({ timeoutMs, signal } = checkWaitOptions(options));
+    } catch (e) {
+      return Promise.reject(e);
     }
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     if (this.eventCount !== this.reported) return Promise.resolve(this.report());
@@ -150,8 +151,7 @@ export class SimInterrupts implements InterruptSource {
         },
       };
       const onAbort = (): void => waiter.reject(abortError(signal?.reason));
-      // Beyond setTimeout's limit (2^31-1 ms, about 24.8 days) counts as forever.
-      if (timeoutMs !== undefined && timeoutMs <= 0x7fff_ffff) {
+      if (timeoutMs !== undefined) {
         timer = setTimeout(() => waiter.reject(this.timeoutError(timeoutMs)), timeoutMs);
       }
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -6,7 +6,8 @@
 // <region>: "fast" (mapFile: the shipped path for this machine), "native" (the native call path that
 // arm64/armv7 use, forced here by telling the region it runs on arm64), or "raw" (plain typed arrays
 // u8/u16/u32 over the mapping, for the deliberately wrong readers). <body> is one statement run per call,
-// with r (the region), u8, u16, u32, words (a Uint32Array(4) for the _rep calls), off and i in scope; it
+// with r (the region), u8, u16, u32, bytes/halves/words (a Uint8Array/Uint16Array/Uint32Array(4) for the
+// _rep calls), off and i in scope; it
 // may add to `hits`.
 //
 // Prints "ready" once the loop is optimized, waits for "go" on stdin, runs it <calls> times on <offset>,
@@ -49,7 +50,9 @@ if (regionKind === 'fast') {
 }
 
 const words = new Uint32Array(4);
-const loop = new Function('r', 'u8', 'u16', 'u32', 'words', 'off', 'n', 'w', `let hits = 0; for (let i = 0; i < n; i++) { ${body}; } return hits;`);
+const bytes = new Uint8Array(4);
+const halves = new Uint16Array(4);
+const loop = new Function('r', 'u8', 'u16', 'u32', 'words', 'off', 'n', 'w', 'bytes', 'halves', `let hits = 0; for (let i = 0; i < n; i++) { ${body}; } return hits;`);
 const isTurbofanned = new Function('f', 'return %ActiveTierIsTurbofan(f)');
 const prepare = new Function('f', '%PrepareFunctionForOptimization(f)');
 const optimizeOnNextCall = new Function('f', '%OptimizeFunctionOnNextCall(f)');
@@ -58,16 +61,16 @@ const optimizeOnNextCall = new Function('f', '%OptimizeFunctionOnNextCall(f)');
 // compile may run on a background thread: keep calling until the optimized code is installed.
 const warmOffset = offset + 256;
 prepare(loop);
-for (let k = 0; k < 3; k++) loop(r, u8, u16, u32, words, warmOffset, 2000, w);
+for (let k = 0; k < 3; k++) loop(r, u8, u16, u32, words, warmOffset, 2000, w, bytes, halves);
 optimizeOnNextCall(loop);
 const deadline = Date.now() + 5000;
-do loop(r, u8, u16, u32, words, warmOffset, 2000, w);
+do loop(r, u8, u16, u32, words, warmOffset, 2000, w, bytes, halves);
 while (!isTurbofanned(loop) && Date.now() < deadline);
 const optimizedBefore = isTurbofanned(loop);
 
 process.stdout.write('ready\n');
 readSync(0, Buffer.alloc(16));
-loop(r, u8, u16, u32, words, offset, calls, w);
+loop(r, u8, u16, u32, words, offset, calls, w, bytes, halves);
 const optimizedAfter = isTurbofanned(loop);
 const accessPath = r?.accessPath ?? (r ? r.constructor.name : 'raw');
 process.stdout.write(`${JSON.stringify({ calls, optimizedBefore, optimizedAfter, path: accessPath })}\n`);

@@ -124,6 +124,11 @@ describe('the checker rejects wrong sequences', () => {
     expect(checkOrderedRead('arm64', snippet(noDependency), 4)).not.toEqual([]);
     const wrongWidth = good.map((l) => l.replace('ldr\tw1', 'ldrb\tw1'));
     expect(checkOrderedRead('arm64', snippet(wrongWidth), 4)).not.toEqual([]);
+    // Every device access is inspected: a second load without its barrier fails, though the first one is right.
+    const secondUnordered = [...good.slice(0, 5), 'ldr\tw3, [x4]', 'bl\t5010 <napi_create_uint32@plt>'];
+    expect(checkOrderedRead('arm64', snippet(secondUnordered), 4)).not.toEqual([]);
+    const twoOrdered = [...good.slice(0, 5), 'ldr\tw3, [x4]', 'mov\tw0, w3', 'eor\tx0, x0, x0', 'cbnz\tx0, 1020 <f+0x20>', 'dmb\toshld', 'bl\t5010 <x>'];
+    expect(checkOrderedRead('arm64', snippet(twoOrdered), 4)).toEqual([]);
   });
 
   it('arm64: writes need dmb oshst right before the store; relaxed forms no barrier', () => {
@@ -131,6 +136,9 @@ describe('the checker rejects wrong sequences', () => {
     expect(checkOrderedWrite('arm64', snippet(['dmb\toshld', 'str\tw1, [x0]', 'ret']), 4)).not.toEqual([]);
     expect(checkOrderedWrite('arm64', snippet(['str\tw1, [x0]', 'dmb\toshst', 'ret']), 4)).not.toEqual([]);
     expect(checkOrderedWrite('arm64', snippet(['dmb\toshst', 'ldr\tx3, [sp, #8]', 'str\tw1, [x0]']), 4)).not.toEqual([]);
+    // Every device store is inspected: the second store has no barrier of its own.
+    expect(checkOrderedWrite('arm64', snippet(['dmb\toshst', 'str\tw1, [x0]', 'add\tx0, x0, #4', 'str\tw1, [x0]', 'ret']), 4)).not.toEqual([]);
+    expect(checkOrderedWrite('arm64', snippet(['dmb\toshst', 'str\tw1, [x0]', 'dmb\toshst', 'str\tw1, [x2]', 'ret']), 4)).toEqual([]);
     expect(checkRelaxed('arm64', snippet(['ldr\tw1, [x1]', 'bl\t5010 <x>']), 'load', 4)).toEqual([]);
     expect(checkRelaxed('arm64', snippet(['ldr\tw1, [x1]', 'dmb\toshld', 'bl\t5010 <x>']), 'load', 4)).not.toEqual([]);
     expect(checkBarrierFn(snippet(['dsb\tld', 'ret']), 'dsb sy')).not.toEqual([]);

@@ -103,60 +103,64 @@ function isBarrier(i: Insn, want: string): boolean {
   return BARRIER.test(i.op) && `${i.op} ${i.args.join(' ') || 'sy'}` === want;
 }
 
-/** Problems with an ordered read (readX): the load must be followed by the architecture's read barrier. */
+/** Problems with an ordered read (readX): every device load must be followed by the architecture's read barrier. */
 export function checkOrderedRead(arch: Arch, fn: Insn[], width: Width): string[] {
   const loads = fn.map((i, k) => [i, k] as const).filter(([i]) => isDeviceAccess(arch, i, 'load', width));
   if (loads.length === 0) return [`no ${width}-byte register-indirect load`];
+  // Every device load in the function must be ordered, not just one of them.
+  return loads.flatMap(([load, k]) => orderedReadProblems(arch, fn, load, k));
+}
+
+/** Problems with one load at index `k`: empty when the read barrier (and on arm64 the dependency) follows it. */
+function orderedReadProblems(arch: Arch, fn: Insn[], load: Insn, k: number): string[] {
   const why: string[] = [];
-  for (const [load, k] of loads) {
-    const held = new Set([regNum(arch, load.args[0])]);
-    let dmb = false;
-    let eorTmp: string | undefined;
-    let ctrl = false;
-    for (const i of fn.slice(k + 1)) {
-      if (arch === 'arm') {
-        if (BARRIER.test(i.op)) {
-          if (isBarrier(i, 'dsb sy')) return [];
-          why.push(`load at ${hex(load.addr)} is followed by "${i.text}", not dsb sy`);
-          break;
-        }
-        if (isMemory(i) || BRANCH.test(i.op)) {
-          why.push(`load at ${hex(load.addr)}: "${i.text}" comes before any dsb`);
-          break;
-        }
-        continue;
-      }
-      // arm64: dmb oshld and eor/cbnz on the value, in either order, before anything else touches memory
-      // copies and zero-extensions of the value carry the dependency (e.g. `and x0, x1, #0xffff` for 16 bits)
-      if (/^(mov|and|uxtb|uxth|ubfx|ubfiz)$/.test(i.op) && held.has(regNum(arch, i.args[1]))) held.add(regNum(arch, i.args[0]));
-      if (i.op === 'eor' && i.args[1] === i.args[2] && held.has(regNum(arch, i.args[1]))) {
-        eorTmp = regNum(arch, i.args[0]);
-        continue;
-      }
-      if (i.op === 'cbnz' && eorTmp !== undefined && regNum(arch, i.args[0]) === eorTmp && parseInt(i.args[1], 16) === i.addr) {
-        ctrl = true;
-        if (dmb) return [];
-        continue;
-      }
+  const held = new Set([regNum(arch, load.args[0])]);
+  let dmb = false;
+  let eorTmp: string | undefined;
+  let ctrl = false;
+  for (const i of fn.slice(k + 1)) {
+    if (arch === 'arm') {
       if (BARRIER.test(i.op)) {
-        if (isBarrier(i, 'dmb oshld')) {
-          dmb = true;
-          if (ctrl) return [];
-          continue;
-        }
-        why.push(`load at ${hex(load.addr)} is followed by "${i.text}", not dmb oshld`);
+        if (isBarrier(i, 'dsb sy')) return [];
+        why.push(`load at ${hex(load.addr)} is followed by "${i.text}", not dsb sy`);
         break;
       }
       if (isMemory(i) || BRANCH.test(i.op)) {
-        why.push(`load at ${hex(load.addr)}: "${i.text}" comes before ${dmb ? '' : 'dmb oshld'}${dmb || ctrl ? '' : ' and '}${ctrl ? '' : 'the eor/cbnz dependency on the value'}`);
+        why.push(`load at ${hex(load.addr)}: "${i.text}" comes before any dsb`);
         break;
       }
+      continue;
+    }
+    // arm64: dmb oshld and eor/cbnz on the value, in either order, before anything else touches memory
+    // copies and zero-extensions of the value carry the dependency (e.g. `and x0, x1, #0xffff` for 16 bits)
+    if (/^(mov|and|uxtb|uxth|ubfx|ubfiz)$/.test(i.op) && held.has(regNum(arch, i.args[1]))) held.add(regNum(arch, i.args[0]));
+    if (i.op === 'eor' && i.args[1] === i.args[2] && held.has(regNum(arch, i.args[1]))) {
+      eorTmp = regNum(arch, i.args[0]);
+      continue;
+    }
+    if (i.op === 'cbnz' && eorTmp !== undefined && regNum(arch, i.args[0]) === eorTmp && parseInt(i.args[1], 16) === i.addr) {
+      ctrl = true;
+      if (dmb) return [];
+      continue;
+    }
+    if (BARRIER.test(i.op)) {
+      if (isBarrier(i, 'dmb oshld')) {
+        dmb = true;
+        if (ctrl) return [];
+        continue;
+      }
+      why.push(`load at ${hex(load.addr)} is followed by "${i.text}", not dmb oshld`);
+      break;
+    }
+    if (isMemory(i) || BRANCH.test(i.op)) {
+      why.push(`load at ${hex(load.addr)}: "${i.text}" comes before ${dmb ? '' : 'dmb oshld'}${dmb || ctrl ? '' : ' and '}${ctrl ? '' : 'the eor/cbnz dependency on the value'}`);
+      break;
     }
   }
-  return why.length ? why : ['no load followed by the read barrier'];
+  return why.length ? why : [`load at ${hex(load.addr)}: no read barrier after it`];
 }
 
-/** Problems with an ordered write (writeX): the write barrier must come right before the store. */
+/** Problems with an ordered write (writeX): the write barrier must come right before every device store. */
 export function checkOrderedWrite(arch: Arch, fn: Insn[], width: Width): string[] {
   const want = arch === 'arm64' ? 'dmb oshst' : 'dsb st';
   const stores = fn.map((i, k) => [i, k] as const).filter(([i]) => isDeviceAccess(arch, i, 'store', width));
@@ -176,9 +180,10 @@ export function checkOrderedWrite(arch: Arch, fn: Insn[], width: Width): string[
         break;
       }
     }
-    if (found) return [];
+    // Every device store in the function must be ordered, not just one of them.
+    if (!found && !why.some((w) => w.includes(hex(store.addr)))) why.push(`store at ${hex(store.addr)}: no write barrier before it`);
   }
-  return why.length ? why : ['no store preceded by the write barrier'];
+  return why;
 }
 
 /** Problems with a relaxed access: the access is there and no barrier at all. */

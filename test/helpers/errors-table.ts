@@ -251,3 +251,72 @@ export function renderErrorsMarkdown(
   }
   return out.join('\n');
 }
+
+/**
+ * The calls each row's `act` makes, read from the rows' source file with the TypeScript parser (not typed by
+ * hand): for each object literal with `condition` and `act`, the act's body as written, with the harness's
+ * spelling turned into the docs' (`t.file` → `file`, `t.dir` → `dir`, `any(x)` / `any<T>(x)` → `x`).
+ * @returns condition → the normalized call texts of the rows with that condition (in source order)
+ */
+export async function actCallsInSource(file: string): Promise<Map<string, string[]>> {
+  const ts = (await import('typescript')).default;
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const out = new Map<string, string[]>();
+  const visit = (node: import('typescript').Node): void => {
+    if (ts.isObjectLiteralExpression(node)) {
+      const prop = (name: string) =>
+        node.properties.find((p): p is import('typescript').PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText(source) === name);
+      const condition = prop('condition')?.initializer;
+      const act = prop('act')?.initializer;
+      if (condition && act && ts.isStringLiteralLike(condition) && (ts.isArrowFunction(act) || ts.isFunctionExpression(act))) {
+        out.set(condition.text, [...(out.get(condition.text) ?? []), normalizeCall(act.body.getText(source))]);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return out;
+}
+
+/** The docs' spelling of harness code (see {@link actCallsInSource}); also used on the hand-written `call`. */
+export function normalizeCall(text: string): string {
+  let s = text.replace(/\s+/g, ' ').trim();
+  if (s.startsWith('{') && s.endsWith('}')) s = s.slice(1, -1).trim();
+  s = s.replace(/^return /, '').replace(/;$/, '');
+  s = s.replace(/\bt\.(file|dir)\b/g, '$1');
+  // any<T>(x) / any(x) → x, innermost first (x may itself hold parentheses)
+  for (let guard = 0; guard < 20 && /\bany(<(?:=>|[^<>])*>)?\(/.test(s); guard++) {
+    const m = /\bany(<(?:=>|[^<>])*>)?\(/.exec(s)!;
+    let depth = 1;
+    let k = m.index + m[0].length;
+    for (; k < s.length && depth > 0; k++) depth += s[k] === '(' ? 1 : s[k] === ')' ? -1 : 0;
+    s = s.slice(0, m.index) + s.slice(m.index + m[0].length, k - 1) + s.slice(k);
+  }
+  s = s.replace(/\bu8\(/g, 'new Uint8Array(');
+  s = s.replace(/\(\(([^()]*) as unknown\) as \w+\)/g, '($1)').replace(/ as unknown as \w+/g, '');
+  s = s.replace(/(\w+(?:\.\w+)*)\.call\(\w+\)/g, '$1()'); // f.call(r) is r.f()
+  s = s.replace(/[`"]/g, "'");
+  s = s.replace(/asNobody\((['`])m\.(.*)\1\)/, '$2');
+  return s.replace(/^await /, '');
+}
+
+/**
+ * True when the shown call `shown` makes the call `act` does: each of the act's statements, from its method
+ * name on (the receiver may be named otherwise: `r`, `ro`, `dev`, `pci`), appears in it; a run-time value
+ * (`t.vars.x`, a template's `${…}`) matches any one argument.
+ */
+export function showsCall(shown: string, act: string): boolean {
+  const s = normalizeCall(shown);
+  return act
+    .split(/;\s*/)
+    .map((c) => c.trim().replace(/^await /, ''))
+    .filter(Boolean)
+    .every((c) => {
+      const tail = c.replace(/^[\w.]*?\b(?=[A-Za-z_]\w*\()/, '');
+      const pattern = tail
+        .split(/(\$\{[^}]*\}|\bt\.vars\.\w+)/)
+        .map((part, k) => (k % 2 === 1 ? "[^,()]*" : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      return new RegExp(pattern).test(s);
+    });
+}

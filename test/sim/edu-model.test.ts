@@ -80,7 +80,21 @@ describe('sim edu: access widths (edu answers 32-bit accesses only below 0x80)',
     expect(regs.readl(0x0c)).toBe(0xffff_ffff);
     expect(regs.readl(0x1000)).toBe(0xffff_ffff);
     expect(regs.readl(SIM_EDU_BAR_SIZE - 4)).toBe(0xffff_ffff);
-    expect(regs.readq(0x80)).toBe(0xffff_ffff_ffff_ffffn);
+    expect(regs.readq(0xa0)).toBe(0xffff_ffff_ffff_ffffn);
+  });
+
+  it('the DMA registers 0x80-0x98 read back as written (edu stores them; a 32-bit write zero-extends)', () => {
+    const { regs } = makeEdu();
+    for (const [i, at] of [0x80, 0x88, 0x90, 0x98].entries()) {
+      expect(regs.readq(at)).toBe(0n);
+      regs.writeq(0x1234_5678_9abc_def0n + BigInt(i), at);
+      expect(regs.readq(at)).toBe(0x1234_5678_9abc_def0n + BigInt(i));
+      expect(regs.readl(at)).toBe(0x9abc_def0 + i);
+      regs.writel(0x4_0000 + i, at);
+      expect(regs.readq(at)).toBe(0x4_0000n + BigInt(i));
+    }
+    expect(regs.readl(0x84)).toBe(0xffff_ffff); // no register starts there
+    expect(regs.readw(0x80)).toBe(0); // edu refuses 16-bit accesses
   });
 
   it('the write-only interrupt registers read all ones', () => {

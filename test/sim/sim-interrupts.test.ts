@@ -166,7 +166,9 @@ describe('SimInterrupts timeout and abort', () => {
     await expect(irq.wait({ timeoutMs: -1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     await expect(irq.wait({ timeoutMs: Infinity })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
     await expect(irq.wait({ timeoutMs: NaN })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
-    await expect(irq.wait({ timeoutMs: '5' as unknown as number })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(irq.wait({ timeoutMs: 2 ** 31 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' }); // MAX_WAIT_MS + 1
+    await expect(irq.wait({ timeoutMs: '5' as unknown as number })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(irq.wait(null as unknown as undefined)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     await expect(irq.wait({ signal: {} as AbortSignal })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
 });
