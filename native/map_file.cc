@@ -18,6 +18,11 @@ void BufferFinalizer(napi_env, void*, void* hint) { Release(static_cast<Region*>
 
 }  // namespace
 
+// Maps [offset, offset + size) of the open descriptor fd (closed here in every case when close_fd) and builds
+// the { handle, buffer, fault, pageSize } object. `path` names the file in errors.
+Napi::Value MapDescriptor(Napi::Env env, int fd, bool close_fd, const std::string& path, uint64_t offset, size_t size,
+                          bool read_only);
+
 Napi::Value Map(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -32,26 +37,48 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   const size_t size = static_cast<size_t>(size_arg);
+  const int flags = (read_only ? O_RDONLY : O_RDWR) | (sync ? O_SYNC : 0) | O_CLOEXEC;
+  const int fd = open(path.c_str(), flags);
+  if (fd < 0) throw SyscallError(env, errno, "open", path);
+  return MapDescriptor(env, fd, true, path, offset, size, read_only);
+}
+
+Napi::Value MapFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const std::string path = info[1].As<Napi::String>().Utf8Value();
+  bool lossless = false;
+  const uint64_t offset = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
+  const double size_arg = info[3].As<Napi::Number>().DoubleValue();
+  const bool read_only = info[4].As<Napi::Object>().Get("readOnly").ToBoolean();
+  if (!lossless || !(size_arg > 0) || size_arg > static_cast<double>(SIZE_MAX / 2)) {
+    Napi::RangeError::New(env, "offset or size out of range").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return MapDescriptor(env, fd, false, path, offset, static_cast<size_t>(size_arg), read_only);
+}
+
+Napi::Value MapDescriptor(Napi::Env env, int fd, bool close_fd, const std::string& path, uint64_t offset, size_t size,
+                          bool read_only) {
 
   // Made before anything is opened, so a failure here leaves nothing behind. The fault word lives in a V8-owned ArrayBuffer (its memory never moves) that the region keeps alive.
   void* fault_data = nullptr;
   napi_value fault_buffer;
-  NAPI_THROW_IF_FAILED(env, napi_create_arraybuffer(env, sizeof(FaultWord), &fault_data, &fault_buffer), Napi::Value());
+  if (napi_create_arraybuffer(env, sizeof(FaultWord), &fault_data, &fault_buffer) != napi_ok) {
+    if (close_fd) close(fd);
+    throw Napi::Error::New(env, "could not allocate the fault word");
+  }
 
   const long page = sysconf(_SC_PAGESIZE);
   const uint64_t delta = offset % static_cast<uint64_t>(page);
   const uint64_t map_offset = offset - delta;
   const size_t map_length = ((delta + size + page - 1) / page) * page;
 
-  const int flags = (read_only ? O_RDONLY : O_RDWR) | (sync ? O_SYNC : 0) | O_CLOEXEC;
-  const int fd = open(path.c_str(), flags);
-  if (fd < 0) throw SyscallError(env, errno, "open", path);
-
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
       (offset > static_cast<uint64_t>(st.st_size) || size > static_cast<uint64_t>(st.st_size) - offset)) {
     // Accessing a page past the end of a regular file raises SIGBUS: refuse the range up front.
-    close(fd);
+    if (close_fd) close(fd);
     throw SyscallError(env, ENXIO, "mmap", path,
                        "range ends beyond the end of the file (" + std::to_string(st.st_size) + " bytes)");
   }
@@ -59,7 +86,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   const int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
   void* base = mmap(nullptr, map_length, prot, MAP_SHARED, fd, static_cast<off_t>(map_offset));
   const int mmap_errno = errno;
-  close(fd);
+  if (close_fd) close(fd);
   if (base == MAP_FAILED) throw SyscallError(env, mmap_errno, "mmap", path);
 
   Region* r = new Region();
