@@ -118,12 +118,18 @@ export class VfioInterrupts implements InterruptSource {
       });
       if (timeoutMs !== undefined && timeoutMs <= 0x7fff_ffff) {
         timer = setTimeout(
-          () => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.path, `no interrupt within ${timeoutMs} ms: check that the device raised it and, for INTx, that it was unmasked.`)),
+          () => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.path, `no interrupt within ${timeoutMs} ms: ${this.#timeoutAdvice()}`)),
           timeoutMs,
         );
       }
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  #timeoutAdvice(): string {
+    if (this.kind === 'intx') return 'check that the device raised it and that the line was unmasked (unmask() after each interrupt).';
+    if (this.kind === 'msi' || this.kind === 'msix') return 'check that the device raised it; MSI is a write by the device, so bus mastering must be on (pci_set_master).';
+    return 'the kernel sent no notification.';
   }
 
   #lineAction(action: number): void {

@@ -12,7 +12,7 @@ import { addon, type NativeRegionInfo } from './addon.js';
 import { describe } from '../core/checks.js';
 import type { DmaCoherent, DmaDevice } from '../core/dma.js';
 import type { PciConfigSpace } from '../core/pci-config.js';
-import { deviceClosedError, rangeError, typeError } from '../core/errors.js';
+import { deviceClosedError, rangeError, systemErrorByCode, typeError } from '../core/errors.js';
 import type { IoRegion } from '../core/io-region.js';
 import { findPciDevice, listPciDevices, type PciDeviceInfo } from './pci.js';
 import { vfioContainer, type VfioContainer, type VfioIommuInfo } from './vfio-container.js';
@@ -277,6 +277,7 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
         for (const r of [...this.#regions]) r.iounmap();
         closeSync(this.#fd);
         this.#container.releaseGroup(this.info.group);
+        forgetOpen(this.info.pci.bdf);
       }
     }
   }
@@ -307,7 +308,7 @@ export interface OpenVfioOptions {
  *   VfioSetupError `ERR_VFIO_NO_IOMMU` (no IOMMU group: the IOMMU is off), `ERR_VFIO_UNBOUND`,
  *   `ERR_VFIO_WRONG_DRIVER` (bound to another driver), `ERR_VFIO_GROUP_NOT_VIABLE` (naming the devices);
  *   VfioIoctlError `EPERM` from VFIO_SET_IOMMU (the allow_unsafe_interrupts hint), `EBUSY` from
- *   VFIO_GROUP_GET_DEVICE_FD (already open).
+ *   VFIO_GROUP_GET_DEVICE_FD (open elsewhere); SystemError `EBUSY` (syscall `open`) when this process has it open.
  */
 export function openVfio(selector: string, options: OpenVfioOptions = {}): VfioDevice {
   let pci: PciDeviceInfo;
@@ -333,12 +334,28 @@ export function openVfio(selector: string, options: OpenVfioOptions = {}): VfioD
     throw vfioSetupError('ERR_VFIO_WRONG_DRIVER', sysfs, `${pci.bdf} is bound to ${pci.driver}, not vfio-pci`,
       `unbind it first: echo ${pci.bdf} > ${sysfs}/driver/unbind; echo vfio-pci > ${sysfs}/driver_override; echo ${pci.bdf} > /sys/bus/pci/drivers_probe`);
   }
+  if (openHere.has(pci.bdf)) {
+    // The kernel lets one process open a device twice, but two owners of one device's interrupts, DMA and
+    // config space in one process is a bug: refuse it as another process would be refused.
+    throw systemErrorByCode('EBUSY', 'open', `vfio:${pci.bdf}`, 'the device is already open through VFIO in this process: use the VfioDevice you have, or close it first');
+  }
   const container = vfioContainer();
   const groupFd = container.attachGroup(group);
+  let dev: VfioDevice;
   try {
-    return new VfioDevice(pci, group, container, groupFd);
+    dev = new VfioDevice(pci, group, container, groupFd);
   } catch (e) {
     container.releaseGroup(group);
     throw e;
   }
+  openHere.add(pci.bdf);
+  return dev;
+}
+
+/** BDFs of the devices open through {@link openVfio} in this process. */
+const openHere = new Set<string>();
+
+/** @internal the device's close() calls this. */
+function forgetOpen(bdf: string): void {
+  openHere.delete(bdf);
 }

@@ -1,0 +1,181 @@
+/**
+ * VFIO on the real kernel (guest booted with test/vm/run.sh --iommu): opening, BAR access, config space, bus
+ * mastering, reset, and the set-up errors with their codes and hints.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  listPciDevices,
+  openVfio,
+  pci_clear_master,
+  pci_read_config_byte,
+  pci_read_config_dword,
+  pci_read_config_word,
+  pci_set_master,
+  pci_write_config_word,
+  PCI_COMMAND,
+  PCI_COMMAND_MASTER,
+  PCI_COMMAND_MEMORY,
+  type IoRegion,
+  type VfioDevice,
+} from '../../lib/index.js';
+import { EDU_DEVICE, EDU_ID, EDU_VENDOR, findEduHardware } from './edu-hw.js';
+import { findVfioEdu, openVfioEdu } from './vfio-hw.js';
+
+let dev: VfioDevice;
+let bar: IoRegion;
+beforeAll(() => {
+  ({ dev, bar } = openVfioEdu());
+});
+afterAll(() => dev?.close());
+
+describe('VFIO: opening the edu bound to vfio-pci', () => {
+  it('reports the group, regions, interrupt counts and the IOMMU as measured on this rig', () => {
+    const edu = findVfioEdu();
+    expect(dev.info.pci.bdf).toBe(edu.bdf);
+    expect(dev.info.group).toBe(Number(process.env.MMIO_VM_VFIO_GROUP));
+    expect(dev.info.numRegions).toBe(9);
+    expect(dev.info.canReset).toBe(false);
+    expect(dev.info.irqCounts).toMatchObject({ intx: 1, msi: 1, msix: 0, req: 1 });
+    expect(dev.info.iommu.type).toBe('type1v2');
+    expect(dev.info.iommu.pageSizes & 0x1000n).toBe(0x1000n);
+    // the MSI window 0xfee00000.. is a hole between the ranges
+    const ranges = dev.info.iommu.ranges;
+    expect(ranges.length).toBeGreaterThanOrEqual(2);
+    expect(ranges.some(([s, e]) => s <= 0xfee00000n && 0xfee00000n <= e)).toBe(false);
+    expect(dev.info.iommu.dmaAvail).toBeGreaterThan(0);
+  });
+
+  it('maps BAR0 through mmap and drives the registers (ID, liveness, factorial)', async () => {
+    expect(dev.mapRegion(0).access).toBe('mmap');
+    expect(bar.size).toBe(0x100000);
+    expect(bar.phys).toBe(findVfioEdu().bars[0].start);
+    expect(bar.readl(0x00)).toBe(EDU_ID);
+    bar.writel(0x1234_5678, 0x04);
+    expect(bar.readl(0x04)).toBe(~0x1234_5678 >>> 0);
+    bar.writel(10, 0x08);
+    await bar.readl_poll_timeout(0x20, (v) => (v & 1) === 0, 10, 1_000_000);
+    expect(bar.readl(0x08)).toBe(3628800);
+    // access width is observable on edu: an 8-bit read answers 0
+    expect(bar.readb(0x00)).toBe(0);
+  });
+
+  it('a region without mmap (config space, index 7) is reached with pread/pwrite', () => {
+    const info = dev.regionInfo(7);
+    expect(info.flags & 4).toBe(0);
+    expect(info.size).toBe(256n);
+    expect(dev.configSize).toBe(256);
+  });
+
+  it('a second open of the same device in this process is refused with EBUSY', () => {
+    let err: (Error & { code?: string; ioctl?: string; hint?: string }) | undefined;
+    try {
+      openVfio(findVfioEdu().bdf).close();
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err?.code).toBe('EBUSY');
+    expect(err?.hint).toMatch(/already open/);
+    // the failed open left the group attached for the device that holds it
+    expect(bar.readl(0)).toBe(EDU_ID);
+  });
+
+});
+
+describe('VFIO: config space', () => {
+  it('reads the IDs at 8, 16 and 32 bits with the kernel names', () => {
+    expect(pci_read_config_word(dev, 0x00)).toBe(EDU_VENDOR);
+    expect(pci_read_config_word(dev, 0x02)).toBe(EDU_DEVICE);
+    expect(pci_read_config_dword(dev, 0x00)).toBe(((EDU_DEVICE << 16) | EDU_VENDOR) >>> 0);
+    expect(pci_read_config_byte(dev, 0x00)).toBe(EDU_VENDOR & 0xff);
+    expect(pci_read_config_byte(dev, 0x01)).toBe(EDU_VENDOR >> 8);
+  });
+
+  it('pci_set_master / pci_clear_master flip PCI_COMMAND bit 2 and keep memory decoding on', () => {
+    pci_clear_master(dev);
+    expect(pci_read_config_word(dev, PCI_COMMAND) & PCI_COMMAND_MASTER).toBe(0);
+    pci_set_master(dev);
+    const cmd = pci_read_config_word(dev, PCI_COMMAND);
+    expect(cmd & PCI_COMMAND_MASTER).toBe(PCI_COMMAND_MASTER);
+    expect(cmd & PCI_COMMAND_MEMORY).toBe(PCI_COMMAND_MEMORY);
+  });
+
+  it('with memory decoding off a BAR read through the mapping is a bus fault (EFAULT), not a crash; on again it reads', () => {
+    const cmd = pci_read_config_word(dev, PCI_COMMAND);
+    pci_write_config_word(dev, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+    try {
+      let err: (Error & { code?: string }) | undefined;
+      try {
+        bar.readl(0);
+      } catch (e) {
+        err = e as typeof err;
+      }
+      expect(err?.code).toBe('EFAULT');
+    } finally {
+      pci_write_config_word(dev, PCI_COMMAND, cmd);
+    }
+    // the region is poisoned after a fault: map again
+    const fresh = dev.map(0);
+    expect(fresh.readl(0)).toBe(EDU_ID);
+    fresh.iounmap();
+  });
+
+  it('refuses out-of-range and unaligned config offsets with codes', () => {
+    expect(() => pci_read_config_dword(dev, 256)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => pci_read_config_dword(dev, -4)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => pci_read_config_word(dev, 1)).toThrow(expect.objectContaining({ code: 'ERR_UNALIGNED' }));
+    expect(() => pci_read_config_word(dev, '4' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+  });
+
+  it('reset: edu has no reset method, so VFIO_DEVICE_RESET fails with a hint', () => {
+    let err: (Error & { ioctl?: string; hint?: string }) | undefined;
+    try {
+      dev.reset();
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err?.ioctl).toBe('VFIO_DEVICE_RESET');
+    expect(err?.hint).toMatch(/no reset method/);
+  });
+
+  it('has no BAR1 (ERR_OUT_OF_RANGE naming BAR0)', () => {
+    expect(() => dev.map(1)).toThrow(/has no BAR1; it has: BAR0/);
+    expect(() => dev.map(6)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  });
+});
+
+describe('VFIO: set-up errors with their own codes and hints', () => {
+  it('a device bound to another driver: ERR_VFIO_WRONG_DRIVER naming the driver and how to rebind', () => {
+    const { uioEdu } = findEduHardware();
+    expect(() => openVfio(uioEdu.bdf)).toThrow(expect.objectContaining({ code: 'ERR_VFIO_WRONG_DRIVER', hint: expect.stringMatching(/driver_override/) }));
+    expect(() => openVfio(uioEdu.bdf)).toThrow(/uio_pci_generic/);
+  });
+
+  it('an unbound device: ERR_VFIO_UNBOUND', () => {
+    const free = listPciDevices().find((d) => d.vendor === EDU_VENDOR && d.device === EDU_DEVICE && d.driver === undefined);
+    expect(free, 'the rig leaves one edu unbound').toBeDefined();
+    expect(() => openVfio(free!.bdf)).toThrow(expect.objectContaining({ code: 'ERR_VFIO_UNBOUND' }));
+  });
+
+  it('no such device: ENODEV listing the devices', () => {
+    expect(() => openVfio('0000:00:1f.7')).toThrow(expect.objectContaining({ code: 'ENODEV' }));
+  });
+
+  it('vendor:device picks the edu bound to vfio-pci, passing over the others', () => {
+    // the device is open already, so the pick shows as EBUSY on it (not WRONG_DRIVER on the UIO edu)
+    expect(() => openVfio('1234:11e8')).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+  });
+});
+
+describe('VFIO: close', () => {
+  it('close() unmaps the BARs, refuses further use, releases the group; the device opens again', () => {
+    const extra = dev.map(0);
+    dev.close();
+    expect(bar.mapped).toBe(false);
+    expect(extra.mapped).toBe(false);
+    expect(() => bar.readl(0)).toThrow(expect.objectContaining({ code: 'ERR_IOMEM_UNMAPPED' }));
+    expect(() => dev.map(0)).toThrow(expect.objectContaining({ code: 'ERR_DEVICE_CLOSED' }));
+    dev.close(); // idempotent
+    ({ dev, bar } = openVfioEdu());
+    expect(bar.readl(0)).toBe(EDU_ID);
+  });
+});
