@@ -18,7 +18,7 @@ export { vfioContainer, iommuGroupDevices, VFIO_CONTAINER_PATH, type VfioContain
 export { VfioInterrupts, type VfioIrqKind } from './linux/vfio-irq.js';
 export type { VfioIrqMode } from './linux/vfio-irqs.js';
 export type { VfioRegionMapping } from './linux/vfio-region.js';
-export { IovaAllocator, type IovaRange, type IovaSpace } from './linux/vfio-iova.js';
+export { IovaAllocator, type IovaRange, type IovaSpace } from './core/iova-allocator.js';
 export type { VfioIoctlError, VfioSetupError } from './linux/vfio-errors.js';
 export {
   DMA_BIT_MASK,

@@ -9,7 +9,7 @@ import { closeSync, openSync, readdirSync, readlinkSync, existsSync } from 'node
 import { basename, join } from 'node:path';
 import { addon, type NativeHandle, type NativeIommuInfo } from './addon.js';
 import { fsError, vfioCall, vfioSetupError } from './vfio-errors.js';
-import { IovaAllocator } from './vfio-iova.js';
+import { IovaAllocator } from '../core/iova-allocator.js';
 
 /** /dev/vfio/vfio. */
 export const VFIO_CONTAINER_PATH = '/dev/vfio/vfio';

@@ -1,5 +1,6 @@
 /**
- * The IOVA allocator of a VFIO container: which bus addresses DMA buffers get. It honours what the IOMMU reports
+ * An IOVA allocator: which bus addresses DMA buffers get (a VFIO container's, lib/linux/vfio-container.ts, and
+ * the simulated IOMMU's, lib/sim/sim-iommu.ts). It honours what the IOMMU reports
  * (VFIO_IOMMU_GET_INFO: the usable IOVA ranges, where the MSI window is a hole; the page sizes; DMA_AVAIL, the
  * number of mappings the container still takes) and what each device can address (its DMA mask, as
  * dma_set_mask sets it). First fit from the lowest address, so small masks are served while the space is young.
