@@ -79,7 +79,7 @@ describe.concurrent('mmio read / write on the simulated edu', () => {
   it("shows the access width: edu answers 0 to 8- and 16-bit reads, as the real device does", async () => {
     expect((await mmio('read', 'sim:edu', 'b')).stdout).toBe('0x00\n');
     expect((await mmio('read', 'sim:edu', 'h')).stdout).toBe('0x0000\n');
-    expect((await mmio('read', 'sim:edu+0x80', 'q')).stdout).toBe('0xffffffffffffffff\n');
+    expect((await mmio('read', 'sim:edu+0xa0', 'q')).stdout).toBe('0xffffffffffffffff\n');
   });
 
   it('--json gives the target, path, addresses, width and value', async () => {
@@ -160,7 +160,7 @@ describe.concurrent('mmio md / mw on the simulated edu', () => {
   it('-b, -w, -q choose the width; -x shows big-endian values', async () => {
     expect((await mmio('md', '-b', 'sim:edu', '8')).stdout).toBe('00000000: 00 00 00 00 00 00 00 00' + ' '.repeat(24) + '  ........\n');
     expect((await mmio('md', '-w', 'sim:edu', '4')).stdout).toBe('00000000: 0000 0000' + ' '.repeat(30) + '  ....\n');
-    expect((await mmio('md', '-q', 'sim:edu+0x80', '16')).stdout).toBe('00000080: ffffffffffffffff ffffffffffffffff  ................\n');
+    expect((await mmio('md', '-q', 'sim:edu+0xa0', '16')).stdout).toBe('000000a0: ffffffffffffffff ffffffffffffffff  ................\n');
     expect((await mmio('md', '-x', 'sim:edu', '4')).stdout).toMatch(/^00000000: ed000001 /);
     expect((await mmio('md', '-b', '-q', 'sim:edu')).status).toBe(2);
   });

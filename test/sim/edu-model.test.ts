@@ -80,7 +80,7 @@ describe('sim edu: access widths (edu answers 32-bit accesses only below 0x80)',
     expect(regs.readl(0x0c)).toBe(0xffff_ffff);
     expect(regs.readl(0x1000)).toBe(0xffff_ffff);
     expect(regs.readl(SIM_EDU_BAR_SIZE - 4)).toBe(0xffff_ffff);
-    expect(regs.readq(0x80)).toBe(0xffff_ffff_ffff_ffffn);
+    expect(regs.readq(0xa0)).toBe(0xffff_ffff_ffff_ffffn);
   });
 
   it('the write-only interrupt registers read all ones', () => {
