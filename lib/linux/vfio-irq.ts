@@ -126,6 +126,17 @@ export class VfioInterrupts implements InterruptSource {
     });
   }
 
+  /**
+   * Fire this vector from the kernel side (SET_IRQS DATA_NONE|ACTION_TRIGGER for this one vector): its eventfd is
+   * signalled as if the device had interrupted. For testing a handler, and a vector's wiring, without the device.
+   * @throws Error `ERR_IRQ_CLOSED`; VfioIoctlError from VFIO_DEVICE_SET_IRQS.
+   */
+  trigger(): void {
+    if (this.#handle === undefined) throw irqClosedError(this.path);
+    const index = { intx: VFIO_PCI_INTX_IRQ_INDEX, msi: VFIO_PCI_MSI_IRQ_INDEX, msix: VFIO_PCI_MSIX_IRQ_INDEX, err: VFIO_PCI_ERR_IRQ_INDEX, req: VFIO_PCI_REQ_IRQ_INDEX }[this.kind];
+    vfioCall(this.path, () => addon().vfioDeviceSetIrqs(this.#deviceFd, index, this.vector, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 1));
+  }
+
   #timeoutAdvice(): string {
     if (this.kind === 'intx') return 'check that the device raised it and that the line was unmasked (unmask() after each interrupt).';
     if (this.kind === 'msi' || this.kind === 'msix') return 'check that the device raised it; MSI is a write by the device, so bus mastering must be on (pci_set_master).';

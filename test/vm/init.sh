@@ -75,7 +75,7 @@ if [ "$VM_UIO" = bind ]; then
   for u in "/sys/bus/pci/devices/$EDU_UIO/uio/"uio*; do UIO_DEV=/dev/${u##*/}; done
   [ -e "/newroot$UIO_DEV" ] || fail "--uio: binding $EDU_UIO to uio_pci_generic gave no /dev/uioN"
 fi
-EDU_VFIO='' VFIO_GROUP=''
+EDU_VFIO='' VFIO_GROUP='' NVME_VFIO=''
 if [ "$VM_IOMMU" = 1 ]; then
   for m in $(cat /etc/mmio-vm/modules.vfio); do
     insmod "/lib/modules/$m.ko" || fail "insmod $m"
@@ -87,6 +87,14 @@ if [ "$VM_IOMMU" = 1 ]; then
   echo "$EDU_VFIO" > /sys/bus/pci/drivers_probe
   VFIO_GROUP=$(readlink "/sys/bus/pci/devices/$EDU_VFIO/iommu_group"); VFIO_GROUP=${VFIO_GROUP##*/}
   [ -e "/newroot/dev/vfio/$VFIO_GROUP" ] || fail "--iommu: binding $EDU_VFIO to vfio-pci gave no /dev/vfio/$VFIO_GROUP"
+  # --nvme: QEMU's NVMe controller (class 0x010802) goes to vfio-pci as well (no nvme driver is loaded)
+  for d in /sys/bus/pci/devices/*; do
+    [ "$(cat "$d/class")" = 0x010802 ] || continue
+    echo vfio-pci > "$d/driver_override"
+    echo "${d##*/}" > /sys/bus/pci/drivers_probe
+    [ -e "$d/driver" ] || fail "--iommu --nvme: binding ${d##*/} to vfio-pci failed"
+    NVME_VFIO="$NVME_VFIO ${d##*/}"
+  done
 fi
 EDU_FREE=
 for b in $EDU; do [ "$b" = "$EDU_UIO" ] || [ "$b" = "$EDU_VFIO" ] || EDU_FREE="$EDU_FREE $b"; done
@@ -97,6 +105,7 @@ for b in $EDU; do [ "$b" = "$EDU_UIO" ] || [ "$b" = "$EDU_VFIO" ] || EDU_FREE="$
   echo "MMIO_VM_EDU_FREE='${EDU_FREE# }'"
   echo "MMIO_VM_EDU_VFIO='$EDU_VFIO'"
   echo "MMIO_VM_VFIO_GROUP='$VFIO_GROUP'"
+  echo "MMIO_VM_NVME_VFIO='${NVME_VFIO# }'"
 } > "$X/guest.env"
 
 # --- the console: size of the host's terminal, "\n" not turned into "\r\n" -----------------

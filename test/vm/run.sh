@@ -16,6 +16,8 @@ usage: test/vm/run.sh [options] -- COMMAND [ARG...]
   --iommu          emulated Intel IOMMU (before the other devices) + intel_iommu=on, the vfio modules
                    loaded, and the LAST edu bound to vfio-pci (/dev/vfio/<group>); default edu count 3
                    then, so one stays free (env MMIO_VM_IOMMU=1)
+  --nvme           one QEMU NVMe controller (a 1 MiB image in the exchange directory); with --iommu it is
+                   bound to vfio-pci too (MSI-X, a sparse BAR, a reset) (env MMIO_VM_NVME=1)
   --edu N          number of QEMU edu devices (default 2, 3 with --iommu; env MMIO_VM_EDU_COUNT)
   --timeout SEC    give up (exit 124) when the guest has not reported after SEC seconds
                    (default 900; env MMIO_VM_TIMEOUT)
@@ -28,7 +30,7 @@ Exit: the command's status; 124 when the guest timed out; 125 when the rig itsel
 EOF
 }
 
-UIO=${MMIO_VM_UIO:-} EDU_COUNT=${MMIO_VM_EDU_COUNT:-} IOMMU=${MMIO_VM_IOMMU:-} TIMEOUT=${MMIO_VM_TIMEOUT:-900}
+UIO=${MMIO_VM_UIO:-} EDU_COUNT=${MMIO_VM_EDU_COUNT:-} IOMMU=${MMIO_VM_IOMMU:-} NVME=${MMIO_VM_NVME:-} TIMEOUT=${MMIO_VM_TIMEOUT:-900}
 VERBOSE=${MMIO_VM_VERBOSE:-} BOOT=${MMIO_VM_BOOT:-}
 extra_env=()
 read -r -a qemu_extra <<< "${MMIO_VM_QEMU_ARGS:-}"
@@ -38,6 +40,7 @@ while (( $# )); do
     --uio) UIO=bind ;;
     --uio-load) UIO=load ;;
     --iommu) IOMMU=1 ;;
+    --nvme) NVME=1 ;;
     --edu) need_arg $# "$1"; EDU_COUNT=$2; shift ;;
     --timeout) need_arg $# "$1"; TIMEOUT=$2; shift ;;
     --env) need_arg $# "$1"; extra_env+=("$2"); shift ;;
@@ -99,7 +102,7 @@ if [[ -n $tty ]]; then add_env TERM; else env_args+=("TERM=dumb"); fi
 for e in "${extra_env[@]}"; do
   if [[ $e == *=* ]]; then env_args+=("$(vm_shquote "$e")"); else add_env "$e"; fi
 done
-for name in MMIO_VM_EDU MMIO_VM_EDU_UIO MMIO_VM_UIO_DEV MMIO_VM_EDU_FREE MMIO_VM_EDU_VFIO MMIO_VM_VFIO_GROUP; do
+for name in MMIO_VM_EDU MMIO_VM_EDU_UIO MMIO_VM_UIO_DEV MMIO_VM_EDU_FREE MMIO_VM_EDU_VFIO MMIO_VM_VFIO_GROUP MMIO_VM_NVME_VFIO; do
   env_args+=("\"$name=\$$name\"")   # values from guest.env, written by the init
 done
 cmd_words=()
@@ -128,6 +131,10 @@ qemu+=(
   -fsdev "local,id=xfer,path=${xfer//,/,,},security_model=none,multidevs=remap"
   -device virtio-9p-pci,fsdev=xfer,mount_tag=xfer)
 for (( i = 0; i < EDU_COUNT; i++ )); do qemu+=(-device edu); done
+if [[ -n $NVME ]]; then
+  truncate -s 1M "$xfer/nvme.img" || vm_die "cannot make the NVMe image"
+  qemu+=(-drive "file=${xfer//,/,,}/nvme.img,if=none,format=raw,id=nva" -device nvme,serial=a1,drive=nva)
+fi
 qemu+=("${qemu_extra[@]}")
 [[ -n $VERBOSE ]] && vm_log "${qemu[*]}"
 
