@@ -14,7 +14,16 @@ export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo
 export { UioInterrupts } from './linux/uio-interrupts.js';
 export { openPci, findPciDevice, listPciDevices, PciDevice, type PciBar, type PciDeviceInfo } from './linux/pci.js';
 export { openVfio, VfioDevice, iommuGroupOf, VFIO_PCI_CONFIG_REGION_INDEX, type VfioDeviceInfo, type OpenVfioOptions } from './linux/vfio.js';
-export { vfioContainer, iommuGroupDevices, VFIO_CONTAINER_PATH, type VfioContainer, type VfioIommuInfo } from './linux/vfio-container.js';
+export {
+  vfioContainer,
+  iommuGroupDevices,
+  listIommuGroups,
+  VFIO_CONTAINER_PATH,
+  type IommuGroupDevice,
+  type IommuGroupInfo,
+  type VfioContainer,
+  type VfioIommuInfo,
+} from './linux/vfio-container.js';
 export { VfioInterrupts, type VfioIrqKind } from './linux/vfio-irq.js';
 export type { VfioIrqMode } from './linux/vfio-irqs.js';
 export type { VfioRegionMapping } from './linux/vfio-region.js';

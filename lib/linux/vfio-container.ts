@@ -5,7 +5,7 @@
  * left in it. The IOMMU model is type1v2 (else type1), set once the first group is in.
  * @module
  */
-import { closeSync, openSync, readdirSync, readlinkSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { addon, type NativeHandle, type NativeIommuInfo } from './addon.js';
 import { fsError, vfioCall, vfioSetupError } from './vfio-errors.js';
@@ -37,15 +37,76 @@ export interface VfioIommuInfo {
   dmaAvail: number;
 }
 
+const IOMMU_GROUPS = '/sys/kernel/iommu_groups';
+/** Drivers a viable group's devices may be bound to besides none (the kernel's vfio allow list). */
+const VIABLE_DRIVERS = new Set(['vfio-pci', 'pci-stub', 'pcieport']);
+
+/** One device of an IOMMU group. */
+export interface IommuGroupDevice {
+  /** Its PCI address. */
+  bdf: string;
+  /** The bound driver, or undefined. */
+  driver?: string;
+  /** Vendor and device IDs (0 where sysfs does not say). */
+  vendor: number;
+  device: number;
+}
+
+/** An IOMMU group as sysfs describes it (/sys/kernel/iommu_groups/N). */
+export interface IommuGroupInfo {
+  /** N. */
+  group: number;
+  /** `/dev/vfio/N`, which exists once a device of the group is bound to vfio-pci. */
+  devicePath: string;
+  /** Whether `devicePath` exists. */
+  hasDeviceFile: boolean;
+  /** True when every device is bound to vfio-pci (or pci-stub, pcieport, or none): VFIO will take the group. */
+  viable: boolean;
+  /** Its devices. */
+  devices: IommuGroupDevice[];
+}
+
 /** The devices of IOMMU group `group` and their drivers (sysfs /sys/kernel/iommu_groups/N/devices). */
-export function iommuGroupDevices(group: number): { bdf: string; driver?: string }[] {
-  const dir = `/sys/kernel/iommu_groups/${group}/devices`;
+export function iommuGroupDevices(group: number): IommuGroupDevice[] {
+  const dir = `${IOMMU_GROUPS}/${group}/devices`;
   if (!existsSync(dir)) return [];
+  const id = (path: string): number => {
+    try {
+      return Number(readFileSync(path, 'utf8').trim());
+    } catch {
+      return 0;
+    }
+  };
   return readdirSync(dir)
     .sort()
     .map((bdf) => {
       const link = join(dir, bdf, 'driver');
-      return { bdf, driver: existsSync(link) ? basename(readlinkSync(link)) : undefined };
+      return {
+        bdf,
+        driver: existsSync(link) ? basename(readlinkSync(link)) : undefined,
+        vendor: id(join(dir, bdf, 'vendor')),
+        device: id(join(dir, bdf, 'device')),
+      };
+    });
+}
+
+/** Every IOMMU group, by number. Empty where no IOMMU is translating. */
+export function listIommuGroups(): IommuGroupInfo[] {
+  if (!existsSync(IOMMU_GROUPS)) return [];
+  return readdirSync(IOMMU_GROUPS)
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((group) => {
+      const devices = iommuGroupDevices(group);
+      const devicePath = `/dev/vfio/${group}`;
+      return {
+        group,
+        devicePath,
+        hasDeviceFile: existsSync(devicePath),
+        viable: devices.every((d) => d.driver === undefined || VIABLE_DRIVERS.has(d.driver)),
+        devices,
+      };
     });
 }
 
@@ -135,7 +196,7 @@ export class VfioContainer {
     try {
       const flags = vfioCall(path, () => native.vfioGroupGetStatus(fd));
       if ((flags & VFIO_GROUP_FLAGS_VIABLE) === 0) {
-        const others = iommuGroupDevices(group).filter((d) => d.driver !== 'vfio-pci');
+        const others = iommuGroupDevices(group).filter((d) => d.driver !== undefined && !VIABLE_DRIVERS.has(d.driver));
         const named = others.map((d) => `${d.bdf} (${d.driver ?? 'no driver'})`).join(', ') || 'unknown devices';
         throw vfioSetupError('ERR_VFIO_GROUP_NOT_VIABLE', path, `IOMMU group ${group} is not viable: ${named} not bound to vfio-pci`,
           `every device of the group must be bound to vfio-pci (or to no driver): bind ${others.map((d) => d.bdf).join(', ') || 'them'} to vfio-pci too`);

@@ -2,6 +2,7 @@
  * VFIO on the real kernel (guest booted with test/vm/run.sh --iommu): opening, BAR access, config space, bus
  * mastering, reset, and the set-up errors with their codes and hints.
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   listPciDevices,
@@ -163,6 +164,20 @@ describe('VFIO: set-up errors with their own codes and hints', () => {
   it('vendor:device picks the edu bound to vfio-pci, passing over the others', () => {
     // the device is open already, so the pick shows as EBUSY on it (not WRONG_DRIVER on the UIO edu)
     expect(() => openVfio('1234:11e8')).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+  });
+});
+
+describe('mmio vfio list (the CLI)', () => {
+  it('lists the groups: the vfio edu viable with its /dev/vfio file, the UIO edu not viable', () => {
+    const cli = (...args: string[]) => execFileSync(process.execPath, ['dist/cli/mmio.js', 'vfio', 'list', ...args], { encoding: 'utf8' });
+    const groups = JSON.parse(cli('--json')) as Array<{ group: number; devicePath: string; hasDeviceFile: boolean; viable: boolean; devices: Array<{ bdf: string; driver?: string }> }>;
+    const mine = groups.find((g) => g.devices.some((d) => d.bdf === findVfioEdu().bdf));
+    expect(mine).toMatchObject({ group: dev.info.group, hasDeviceFile: true, viable: true, devices: [{ bdf: findVfioEdu().bdf, driver: 'vfio-pci', vendor: EDU_VENDOR, device: EDU_DEVICE }] });
+    const uio = groups.find((g) => g.devices.some((d) => d.bdf === findEduHardware().uioEdu.bdf));
+    expect(uio).toMatchObject({ hasDeviceFile: false, viable: false });
+    const text = cli();
+    expect(text).toContain(`group ${dev.info.group}  /dev/vfio/${dev.info.group}  viable`);
+    expect(text).toContain(`  ${findVfioEdu().bdf}  1234:11e8  driver vfio-pci`);
   });
 });
 
