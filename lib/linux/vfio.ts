@@ -98,6 +98,7 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
     }
     this.#dma = new VfioDmaPool(container, pci.bdf);
     this.#irqs = new VfioIrqs(this.#fd, pci.bdf, this.info.irqCounts);
+    collected.register(this, { fd: this.#fd, group, container, bdf: pci.bdf }, this);
   }
 
   /** The device descriptor (for VFIO calls this class does not wrap). */
@@ -245,7 +246,7 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
   }
 
   /**
-   * The device's INTx line as an InterruptSource (enabling INTx when no mode is set), so a driver written for UIO
+   * Vector 0 of the current interrupt mode; with no mode set, INTx is enabled first. So a driver written for UIO
    * runs unchanged: wait, acknowledge the device, `unmask()`.
    */
   get irq(): VfioInterrupts {
@@ -275,6 +276,7 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
         this.#dma.freeAll();
       } finally {
         for (const r of [...this.#regions]) r.iounmap();
+        collected.unregister(this);
         closeSync(this.#fd);
         this.#container.releaseGroup(this.info.group);
         forgetOpen(this.info.pci.bdf);
@@ -351,6 +353,20 @@ export function openVfio(selector: string, options: OpenVfioOptions = {}): VfioD
   openHere.add(pci.bdf);
   return dev;
 }
+
+/**
+ * A device object that became unreachable without close(): close its descriptor (the kernel then unwires its
+ * interrupts) and release its group. Its DMA buffers go with their own ArrayBuffers, or with the container.
+ */
+const collected = new FinalizationRegistry<{ fd: number; group: number; container: VfioContainer; bdf: string }>((held) => {
+  try {
+    closeSync(held.fd);
+    held.container.releaseGroup(held.group);
+  } catch {
+    // nothing to report to at GC time
+  }
+  forgetOpen(held.bdf);
+});
 
 /** BDFs of the devices open through {@link openVfio} in this process. */
 const openHere = new Set<string>();

@@ -181,6 +181,33 @@ describe('mmio vfio list (the CLI)', () => {
   });
 });
 
+describe('VFIO: garbage collection', () => {
+  it('an unreachable device and DMA buffer are released by GC: the device opens again in the same process, the IOVA is reused', () => {
+    dev.close();
+    const lib = new URL('../../dist/lib/index.js', import.meta.url).href;
+    const script = `
+      const m = await import(${JSON.stringify(lib)});
+      const bdf = ${JSON.stringify(findVfioEdu().bdf)};
+      const tick = () => new Promise((r) => setTimeout(r, 20));
+      let first;
+      (() => { const d = m.openVfio(bdf); first = m.dma_alloc_coherent(d, 4096).dma_handle; })();
+      let busy;
+      try { m.openVfio(bdf); } catch (e) { busy = e.code; }
+      for (let i = 0; i < 5; i++) { globalThis.gc(); await tick(); }
+      const again = m.openVfio(bdf);
+      const second = m.dma_alloc_coherent(again, 4096).dma_handle;
+      const id = again.map(0).readl(0);
+      again.close();
+      console.log(JSON.stringify({ busy, first: String(first), second: String(second), id }));`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const r = JSON.parse(out) as { busy: string; first: string; second: string; id: number };
+    expect(r.busy).toBe('EBUSY'); // still reachable until the GC: refused
+    expect(r.id).toBe(EDU_ID);
+    expect(r.second).toBe(r.first); // the collected buffer's IOVA range was unmapped and given back
+    ({ dev, bar } = openVfioEdu());
+  });
+});
+
 describe('VFIO: close', () => {
   it('close() unmaps the BARs, refuses further use, releases the group; the device opens again', () => {
     const extra = dev.map(0);
