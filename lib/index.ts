@@ -25,6 +25,7 @@ export {
   type VfioIommuInfo,
 } from './linux/vfio-container.js';
 export { VfioInterrupts, type VfioIrqKind } from './linux/vfio-irq.js';
+export { openPhysDma, PhysDmaDevice, iommuTranslates, physicalAddress } from './linux/phys-dma.js';
 export type { VfioIrqMode } from './linux/vfio-irqs.js';
 export type { VfioRegionMapping } from './linux/vfio-region.js';
 export { IovaAllocator, type IovaRange, type IovaSpace } from './core/iova-allocator.js';

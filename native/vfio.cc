@@ -298,23 +298,33 @@ Napi::Value UnmapDma(const Napi::CallbackInfo& info) {
 
 void BufferFinalizer(napi_env, void*, void* hint) { Release(static_cast<Region*>(hint)); }
 
-// dmaAlloc(size) -> { handle, buffer }: page-aligned anonymous memory, populated and excluded from fork()
-// (MADV_DONTFORK: a child's copy-on-write would otherwise give the parent new pages behind the device's back).
+// dmaAlloc(size, options?: { hugetlb?: boolean, lock?: boolean }) -> { handle, buffer, address }: page-aligned
+// anonymous memory, populated and excluded from fork() (MADV_DONTFORK: a child's copy-on-write would otherwise
+// give the parent new pages behind the device's back). hugetlb: 2 MiB huge pages (physically contiguous each);
+// lock: mlock (for DMA without an IOMMU, where nothing else pins the pages). address: the virtual address.
 Napi::Value DmaAlloc(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const double size_arg = info[0].As<Napi::Number>().DoubleValue();
   if (!(size_arg > 0) || size_arg > static_cast<double>(SIZE_MAX / 4)) {
     throw Napi::RangeError::New(env, "size out of range");
   }
+  bool hugetlb = false;
+  bool lock = false;
+  if (info.Length() > 1 && info[1].IsObject()) {
+    Napi::Object o = info[1].As<Napi::Object>();
+    hugetlb = o.Get("hugetlb").ToBoolean();
+    lock = o.Get("lock").ToBoolean();
+  }
   const size_t size = static_cast<size_t>(size_arg);
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t page = hugetlb ? (2u << 20) : static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t length = (size + page - 1) / page * page;
-  void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-  if (base == MAP_FAILED) throw SyscallError(env, errno, "mmap", "", "mmap of DMA memory failed");
-  if (madvise(base, length, MADV_DONTFORK) != 0) {
+  const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | (hugetlb ? MAP_HUGETLB : 0);
+  void* base = mmap(nullptr, length, PROT_READ | PROT_WRITE, flags, -1, 0);
+  if (base == MAP_FAILED) throw SyscallError(env, errno, "mmap", "", hugetlb ? "mmap of huge pages failed" : "mmap of DMA memory failed");
+  if (madvise(base, length, MADV_DONTFORK) != 0 || (lock && mlock(base, length) != 0)) {
     const int err = errno;
     munmap(base, length);
-    throw SyscallError(env, err, "madvise", "", "madvise(MADV_DONTFORK) failed");
+    throw SyscallError(env, err, lock ? "mlock" : "madvise", "", "pinning DMA memory failed");
   }
   Region* r = new Region();
   r->map_base = static_cast<uint8_t*>(base);
@@ -337,6 +347,7 @@ Napi::Value DmaAlloc(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("handle", handle);
   out.Set("buffer", Napi::Value(env, buffer));
+  out.Set("address", Napi::BigInt::New(env, static_cast<uint64_t>(reinterpret_cast<uintptr_t>(base))));
   return out;
 }
 

@@ -93,8 +93,11 @@ export interface VfioAddon {
   vfioMapDma(containerFd: number, handle: NativeHandle, iova: bigint, flags: number): void;
   /** Returns the bytes unmapped. */
   vfioUnmapDma(containerFd: number, iova: bigint, size: bigint): bigint;
-  /** Page-aligned anonymous memory (MAP_POPULATE, MADV_DONTFORK), whole pages; freed by `unmap(handle)`. */
-  dmaAlloc(size: number): { handle: NativeHandle; buffer: ArrayBuffer };
+  /**
+   * Page-aligned anonymous memory (MAP_POPULATE, MADV_DONTFORK), whole pages; freed by `unmap(handle)`. `hugetlb`:
+   * 2 MiB huge pages (MAP_HUGETLB); `lock`: mlock. `address`: its virtual address.
+   */
+  dmaAlloc(size: number, options?: { hugetlb?: boolean; lock?: boolean }): { handle: NativeHandle; buffer: ArrayBuffer; address: bigint };
   /** Map part of a descriptor the caller keeps open (a VFIO region); `path` names it in errors. */
   mapFd(fd: number, path: string, offset: bigint, size: number, options: { readOnly: boolean }): NativeMapping;
   /** A new eventfd watched like /dev/uioN; a wait's count is the signals since the last read. */

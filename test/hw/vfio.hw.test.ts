@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   listPciDevices,
+  openPhysDma,
   openVfio,
   pci_clear_master,
   pci_read_config_byte,
@@ -155,6 +156,11 @@ describe('VFIO: set-up errors with their own codes and hints', () => {
     const free = listPciDevices().find((d) => d.vendor === EDU_VENDOR && d.device === EDU_DEVICE && d.driver === undefined);
     expect(free, 'the rig leaves one edu unbound').toBeDefined();
     expect(() => openVfio(free!.bdf)).toThrow(expect.objectContaining({ code: 'ERR_VFIO_UNBOUND' }));
+  });
+
+  it('DMA to physical addresses (openPhysDma) is refused where the IOMMU translates: ERR_DMA_IOMMU_TRANSLATING', () => {
+    const { uioEdu } = findEduHardware();
+    expect(() => openPhysDma(uioEdu.bdf)).toThrow(expect.objectContaining({ code: 'ERR_DMA_IOMMU_TRANSLATING', hint: expect.stringMatching(/openVfio/) }));
   });
 
   it('no such device: ENODEV listing the devices', () => {
