@@ -385,6 +385,7 @@ Targets:
   0xfe200000               a physical address, through /dev/mem (root); --path FILE: an offset into FILE
   uio0:map0+0x10           UIO device 0, map 0, offset 0x10 (also uio0+0x10, /dev/uio0:map0, NAME:map0+0x10)
   0000:00:04.0:bar0+0x8    a PCI BAR through sysfs resourceN (also 00:04.0:bar0, or by IDs 1234:11e8:bar0)
+  vfio:0000:00:06.0:bar0   a BAR of a device bound to vfio-pci, through VFIO (docs/vfio.md)
   file:./regs.bin+0x10     a file (a path with a slash needs no file: prefix)
   sim:edu+0x8              the simulated QEMU edu device: try everything with no hardware
   md regions add a size as memtool does: START+SIZE or START-END, e.g. 0xfe200000+0x100, sim:edu+0-0x7f

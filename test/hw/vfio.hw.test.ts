@@ -185,6 +185,21 @@ describe('mmio vfio list (the CLI)', () => {
     expect(text).toContain(`group ${dev.info.group}  /dev/vfio/${dev.info.group}  viable`);
     expect(text).toContain(`  ${findVfioEdu().bdf}  1234:11e8  driver vfio-pci`);
   });
+
+  it('VFIO targets: read, write and md of vfio:<bdf>:bar0 (the test closes its own handle first)', () => {
+    dev.close();
+    try {
+      const mmio = (...args: string[]) => execFileSync(process.execPath, ['dist/cli/mmio.js', ...args], { encoding: 'utf8' });
+      const t = `vfio:${findVfioEdu().bdf}:bar0`;
+      expect(mmio('read', t)).toBe('0x010000ed\n');
+      expect(mmio('read', 'vfio:1234:11e8:bar0')).toBe('0x010000ed\n');
+      mmio('write', `${t}+0x4`, '0x11223344');
+      expect(mmio('read', `${t}+0x4`)).toBe('0xeeddccbb\n');
+      expect(mmio('md', '-l', t, '8')).toMatch(/^00000000: 010000ed eeddccbb/);
+    } finally {
+      ({ dev, bar } = openVfioEdu());
+    }
+  });
 });
 
 describe('VFIO: garbage collection', () => {
