@@ -86,6 +86,7 @@ export * from './sim/index.js';
 export { BIT, BIT_ULL, GENMASK, GENMASK_ULL, FIELD_GET, FIELD_PREP, FIELD_FIT, FIELD_MAX } from './regmap/bits.js';
 export * from './regmap/index.js';
 export { recordRegion, type RecordOptions, type RecordingRegion } from './observe/record.js';
+export { traceDma, type DmaTraceEntry, type DmaTraced } from './observe/dma-trace.js';
 export {
   formatRecording,
   formatHeader,
