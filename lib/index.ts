@@ -28,6 +28,7 @@ export { VfioInterrupts, type VfioIrqKind } from './linux/vfio-irq.js';
 export { openPhysDma, PhysDmaDevice, iommuTranslates, physicalAddress } from './linux/phys-dma.js';
 export type { VfioIrqMode } from './linux/vfio-irqs.js';
 export type { VfioRegionMapping } from './linux/vfio-region.js';
+export type { NativeRegionInfo as VfioRegionInfo } from './linux/addon.js';
 export { IovaAllocator, type IovaRange, type IovaSpace } from './core/iova-allocator.js';
 export type { VfioIoctlError, VfioSetupError } from './linux/vfio-errors.js';
 export {

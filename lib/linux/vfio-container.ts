@@ -252,14 +252,16 @@ export class VfioContainer {
   }
 
   /**
-   * VFIO_IOMMU_MAP_DMA of a whole DMA buffer at `iova`.
+   * VFIO_IOMMU_MAP_DMA of a whole DMA buffer at `iova` (what dma_alloc_coherent does; exposed for tests that map
+   * behind the allocator's back).
+   * @internal
    * @throws VfioIoctlError (`ENOMEM`: RLIMIT_MEMLOCK; `EEXIST`; `EINVAL`; `ENOSPC`) with hints.
    */
   mapDma(handle: NativeHandle, iova: bigint, flags: number): void {
     vfioCall(VFIO_CONTAINER_PATH, () => addon().vfioMapDma(this.#fd, handle, iova, flags));
   }
 
-  /** VFIO_IOMMU_UNMAP_DMA; returns the bytes unmapped (0 once the container is closed: closing unmapped all). */
+  /** VFIO_IOMMU_UNMAP_DMA; returns the bytes unmapped (0 once the container is closed: closing unmapped all). @internal */
   unmapDma(iova: bigint, size: bigint): bigint {
     if (this.#closed) return 0n;
     return vfioCall(VFIO_CONTAINER_PATH, () => addon().vfioUnmapDma(this.#fd, iova, size));

@@ -22,7 +22,7 @@ export interface DmaTraceEntry {
   timeNs: bigint;
 }
 
-/** A device whose DMA calls are traced into {@link DmaTraced.dmaTrace}. */
+/** A device whose DMA calls are traced into its `dmaTrace` array. */
 export type DmaTraced<D extends DmaDevice> = D & { readonly dmaTrace: DmaTraceEntry[] };
 
 /**
