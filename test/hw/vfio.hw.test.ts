@@ -193,7 +193,7 @@ describe('mmio vfio list (the CLI)', () => {
       const t = `vfio:${findVfioEdu().bdf}:bar0`;
       expect(mmio('read', t)).toBe('0x010000ed\n');
       expect(mmio('read', 'vfio:1234:11e8:bar0')).toBe('0x010000ed\n');
-      mmio('write', `${t}+0x4`, '0x11223344');
+      mmio('write', `${t}+0x4`, 'w', '0x11223344');
       expect(mmio('read', `${t}+0x4`)).toBe('0xeeddccbb\n');
       expect(mmio('md', '-l', t, '8')).toMatch(/^00000000: 010000ed eeddccbb/);
     } finally {
