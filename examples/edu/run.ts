@@ -7,7 +7,9 @@
  *   node dist/examples/edu/run.js --backend devmem     the same edu, BAR0 through /dev/mem at its physical address
  *   node dist/examples/edu/run.js --backend vfio       an edu bound to vfio-pci: BAR0, MSI-less INTx and a DMA round
  *                                                       trip through the IOMMU (the simulated edu does the DMA too)
- *   --no-dma                                            skip the DMA round trip (sim, vfio)
+ *   node dist/examples/edu/run.js --backend physdma    the edu on uio_pci_generic with DMA to physical addresses,
+ *                                                       on a machine WITHOUT an IOMMU (root; unsafe: docs/vfio.md)
+ *   --no-dma                                            skip the DMA round trip (sim, vfio, physdma)
  *
  * The real backends take interrupts from the edu's UIO device in every case (bind it first:
  * `echo 1234 11e8 > /sys/bus/pci/drivers/uio_pci_generic/new_id`; see the README).
@@ -21,6 +23,7 @@ import {
   listUioDevices,
   openPci,
   openUio,
+  openPhysDma,
   openVfio,
   type DmaDevice,
   type InterruptSource,
@@ -42,7 +45,7 @@ export interface EduBackend {
 }
 
 /** The backends {@link openEduBackend} knows. */
-export const EDU_BACKENDS = ['sim', 'uio', 'resource', 'devmem', 'vfio'] as const;
+export const EDU_BACKENDS = ['sim', 'uio', 'resource', 'devmem', 'vfio', 'physdma'] as const;
 /** One of {@link EDU_BACKENDS}. */
 export type EduBackendName = (typeof EDU_BACKENDS)[number];
 
@@ -79,6 +82,27 @@ export function openEduBackend(name: EduBackendName = 'sim'): EduBackend {
     }
   }
   const { uio, pci } = openRealEdu();
+  if (name === 'physdma') {
+    try {
+      const dev = openPhysDma(pci.info.bdf);
+      const regs = uio.map(0);
+      return {
+        regs,
+        irq: uio.irq,
+        dev,
+        close: () => {
+          regs.iounmap();
+          dev.close();
+          pci.close();
+          uio.close();
+        },
+      };
+    } catch (e) {
+      pci.close();
+      uio.close();
+      throw e;
+    }
+  }
   try {
     const regs =
       name === 'uio' ? uio.map(0) : name === 'resource' ? pci.map(0, { size: 0x1000 }) : ioremap(pci.bar(0).start, 0x1000);
