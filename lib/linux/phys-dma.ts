@@ -25,7 +25,6 @@ const TRIES_BELOW_MASK = 64;
 
 interface Held {
   handle: NativeHandle;
-  live: boolean;
 }
 
 /** The physical address of the page holding virtual address `vaddr` (/proc/self/pagemap), or throws. */
@@ -104,7 +103,7 @@ export class PhysDmaDevice implements DmaDevice, PciConfigSpace, Disposable {
           throw e;
         }
         if (phys + BigInt(r.buffer.byteLength) - 1n <= this.#mask) {
-          this.#live.set(phys, { handle: r.handle, live: true });
+          this.#live.set(phys, { handle: r.handle });
           return Object.freeze({ cpu: new Uint8Array(r.buffer, 0, size), dma_handle: phys, size });
         }
         rejected.push(r.handle);
