@@ -13,7 +13,8 @@
         "native/uio_irq.cc",
         "native/port_io.cc",
         "native/ofd_lock.cc",
-        "native/fault_guard.cc"
+        "native/fault_guard.cc",
+        "native/vfio.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["_FILE_OFFSET_BITS=64", "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -376,11 +376,31 @@ async function cmdPciList(io: Io, selector: string | undefined, opts: { json?: b
   else await write(io.stdout, `${pciLines(devices).join('\n')}\n`);
 }
 
+async function cmdVfioList(io: Io, opts: { json?: boolean }): Promise<void> {
+  const { listIommuGroups } = await import('../lib/linux/vfio-container.js');
+  const groups = listIommuGroups();
+  if (opts.json) {
+    await write(io.stdout, `${toJson(groups)}\n`);
+    return;
+  }
+  if (groups.length === 0) {
+    await write(io.stderr, 'no IOMMU groups: no IOMMU is translating (enable it: intel_iommu=on / amd_iommu=on; see docs/vfio.md)\n');
+    return;
+  }
+  const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
+  const lines = groups.flatMap((g) => [
+    `group ${g.group}  ${g.hasDeviceFile ? g.devicePath : '(no /dev/vfio file: bind a device to vfio-pci)'}  ${g.viable ? 'viable' : 'NOT viable'}`,
+    ...g.devices.map((d) => `  ${d.bdf}  ${hex4(d.vendor)}:${hex4(d.device)}  driver ${d.driver ?? '(none)'}`),
+  ]);
+  await write(io.stdout, `${lines.join('\n')}\n`);
+}
+
 const EXAMPLES = `
 Targets:
   0xfe200000               a physical address, through /dev/mem (root); --path FILE: an offset into FILE
   uio0:map0+0x10           UIO device 0, map 0, offset 0x10 (also uio0+0x10, /dev/uio0:map0, NAME:map0+0x10)
   0000:00:04.0:bar0+0x8    a PCI BAR through sysfs resourceN (also 00:04.0:bar0, or by IDs 1234:11e8:bar0)
+  vfio:0000:00:06.0:bar0   a BAR of a device bound to vfio-pci, through VFIO (docs/vfio.md)
   file:./regs.bin+0x10     a file (a path with a slash needs no file: prefix)
   sim:edu+0x8              the simulated QEMU edu device: try everything with no hardware
   md regions add a size as memtool does: START+SIZE or START-END, e.g. 0xfe200000+0x100, sim:edu+0-0x7f
@@ -394,6 +414,7 @@ Examples:
   mmio read --path /dev/gpiomem 0x34      GPIO levels on a Raspberry Pi 4, without root
   mmio uio list --json
   mmio pci list 1234:11e8
+  mmio vfio list
 
 Exit status: 0 done, 1 the operation failed (error code and hint on stderr), 2 bad command line.`;
 
@@ -479,6 +500,14 @@ export function buildProgram(io: Io, options: { json?: boolean } = {}): Command 
     .argument('[selector]', 'only this BDF (0000:00:04.0) or vendor:device (1234:11e8)')
     .option('--json', 'print JSON')
     .action((selector: string | undefined, opts: { json?: boolean }) => cmdPciList(io, selector, opts));
+
+  const vfio = program.command('vfio').description('VFIO: IOMMU groups and their devices (/sys/kernel/iommu_groups)');
+  vfio
+    .command('list')
+    .alias('ls')
+    .description('IOMMU groups: their /dev/vfio file, whether VFIO will take them (viable), and each device with its driver')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => cmdVfioList(io, opts));
 
   return program;
 }

@@ -31,7 +31,7 @@ export class UsageError extends Error {
 
 /** The target forms, for error hints and `--help`. */
 export const TARGET_FORMS =
-  'a physical address (0xfe200000), uio0:map0+0x10, NAME:map0+0x10, 0000:00:04.0:bar0+0x8, 1234:11e8:bar0+0x8, file:PATH+0x10 (or a path with a slash), sim:edu+0x8';
+  'a physical address (0xfe200000), uio0:map0+0x10, NAME:map0+0x10, 0000:00:04.0:bar0+0x8, 1234:11e8:bar0+0x8, vfio:0000:00:06.0:bar0+0x8, file:PATH+0x10 (or a path with a slash), sim:edu+0x8';
 
 // Each form has at least one digit (`0x_` is not a number): `_` separators may sit anywhere after the prefix.
 const NUMBER = '(?:0[xX]_*[0-9a-fA-F][0-9a-fA-F_]*|0[bB]_*[01][01_]*|0[oO]_*[0-7][0-7_]*|[0-9][0-9_]*)(?:[kKmMgG])?';
@@ -96,6 +96,7 @@ export type TargetKind =
   | { kind: 'file'; path: string }
   | { kind: 'uio'; device: string | number; map: number }
   | { kind: 'pci'; selector: string; bar: number }
+  | { kind: 'vfio'; selector: string; bar: number }
   | { kind: 'sim'; device: string };
 
 /** A parsed target: where, at which offset, and (for regions) how many bytes. */
@@ -129,6 +130,14 @@ function classify(name: string, pathOption: string | undefined): TargetKind & { 
     const path = name.slice(5);
     if (path === '') throw new UsageError('file: needs a path, e.g. file:./regs.bin+0x10');
     return { kind: 'file', path, name: path };
+  }
+  if (name.startsWith('vfio:')) {
+    const vbar = /^vfio:(.+):bar(\d+)$/.exec(name);
+    if (!vbar || !(BDF.test(vbar[1]) || IDS.test(vbar[1]))) {
+      throw new UsageError(`not a VFIO target: '${name}'`, 'e.g. vfio:0000:00:06.0:bar0+0x8 or vfio:1234:11e8:bar0 (a device bound to vfio-pci)');
+    }
+    const selector = vbar[1].toLowerCase();
+    return { kind: 'vfio', selector, bar: Number(vbar[2]), name: `vfio:${selector}:bar${vbar[2]}` };
   }
   const uioNumber = /^(?:\/dev\/)?uio(\d+)(?::map(\d+))?$/.exec(name);
   if (uioNumber) {
@@ -278,6 +287,15 @@ export async function openTarget(target: Target, length: number, options: OpenOp
         const dev = openPci(target.selector);
         closers.push(() => dev.close());
         region = dev.map(target.bar, { wc: options.wc });
+        at = toSafe(target.offset, 'offset');
+        path = region.path;
+        break;
+      }
+      case 'vfio': {
+        const { openVfio } = await import('../lib/linux/vfio.js');
+        const dev = openVfio(target.selector);
+        closers.push(() => dev.close());
+        region = dev.map(target.bar);
         at = toSafe(target.offset, 'offset');
         path = region.path;
         break;

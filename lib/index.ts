@@ -15,7 +15,57 @@ export { mb, rmb, wmb } from './linux/barriers.js';
 export { udelay } from './core/poll.js';
 export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo, type OpenUioOptions } from './linux/uio.js';
 export { UioInterrupts } from './linux/uio-interrupts.js';
-export { openPci, listPciDevices, PciDevice, type PciBar, type PciDeviceInfo } from './linux/pci.js';
+export { openPci, findPciDevice, listPciDevices, PciDevice, type PciBar, type PciDeviceInfo } from './linux/pci.js';
+export { openVfio, VfioDevice, iommuGroupOf, VFIO_PCI_CONFIG_REGION_INDEX, type VfioDeviceInfo, type OpenVfioOptions } from './linux/vfio.js';
+export {
+  vfioContainer,
+  iommuGroupDevices,
+  listIommuGroups,
+  VFIO_CONTAINER_PATH,
+  type IommuGroupDevice,
+  type IommuGroupInfo,
+  type VfioContainer,
+  type VfioIommuInfo,
+} from './linux/vfio-container.js';
+export { VfioInterrupts, type VfioIrqKind } from './linux/vfio-irq.js';
+export { openPhysDma, PhysDmaDevice, iommuTranslates, physicalAddress } from './linux/phys-dma.js';
+export type { VfioIrqMode } from './linux/vfio-irqs.js';
+export type { VfioRegionMapping } from './linux/vfio-region.js';
+export type { NativeRegionInfo as VfioRegionInfo } from './linux/addon.js';
+export { IovaAllocator, type IovaRange, type IovaSpace } from './core/iova-allocator.js';
+export type { VfioIoctlError, VfioSetupError } from './linux/vfio-errors.js';
+export {
+  DMA_BIT_MASK,
+  dma_set_mask,
+  dma_set_mask_and_coherent,
+  dma_alloc_coherent,
+  dma_free_coherent,
+  dma_map_single,
+  dma_unmap_single,
+  dma_sync_single_for_cpu,
+  dma_sync_single_for_device,
+  type DmaCoherent,
+  type DmaDevice,
+  type DmaDirection,
+  type DmaStreamingMapping,
+} from './core/dma.js';
+export {
+  pci_read_config_byte,
+  pci_read_config_word,
+  pci_read_config_dword,
+  pci_write_config_byte,
+  pci_write_config_word,
+  pci_write_config_dword,
+  pci_set_master,
+  pci_clear_master,
+  PCI_COMMAND,
+  PCI_COMMAND_IO,
+  PCI_COMMAND_MEMORY,
+  PCI_COMMAND_MASTER,
+  PCI_COMMAND_INTX_DISABLE,
+  type PciConfigSpace,
+} from './core/pci-config.js';
+export { DeviceRegion, type BusDevice, type DeviceRegionPlace } from './core/device-region.js';
 export { inb, inw, inl, outb, outw, outl } from './linux/port-io.js';
 export {
   request_mem_region,
@@ -41,6 +91,7 @@ export * from './sim/index.js';
 export { BIT, BIT_ULL, GENMASK, GENMASK_ULL, FIELD_GET, FIELD_PREP, FIELD_FIT, FIELD_MAX } from './regmap/bits.js';
 export * from './regmap/index.js';
 export { recordRegion, type RecordOptions, type RecordingRegion } from './observe/record.js';
+export { traceDma, type DmaTraceEntry, type DmaTraced } from './observe/dma-trace.js';
 export {
   formatRecording,
   formatHeader,

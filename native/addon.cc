@@ -15,6 +15,7 @@
 #include "port_io.h"
 #include "region.h"
 #include "uio_irq.h"
+#include "vfio.h"
 
 namespace mmio {
 
@@ -63,6 +64,7 @@ void SetRaw(Napi::Env env, Napi::Object& exports, const char* name, napi_callbac
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_set_instance_data(env, new EnvState(), FinalizeEnvState, nullptr);
   exports.Set("map", Napi::Function::New(env, Map, "map"));
+  exports.Set("mapFd", Napi::Function::New(env, MapFd, "mapFd"));
   exports.Set("unmap", Napi::Function::New(env, UnmapJs, "unmap"));
   exports.Set("bindAccessors", Napi::Function::New(env, BindAccessors, "bindAccessors"));
   SetRaw(env, exports, "memcpyFromIo", MemcpyFromIo);
@@ -75,6 +77,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   SetRaw(env, exports, "pollSleep", PollSleep);
   SetRaw(env, exports, "pollSleepCancel", PollSleepCancel);
   exports.Set("irqOpen", Napi::Function::New(env, IrqOpen, "irqOpen"));
+  exports.Set("irqOpenEventfd", Napi::Function::New(env, IrqOpenEventfd, "irqOpenEventfd"));
+  exports.Set("irqFd", Napi::Function::New(env, IrqFd, "irqFd"));
   exports.Set("irqWait", Napi::Function::New(env, IrqWait, "irqWait"));
   exports.Set("irqCancel", Napi::Function::New(env, IrqCancel, "irqCancel"));
   exports.Set("irqControl", Napi::Function::New(env, IrqControl, "irqControl"));
@@ -88,6 +92,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mb", Napi::Function::New(env, Mb, "mb"));
   exports.Set("rmb", Napi::Function::New(env, Rmb, "rmb"));
   exports.Set("wmb", Napi::Function::New(env, Wmb, "wmb"));
+  InitVfio(env, exports);
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
   exports.Set("arch", Napi::String::New(env, ArchName()));
   return exports;

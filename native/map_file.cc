@@ -41,6 +41,19 @@ size_t MapBudget() {
   return budget;
 }
 
+// Where to map: anywhere (into == nullptr), or MAP_FIXED over a WebAssembly.Memory's buffer (the x86-64 Wasm
+// window, lib/linux/wasm-window.ts), which `value` holds.
+struct MapTarget {
+  uint8_t* into = nullptr;
+  size_t length = 0;
+  Napi::Value value;
+};
+
+// Maps [offset, offset + size) of the open descriptor fd (closed here in every case when close_fd) and builds
+// the { handle, buffer, fault, pageSize } object. `path` names the file in errors.
+Napi::Value MapDescriptor(Napi::Env env, int fd, bool close_fd, const std::string& path, uint64_t offset, size_t size,
+                          bool read_only, const MapTarget& target);
+
 Napi::Value Map(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsString() || !info[1].IsBigInt() || !info[2].IsNumber() || !info[3].IsObject()) {
@@ -53,44 +66,22 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   Napi::Object options = info[3].As<Napi::Object>();
   const bool sync = options.Get("sync").ToBoolean();
   const bool read_only = options.Get("readOnly").ToBoolean();
-  // `into`: a WebAssembly.Memory's buffer to map the device over, at its own address (the x86-64 Wasm window,
-  // lib/linux/wasm-window.ts). The mapping must start on a page (no sub-page delta) and fit the buffer.
-  Napi::Value into_value = options.Get("into");
-  uint8_t* into = nullptr;
-  size_t into_length = 0;
-  if (into_value.IsArrayBuffer()) {
-    Napi::ArrayBuffer ab = into_value.As<Napi::ArrayBuffer>();
-    into = static_cast<uint8_t*>(ab.Data());
-    into_length = ab.ByteLength();
+  // `into`: the mapping must start on a page (no sub-page delta) and fit the buffer.
+  MapTarget target;
+  target.value = options.Get("into");
+  if (target.value.IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = target.value.As<Napi::ArrayBuffer>();
+    target.into = static_cast<uint8_t*>(ab.Data());
+    target.length = ab.ByteLength();
   }
   if (!lossless || !(size_arg > 0) || size_arg > static_cast<double>(SIZE_MAX / 2)) {
-    Napi::RangeError::New(env, "offset or size out of range").ThrowAsJavaScriptException();
-    return env.Undefined();
+    return ThrowJs(Napi::RangeError::New(env, "offset or size out of range"));
   }
-  const size_t size = static_cast<size_t>(size_arg);
-
-  // Made before anything is opened, so a failure here leaves nothing behind. The fault word lives in a V8-owned ArrayBuffer (its memory never moves) that the region keeps alive.
-  void* fault_data = nullptr;
-  napi_value fault_buffer;
-  NAPI_THROW_IF_FAILED(env, napi_create_arraybuffer(env, sizeof(FaultWord), &fault_data, &fault_buffer), Napi::Value());
-
-  const long page = sysconf(_SC_PAGESIZE);
-  const uint64_t delta = offset % static_cast<uint64_t>(page);
-  const uint64_t map_offset = offset - delta;
-  const size_t map_length = ((delta + size + page - 1) / page) * page;
-
-  if (LiveMappings() >= MapBudget()) {
-    return ThrowJs(SyscallError(env, ENOMEM, "mmap", path,
-                                "too many live mappings (" + std::to_string(LiveMappings()) +
-                                    "): the rest of vm.max_map_count is kept for the runtime; iounmap some first"));
-  }
-
   // O_NONBLOCK: opening a FIFO (or a device that waits for a peer) returns at once instead of blocking the
   // thread; what cannot be mapped is refused below, and the flag is cleared again for the mapping's sake.
   const int flags = (read_only ? O_RDONLY : O_RDWR) | (sync ? O_SYNC : 0) | O_CLOEXEC | O_NONBLOCK;
   const int fd = open(path.c_str(), flags);
   if (fd < 0) return ThrowJs(SyscallError(env, errno, "open", path));
-
   struct stat st;
   if (fstat(fd, &st) != 0) {
     const int stat_errno = errno;
@@ -103,23 +94,68 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   }
   const int fl = fcntl(fd, F_GETFL);
   if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-  if (S_ISREG(st.st_mode) &&
+  return MapDescriptor(env, fd, true, path, offset, static_cast<size_t>(size_arg), read_only, target);
+}
+
+// mapFd(fd, path, offset: bigint, size, { readOnly }): a region of a descriptor the caller keeps open (a VFIO
+// device's BAR at its region offset).
+Napi::Value MapFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsNumber() || !info[1].IsString() || !info[2].IsBigInt() || !info[3].IsNumber() ||
+      !info[4].IsObject()) {
+    return ThrowJs(Napi::TypeError::New(env, "mapFd(fd, path, offset: bigint, size: number, options)"));
+  }
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const std::string path = info[1].As<Napi::String>().Utf8Value();
+  bool lossless = false;
+  const uint64_t offset = info[2].As<Napi::BigInt>().Uint64Value(&lossless);
+  const double size_arg = info[3].As<Napi::Number>().DoubleValue();
+  const bool read_only = info[4].As<Napi::Object>().Get("readOnly").ToBoolean();
+  if (!lossless || !(size_arg > 0) || size_arg > static_cast<double>(SIZE_MAX / 2)) {
+    return ThrowJs(Napi::RangeError::New(env, "offset or size out of range"));
+  }
+  return MapDescriptor(env, fd, false, path, offset, static_cast<size_t>(size_arg), read_only, MapTarget());
+}
+
+Napi::Value MapDescriptor(Napi::Env env, int fd, bool close_fd, const std::string& path, uint64_t offset, size_t size,
+                          bool read_only, const MapTarget& target) {
+  uint8_t* const into = target.into;
+  const auto fail = [&](const Napi::Error& e) {
+    if (close_fd) close(fd);
+    return ThrowJs(e);
+  };
+  if (LiveMappings() >= MapBudget()) {
+    return fail(SyscallError(env, ENOMEM, "mmap", path,
+                             "too many live mappings (" + std::to_string(LiveMappings()) +
+                                 "): the rest of vm.max_map_count is kept for the runtime; iounmap some first"));
+  }
+  // The fault word lives in a V8-owned ArrayBuffer (its memory never moves) that the region keeps alive.
+  void* fault_data = nullptr;
+  napi_value fault_buffer;
+  if (napi_create_arraybuffer(env, sizeof(FaultWord), &fault_data, &fault_buffer) != napi_ok) {
+    return fail(Napi::Error::New(env, "could not allocate the fault word"));
+  }
+
+  const long page = sysconf(_SC_PAGESIZE);
+  const uint64_t delta = offset % static_cast<uint64_t>(page);
+  const uint64_t map_offset = offset - delta;
+  const size_t map_length = ((delta + size + page - 1) / page) * page;
+
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
       (offset > static_cast<uint64_t>(st.st_size) || size > static_cast<uint64_t>(st.st_size) - offset)) {
     // Accessing a page past the end of a regular file raises SIGBUS: refuse the range up front.
-    close(fd);
-    return ThrowJs(SyscallError(env, ENXIO, "mmap", path,
-                                "range ends beyond the end of the file (" + std::to_string(st.st_size) + " bytes)"));
+    return fail(SyscallError(env, ENXIO, "mmap", path,
+                             "range ends beyond the end of the file (" + std::to_string(st.st_size) + " bytes)"));
   }
 
   const int prot = PROT_READ | (read_only ? 0 : PROT_WRITE);
-  if (into != nullptr && (delta != 0 || map_length > into_length || (reinterpret_cast<uintptr_t>(into) % page) != 0)) {
-    close(fd);
-    Napi::RangeError::New(env, "the mapping does not fit the Wasm window").ThrowAsJavaScriptException();
-    return env.Undefined();
+  if (into != nullptr && (delta != 0 || map_length > target.length || (reinterpret_cast<uintptr_t>(into) % page) != 0)) {
+    return fail(Napi::RangeError::New(env, "the mapping does not fit the Wasm window"));
   }
   void* base = mmap(into, map_length, prot, MAP_SHARED | (into != nullptr ? MAP_FIXED : 0), fd, static_cast<off_t>(map_offset));
   const int mmap_errno = errno;
-  close(fd);
+  if (close_fd) close(fd);
   if (base == MAP_FAILED) {
     // A failed MAP_FIXED may have unmapped the range already: give V8 its pages back.
     if (into != nullptr) RestoreWindow(into, map_length);
@@ -136,7 +172,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   r->writable = !read_only;
   r->env = env;
   r->in_window = into != nullptr;
-  if (r->in_window) napi_create_reference(env, into_value, 1, &r->window_ref);  // the memory outlives the mapping
+  if (r->in_window) napi_create_reference(env, target.value, 1, &r->window_ref);  // the memory outlives the mapping
   GetEnvState(env)->live.insert(r);
 
   // The handle holds one reference; the ArrayBuffer and each accessor function hold their own.

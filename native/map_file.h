@@ -14,6 +14,10 @@ namespace mmio {
 // leaving nothing open or mapped.
 Napi::Value Map(const Napi::CallbackInfo& info);
 
+// mapFd(fd: number, path: string, offset: bigint, size: number, options: { readOnly: boolean }) -> as map: maps
+// a descriptor the caller keeps open (a VFIO device's region). `path` only names it in errors.
+Napi::Value MapFd(const Napi::CallbackInfo& info);
+
 // unmap(handle): detaches the ArrayBuffer and munmaps. A second call does nothing.
 Napi::Value UnmapJs(const Napi::CallbackInfo& info);
 

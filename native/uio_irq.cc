@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -36,6 +37,7 @@ struct Watch {
 
 struct IrqHandle {
   int fd = -1;
+  bool eventfd = false;  // an eventfd (VFIO): an 8-byte read returns the signals since the last read
   std::string path;
   int config_fd = -1;  // the PCI device's sysfs config, opened by the first INTx (un)mask, kept until close
   std::string config_path;
@@ -83,7 +85,7 @@ void EndWait(IrqHandle* irq) {
   if (irq->watch != nullptr) uv_unref(AsHandle(irq->watch));
 }
 
-void Finish(IrqHandle* irq, int err, uint32_t count) {
+void Finish(IrqHandle* irq, int err, double count) {
   if (irq->callback.IsEmpty()) return;
   Napi::Env env = irq->callback.Env();
   Napi::HandleScope scope(env);
@@ -107,6 +109,18 @@ void OnReadable(uv_poll_t* handle, int status, int) {
   }
   if (status < 0) {
     Finish(irq, -status, 0);
+    return;
+  }
+  if (irq->eventfd) {
+    uint64_t signals = 0;
+    const ssize_t n = read(irq->fd, &signals, sizeof signals);
+    if (n == sizeof signals) {
+      Finish(irq, 0, static_cast<double>(signals));
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      return;
+    } else {
+      Finish(irq, n < 0 ? errno : EIO, 0);
+    }
     return;
   }
   uint32_t count = 0;
@@ -164,6 +178,24 @@ Napi::Value IrqOpen(const Napi::CallbackInfo& info) {
     delete h;
   });
 }
+
+Napi::Value IrqOpenEventfd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string label = info[0].As<Napi::String>().Utf8Value();
+  const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) return ThrowJs(SyscallError(env, errno, "eventfd", label));
+  IrqHandle* irq = new IrqHandle();
+  irq->fd = fd;
+  irq->eventfd = true;
+  irq->path = label;
+  return Napi::External<IrqHandle>::New(env, irq, [](Napi::Env, IrqHandle* h) {
+    CloseWatch(h);
+    if (h->fd >= 0) close(h->fd);
+    delete h;
+  });
+}
+
+Napi::Value IrqFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), Unwrap(info)->fd); }
 
 Napi::Value IrqWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -9,6 +9,12 @@ namespace mmio {
 // irqOpen(path, configPath?) -> handle. Opens path O_RDWR|O_NONBLOCK|O_CLOEXEC; configPath (the PCI device's
 // sysfs config, for drivers without irqcontrol) is opened by the first irqSetIntxDisabled.
 Napi::Value IrqOpen(const Napi::CallbackInfo& info);
+// irqOpenEventfd(label) -> handle over a new eventfd (EFD_NONBLOCK|EFD_CLOEXEC), for VFIO_DEVICE_SET_IRQS: a wait's
+// callback then gets the number of signals since the last read (the eventfd's 8-byte counter). label names it
+// in errors.
+Napi::Value IrqOpenEventfd(const Napi::CallbackInfo& info);
+// irqFd(handle) -> the descriptor number (-1 once closed).
+Napi::Value IrqFd(const Napi::CallbackInfo& info);
 // irqWait(handle, callback(errno: number, count: number)): one wait; the callback runs once. The device's
 // poll handle persists between waits (unref'd while none is pending).
 Napi::Value IrqWait(const Napi::CallbackInfo& info);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatEduDemo, runEduDemo } from '../examples/edu/demo.js';
+import { DEMO_DMA_SIZE, formatEduDemo, runEduDemo } from '../examples/edu/demo.js';
 import {
   EDU_IRQ_TEST,
   EDU_REG_FACTORIAL,
@@ -9,6 +9,7 @@ import {
   EDU_REG_IRQ_STATUS,
   EDU_REG_LIVENESS,
   EDU_REG_STATUS,
+  eduDmaRoundTrip,
   eduCheckLiveness,
   eduFactorial,
   eduFactorialAtomic,
@@ -159,6 +160,35 @@ describe('edu demo (npm start)', () => {
       R(EDU_REG_IRQ_STATUS, EDU_IRQ_TEST),
       W(EDU_REG_IRQ_ACK, EDU_IRQ_TEST),
     ]);
+  });
+
+  it('with a DMA-capable device (the simulated edu) adds a DMA round trip: registers in the trace, bytes back', async () => {
+    const edu = createSimEdu({ factorialBusyUs: Infinity, dmaDelayMs: 1 });
+    try {
+      const result = await runEduDemo(edu.regs, edu.irq, edu);
+      expect(result.dma).toEqual({ size: DEMO_DMA_SIZE, handles: [0x1000n, 0x2000n], match: true });
+      const writes = withoutTime(result.trace).filter((e) => e.op === 'write' && e.offset >= 0x80);
+      const W64 = (offset: number, value: bigint) => ({ op: 'write', width: 8, offset, value });
+      expect(writes).toEqual([
+        W64(0x80, 0x1000n), W64(0x88, 0x40000n), W64(0x90, BigInt(DEMO_DMA_SIZE)), W64(0x98, 1n),
+        W64(0x80, 0x40000n), W64(0x88, 0x2000n), W64(0x90, BigInt(DEMO_DMA_SIZE)), W64(0x98, 3n),
+      ]);
+      // the buffers were freed; the simulated IOMMU saw both transfers and no fault
+      expect(edu.iommu.trace.map((e) => e.op)).toEqual(['alloc', 'alloc', 'dma-read', 'dma-write', 'free', 'free']);
+      expect(formatEduDemo(result)).toContain('dma:       4000 bytes RAM -> edu -> RAM via bus addresses 0x1000, 0x2000: match');
+    } finally {
+      edu.close();
+    }
+  });
+
+  it('eduDmaRoundTrip refuses sizes edu cannot move', async () => {
+    const edu = createSimEdu();
+    try {
+      await expect(eduDmaRoundTrip(edu.regs, edu, new Uint8Array(4096))).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+      await expect(eduDmaRoundTrip(edu.regs, edu, new Uint8Array(0))).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    } finally {
+      edu.close();
+    }
   });
 
   it('traces of two devices that poll a different number of times line up after collapsing', async () => {

@@ -5,13 +5,31 @@
  *   node dist/examples/edu/run.js --backend uio        a real edu bound to uio_pci_generic, BAR0 through UIO map0
  *   node dist/examples/edu/run.js --backend resource   the same edu, BAR0 through sysfs resource0
  *   node dist/examples/edu/run.js --backend devmem     the same edu, BAR0 through /dev/mem at its physical address
+ *   node dist/examples/edu/run.js --backend vfio       an edu bound to vfio-pci: BAR0, MSI-less INTx and a DMA round
+ *                                                       trip through the IOMMU (the simulated edu does the DMA too)
+ *   node dist/examples/edu/run.js --backend physdma    the edu on uio_pci_generic with DMA to physical addresses,
+ *                                                       on a machine WITHOUT an IOMMU (root; unsafe: docs/vfio.md)
+ *   --no-dma                                            skip the DMA round trip (sim, vfio, physdma)
  *
  * The real backends take interrupts from the edu's UIO device in every case (bind it first:
  * `echo 1234 11e8 > /sys/bus/pci/drivers/uio_pci_generic/new_id`; see the README).
  * @module
  */
 import { parseArgs } from 'node:util';
-import { createSimEdu, ioremap, listUioDevices, openPci, openUio, type InterruptSource, type IoRegion } from '../../lib/index.js';
+import {
+  createSimEdu,
+  ioremap,
+  listPciDevices,
+  listUioDevices,
+  openPci,
+  openUio,
+  openPhysDma,
+  openVfio,
+  type DmaDevice,
+  type InterruptSource,
+  type IoRegion,
+  type PciConfigSpace,
+} from '../../lib/index.js';
 import { formatEduDemo, runEduDemo } from './demo.js';
 
 /** An opened edu: its BAR0, its interrupt source, and how to release both. */
@@ -20,12 +38,14 @@ export interface EduBackend {
   regs: IoRegion;
   /** The edu's interrupt. */
   irq: InterruptSource;
+  /** The device for DMA and config space, where the backend has one (sim, vfio). */
+  dev?: DmaDevice & PciConfigSpace;
   /** Unmap `regs` and close `irq`. */
   close(): void;
 }
 
 /** The backends {@link openEduBackend} knows. */
-export const EDU_BACKENDS = ['sim', 'uio', 'resource', 'devmem'] as const;
+export const EDU_BACKENDS = ['sim', 'uio', 'resource', 'devmem', 'vfio', 'physdma'] as const;
 /** One of {@link EDU_BACKENDS}. */
 export type EduBackendName = (typeof EDU_BACKENDS)[number];
 
@@ -46,8 +66,43 @@ function openRealEdu() {
  *   errors (`EACCES`, `EPERM`, `ENOENT`).
  */
 export function openEduBackend(name: EduBackendName = 'sim'): EduBackend {
-  if (name === 'sim') return createSimEdu();
+  if (name === 'sim') {
+    const sim = createSimEdu();
+    return { regs: sim.regs, irq: sim.irq, dev: sim, close: () => sim.close() };
+  }
+  if (name === 'vfio') {
+    const edu = listPciDevices().find((d) => d.vendor === 0x1234 && d.device === 0x11e8 && d.driver === 'vfio-pci');
+    if (edu === undefined) throw new Error('no edu bound to vfio-pci: bind one (docs/vfio.md) on a machine with an IOMMU');
+    const dev = openVfio(edu.bdf);
+    try {
+      return { regs: dev.map(0), irq: dev.irq, dev, close: () => dev.close() };
+    } catch (e) {
+      dev.close();
+      throw e;
+    }
+  }
   const { uio, pci } = openRealEdu();
+  if (name === 'physdma') {
+    try {
+      const dev = openPhysDma(pci.info.bdf);
+      const regs = uio.map(0);
+      return {
+        regs,
+        irq: uio.irq,
+        dev,
+        close: () => {
+          regs.iounmap();
+          dev.close();
+          pci.close();
+          uio.close();
+        },
+      };
+    } catch (e) {
+      pci.close();
+      uio.close();
+      throw e;
+    }
+  }
   try {
     const regs =
       name === 'uio' ? uio.map(0) : name === 'resource' ? pci.map(0, { size: 0x1000 }) : ioremap(pci.bar(0).start, 0x1000);
@@ -68,14 +123,14 @@ export function openEduBackend(name: EduBackendName = 'sim'): EduBackend {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { backend: { type: 'string', short: 'b', default: 'sim' } } });
+  const { values } = parseArgs({ options: { backend: { type: 'string', short: 'b', default: 'sim' }, 'no-dma': { type: 'boolean', default: false } } });
   const backend = values.backend as EduBackendName;
   if (!EDU_BACKENDS.includes(backend)) {
     throw new Error(`--backend must be one of ${EDU_BACKENDS.join(', ')}; got ${backend}`);
   }
   const edu = openEduBackend(backend);
   try {
-    console.log(formatEduDemo(await runEduDemo(edu.regs, edu.irq)));
+    console.log(formatEduDemo(await runEduDemo(edu.regs, edu.irq, values['no-dma'] ? undefined : edu.dev)));
   } finally {
     edu.close();
   }

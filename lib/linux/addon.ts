@@ -48,8 +48,66 @@ export interface NativeMapping {
   pageSize: number;
 }
 
+/** VFIO_IOMMU_GET_INFO's answer (native/vfio.cc). */
+export interface NativeIommuInfo {
+  flags: number;
+  /** Bitmap of the IOVA page sizes (bit n set: 2^n bytes). */
+  pageSizes: bigint;
+  /** The usable IOVA ranges, inclusive [start, end]; empty when the kernel reports none. */
+  ranges: [start: bigint, end: bigint][];
+  /** How many more DMA mappings the container takes; -1 when not reported. */
+  dmaAvail: number;
+}
+
+/** VFIO_DEVICE_GET_REGION_INFO's answer, with its capability chain read (native/vfio.cc). */
+export interface NativeRegionInfo {
+  index: number;
+  /** VFIO_REGION_INFO_FLAG_* (READ 1, WRITE 2, MMAP 4, CAPS 8). */
+  flags: number;
+  size: bigint;
+  /** The region's offset in the device file. */
+  offset: bigint;
+  /** VFIO_REGION_INFO_CAP_SPARSE_MMAP: the areas that may be mmapped, [offset in the region, size]; null if absent. */
+  sparse: [offset: bigint, size: bigint][] | null;
+  /** VFIO_REGION_INFO_CAP_MSIX_MAPPABLE present. */
+  msixMappable: boolean;
+}
+
+/** The VFIO ioctls (native/vfio.cc); descriptors are numbers JS opened. Errors: message = the ioctl's name. */
+export interface VfioAddon {
+  vfioGetApiVersion(fd: number): number;
+  vfioCheckExtension(fd: number, extension: number): number;
+  vfioGroupGetStatus(groupFd: number): number;
+  vfioGroupSetContainer(groupFd: number, containerFd: number): void;
+  vfioGroupUnsetContainer(groupFd: number): void;
+  vfioSetIommu(containerFd: number, type: number): void;
+  vfioIommuGetInfo(containerFd: number): NativeIommuInfo;
+  vfioGroupGetDeviceFd(groupFd: number, name: string): number;
+  vfioDeviceGetInfo(fd: number): { flags: number; numRegions: number; numIrqs: number };
+  vfioDeviceGetRegionInfo(fd: number, index: number): NativeRegionInfo;
+  vfioDeviceGetIrqInfo(fd: number, index: number): { flags: number; count: number };
+  /** `data`: eventfds (DATA_EVENTFD; -1 unassigns) or a vector count (DATA_NONE). */
+  vfioDeviceSetIrqs(fd: number, index: number, start: number, flags: number, data: number[] | number): void;
+  vfioDeviceReset(fd: number): void;
+  /** Maps the whole DMA buffer `handle` (from dmaAlloc) at `iova`. */
+  vfioMapDma(containerFd: number, handle: NativeHandle, iova: bigint, flags: number): void;
+  /** Returns the bytes unmapped. */
+  vfioUnmapDma(containerFd: number, iova: bigint, size: bigint): bigint;
+  /**
+   * Page-aligned anonymous memory (MAP_POPULATE, MADV_DONTFORK), whole pages; freed by `unmap(handle)`. `hugetlb`:
+   * 2 MiB huge pages (MAP_HUGETLB); `lock`: mlock. `address`: its virtual address.
+   */
+  dmaAlloc(size: number, options?: { hugetlb?: boolean; lock?: boolean }): { handle: NativeHandle; buffer: ArrayBuffer; address: bigint };
+  /** Map part of a descriptor the caller keeps open (a VFIO region); `path` names it in errors. */
+  mapFd(fd: number, path: string, offset: bigint, size: number, options: { readOnly: boolean }): NativeMapping;
+  /** A new eventfd watched like /dev/uioN; a wait's count is the signals since the last read. */
+  irqOpenEventfd(label: string): IrqHandle;
+  /** The handle's descriptor number (-1 once closed). */
+  irqFd(handle: IrqHandle): number;
+}
+
 /** The addon's exports (native/addon.cc). */
-export interface Addon {
+export interface Addon extends VfioAddon {
   /** `into`: a WebAssembly.Memory's buffer to map over, MAP_FIXED at its address (lib/linux/wasm-window.ts). */
   map(path: string, offset: bigint, size: number, options: { sync: boolean; readOnly: boolean; into?: ArrayBuffer }): NativeMapping;
   unmap(handle: NativeHandle): void;

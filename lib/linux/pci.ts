@@ -164,6 +164,16 @@ export class PciDevice implements Disposable {
  *   `ERR_INVALID_ARG_TYPE`.
  */
 export function openPci(selector: string, options: { instance?: number } = {}): PciDevice {
+  return new PciDevice(findPciDevice(selector, options));
+}
+
+/**
+ * The PCI function a selector names, as {@link openPci} takes it: a BDF (`0000:00:04.0`, or `00:04.0` in domain 0)
+ * or `vendor:device` in hex (`1234:11e8`; `options.instance` picks the n-th match by BDF).
+ * @throws SystemError `ENODEV` when the selector names no PCI device (listing what there is); TypeError
+ *   `ERR_INVALID_ARG_TYPE`.
+ */
+export function findPciDevice(selector: string, options: { instance?: number } = {}): PciDeviceInfo {
   if (typeof selector !== 'string') {
     throw typeError('ERR_INVALID_ARG_TYPE', `selector must be a BDF or vendor:device string, got ${describe(selector)}`);
   }
@@ -182,5 +192,5 @@ export function openPci(selector: string, options: { instance?: number } = {}): 
     const have = all.map((d) => `${d.bdf} [${d.vendor.toString(16)}:${d.device.toString(16)}]`).join(', ') || 'none';
     throw systemErrorByCode('ENODEV', 'open', selector, `not a PCI device here (a BDF like 0000:00:04.0 or vendor:device like 1234:11e8); devices: ${have}`);
   }
-  return new PciDevice(found);
+  return found;
 }

@@ -4,8 +4,10 @@
  * busy for a while, and an interrupt line. Drivers written for the real device run on it unchanged.
  *
  * Modelled: 0x00 identification, 0x04 liveness, 0x08 factorial, 0x20 status, 0x24 interrupt status,
- * 0x60 interrupt raise, 0x64 interrupt acknowledge. Not modelled: DMA (0x80..0x98), which reads as all ones
- * here and ignores writes; MSI (the line behaves as INTx).
+ * 0x60 interrupt raise, 0x64 interrupt acknowledge, and the DMA engine (0x80 source, 0x88 destination, 0x90
+ * count, 0x98 command; lib/sim/edu-dma.ts) working on a simulated bus memory behind a simulated IOMMU
+ * ({@link SimIommu}: `edu.dma_alloc_coherent` through the kernel-named functions), with a config space
+ * ({@link SimPciConfig}: bus mastering starts off, as under VFIO). Not modelled: MSI (the line behaves as INTx).
  *
  * The layout (offsets, widths, reset values, read-only and write-only registers, the writable status bit) is
  * generated from {@link EDU_REGMAP}, the register map the example driver uses; the behaviour (liveness, the busy
@@ -15,11 +17,17 @@
 import { EDU_REGMAP } from '../regmap/edu.js';
 import { createRegisterModel } from './regmap-model.js';
 import { BusyCountdown } from './busy.js';
-import { readsAs, type AccessHandler, type RegisterModel } from './register-model.js';
-import { allOnes, toBusValue, type BusValue } from '../core/bus-value.js';
+import { readsAs, type RegisterModel } from './register-model.js';
+import { allOnes, type BusValue } from '../core/bus-value.js';
 import { SimInterrupts } from './sim-interrupts.js';
 import { SimRegion } from './sim-region.js';
 import { checkOptions } from '../core/checks.js';
+import { SimIommu } from './sim-iommu.js';
+import { SimPciConfig } from './sim-pci-config.js';
+import { EDU_DMA_REG_END, EDU_DMA_REG_FIRST, EduDmaEngine } from './edu-dma.js';
+import type { AccessWidth } from '../core/io-region.js';
+import type { DmaCoherent, DmaDevice } from '../core/dma.js';
+import type { PciConfigSpace } from '../core/pci-config.js';
 
 /** Size of edu's BAR0 in bytes (1 MiB): {@link EDU_REGMAP}'s `size`. */
 export const SIM_EDU_BAR_SIZE = EDU_REGMAP.size;
@@ -52,17 +60,27 @@ export interface SimEduOptions {
    * status bit 7 is set). `Infinity`: only status reads end it. Default 10 000 (10 ms).
    */
   factorialBusyUs?: number;
+  /** Milliseconds from a DMA start command to the transfer (QEMU's edu: 100). Default 10. */
+  dmaDelayMs?: number;
+  /** The device's DMA mask in bits (edu's `dma_mask` property): bus addresses are cut to it. Default 28. */
+  dmaMaskBits?: number;
 }
 
 /** A simulated edu device: its BAR0 region, its interrupt line, and the model behind them. */
-export interface SimEdu extends Disposable {
+export interface SimEdu extends Disposable, DmaDevice, PciConfigSpace {
   /** BAR0 as an {@link IoRegion} (`sim:edu`, 1 MiB): what a driver maps. */
   readonly regs: SimRegion;
   /** The device's interrupt line as an {@link InterruptSource}, with UIO semantics (masked after each interrupt). */
   readonly irq: SimInterrupts;
   /** The register model behind `regs`, for tests that look at device state (`model.get(0x24)`). */
   readonly model: RegisterModel;
-  /** Device reset: registers back to their reset values, a running factorial dropped, the line deasserted. */
+  /** The simulated IOMMU and bus memory the DMA engine works on; its `trace` logs allocations, transfers and faults. */
+  readonly iommu: SimIommu;
+  /** The DMA engine (its 4 KiB buffer, refused out-of-bounds transfers). */
+  readonly dmaEngine: EduDmaEngine;
+  /** The config space (PCI_COMMAND: bus mastering off until pci_set_master). */
+  readonly config: SimPciConfig;
+  /** Device reset: registers back to their reset values, a running factorial or DMA dropped, the line deasserted. */
   reset(): void;
   /** Unmap `regs`, close `irq`, stop the factorial timer. Idempotent; also run by `using`. */
   close(): void;
@@ -96,7 +114,7 @@ export function createSimEdu(options: SimEduOptions = {}): SimEdu {
   // Wrong-width or unmapped accesses: refused ones (1, 2 bytes) read 0, the handler's default is all ones.
   const wrongAccess = readsAs((width) => (width < 4 ? 0 : allOnes(width)));
   const model: RegisterModel = createRegisterModel(EDU_REGMAP, {
-    unmodelled: dmaRegisters(wrongAccess),
+    unmodelled: wrongAccess,
     mismatched: wrongAccess,
     // IRQ_RAISE and IRQ_ACK are write-only: edu's read handler has no case for them and answers all ones.
     writeOnlyReads: allOnes,
@@ -155,10 +173,26 @@ export function createSimEdu(options: SimEduOptions = {}): SimEdu {
     if (status & STATUS_IRQ_FACTORIAL) raiseIrq(IRQ_FACTORIAL);
   }
 
-  const regs = new SimRegion(model, { name, phys: options.phys ?? 0xfea0_0000n });
+  const config = new SimPciConfig({ vendor: 0x1234, device: 0x11e8, classCode: 0x00ff00 });
+  const iommu = new SimIommu();
+  const dmaEngine = new EduDmaEngine(iommu, () => config.busMaster, (bits) => raiseIrq(bits), {
+    delayMs: options.dmaDelayMs,
+    maskBits: options.dmaMaskBits,
+  });
+  // 0x80..0x9f go to the DMA engine, everything else to the register model.
+  const bar = {
+    size: model.size,
+    read: (offset: number, width: AccessWidth) =>
+      offset >= EDU_DMA_REG_FIRST && offset < EDU_DMA_REG_END ? dmaEngine.read(offset, width) : model.read(offset, width),
+    write: (offset: number, width: AccessWidth, value: BusValue) =>
+      offset >= EDU_DMA_REG_FIRST && offset < EDU_DMA_REG_END ? dmaEngine.write(offset, width, value) : model.write(offset, width, value),
+  };
+  const regs = new SimRegion(bar, { name, phys: options.phys ?? 0xfea0_0000n });
 
   const close = (): void => {
     busy.cancel();
+    dmaEngine.cancel();
+    iommu.freeAll();
     regs.iounmap();
     irq.close();
   };
@@ -167,32 +201,26 @@ export function createSimEdu(options: SimEduOptions = {}): SimEdu {
     regs,
     irq,
     model,
+    iommu,
+    dmaEngine,
+    config,
     reset() {
       busy.cancel();
+      dmaEngine.reset();
       model.reset();
+      config.reset();
       irq.setLevel(false);
     },
     close,
     [Symbol.dispose]: close,
-  };
-}
-
-/** edu's DMA registers (hw/misc/edu.c): source 0x80, destination 0x88, count 0x90, command 0x98, 64 bits each. */
-const DMA_REGISTERS: ReadonlySet<number> = new Set([0x80, 0x88, 0x90, 0x98]);
-
-/**
- * The DMA registers as edu's MMIO handlers treat them, as plain storage: a 4- or 8-byte access at a register's
- * offset reads back what was written (a 4-byte write stores the value zero-extended to 64 bits, a 4-byte read
- * returns the low half); every other access goes to `other`. No transfer is started here.
- */
-function dmaRegisters(other: AccessHandler): AccessHandler {
-  const hits = (offset: number, width: number): boolean => DMA_REGISTERS.has(offset) && (width === 4 || width === 8);
-  return {
-    read: (offset, width, model) => (hits(offset, width) ? toBusValue(model.peek(offset, 8), width) : other.read(offset, width, model)),
-    write: (offset, width, value, model) => {
-      if (hits(offset, width)) model.poke(offset, 8, toBusValue(value, 8));
-      else other.write(offset, width, value, model);
+    get dmaMask(): bigint {
+      return iommu.dmaMask;
     },
+    setDmaMask: (mask: bigint) => iommu.setDmaMask(mask),
+    allocCoherent: (size: number): DmaCoherent => iommu.allocCoherent(size),
+    freeCoherent: (buffer: DmaCoherent) => iommu.freeCoherent(buffer),
+    readConfig: (where: number, width: 1 | 2 | 4) => config.readConfig(where, width),
+    writeConfig: (where: number, width: 1 | 2 | 4, value: number) => config.writeConfig(where, width, value),
   };
 }
 

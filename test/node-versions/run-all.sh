@@ -8,7 +8,7 @@
 #   22, 24, 26                the official builds pinned in test/node-versions/versions, installed from
 #                             the npm registry by install.sh (cached); for each:
 #                               <node> node_modules/vitest/vitest.mjs run
-#                               test/vm/run.sh --uio --env CI=true -- <node> node_modules/vitest/vitest.mjs
+#                               test/vm/run.sh --uio --iommu --nvme --env CI=true -- <node> node_modules/vitest/vitest.mjs
 #                                 run --config vitest.hw.config.ts
 #                             with that node first on PATH (so anything a test spawns as `node` is it too)
 #
@@ -140,7 +140,7 @@ for i in "${!labels[@]}"; do
     else
       # The guest loads the addon with this node first, then runs the suite (one boot).
       # shellcheck disable=SC2016
-      run_suite "$label-hw" -- env PATH="$(dirname "$node"):$PATH" test/vm/run.sh --uio --env CI=true -- \
+      run_suite "$label-hw" -- env PATH="$(dirname "$node"):$PATH" test/vm/run.sh --uio --iommu --nvme --env CI=true -- \
         /bin/sh -c '"$0" test/node-versions/addon-info.mjs --expect "$1" &&
                     exec "$0" node_modules/vitest/vitest.mjs run --config vitest.hw.config.ts' "$node" "$EXPECT"
     fi

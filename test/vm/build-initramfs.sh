@@ -8,6 +8,8 @@
 #   /lib/modules/<name>.ko     the modules below, decompressed if the package compresses them
 #   /etc/mmio-vm/modules.boot  load order for booting: virtio PCI, 9p over virtio, overlay
 #   /etc/mmio-vm/modules.uio   load order for UIO (loaded by the init only when asked)
+#   /etc/mmio-vm/modules.vfio  load order for VFIO (--iommu): vfio_iommu_type1 is only a soft dependency of
+#                              vfio, so it is named here explicitly
 # The load order is computed from the modules' own dependency lists (dependencies first);
 # modules built into the kernel (modules.builtin) are skipped.
 set -euo pipefail
@@ -17,6 +19,7 @@ kroot=$1 release=$2 busybox=$3 init=$4 out=$5
 moddir=$kroot/lib/modules/$release
 BOOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
 UIO_MODULES=(uio uio_pci_generic)
+VFIO_MODULES=(vfio vfio_iommu_type1 vfio_pci)
 
 stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,etc/mmio-vm,lib/modules}
@@ -67,6 +70,7 @@ install_modules() {   # install_modules LIST_FILE MODULE...
 }
 install_modules modules.boot "${BOOT_MODULES[@]}"
 install_modules modules.uio "${UIO_MODULES[@]}"   # uio deps already in modules.boot are not repeated
+install_modules modules.vfio "${VFIO_MODULES[@]}"
 
 (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z \
    | cpio --quiet --null -o -H newc -R 0:0) > "$out.new"

@@ -7,7 +7,8 @@
 #    the guest can write anywhere (writes stay in guest RAM and vanish at power-off), and the
 #    host's writable exchange directory (9p tag "xfer") at /newroot/run/mmio-vm
 # 4. reads run.sh's settings from xfer/config; with VM_UIO=load|bind loads uio + uio_pci_generic,
-#    with bind also binds the first edu device to uio_pci_generic (-> /dev/uio0)
+#    with bind also binds the first edu device to uio_pci_generic (-> /dev/uio0); with VM_IOMMU=1 loads the
+#    vfio modules and binds the last edu device to vfio-pci (-> /dev/vfio/<group>)
 # 5. chroots into /newroot and runs xfer/cmd (written by run.sh: cd, environment, the command)
 #    with the host's /bin/sh, as root, stdin /dev/null, stdout/stderr on the serial console — or,
 #    when the host's stdout is not a terminal (VM_TTY empty), on a pipe that cat copies to it
@@ -74,13 +75,37 @@ if [ "$VM_UIO" = bind ]; then
   for u in "/sys/bus/pci/devices/$EDU_UIO/uio/"uio*; do UIO_DEV=/dev/${u##*/}; done
   [ -e "/newroot$UIO_DEV" ] || fail "--uio: binding $EDU_UIO to uio_pci_generic gave no /dev/uioN"
 fi
+EDU_VFIO='' VFIO_GROUP='' NVME_VFIO=''
+if [ "$VM_IOMMU" = 1 ]; then
+  for m in $(cat /etc/mmio-vm/modules.vfio); do
+    insmod "/lib/modules/$m.ko" || fail "insmod $m"
+  done
+  EDU_VFIO=${EDU##* }
+  [ -n "$EDU_VFIO" ] && [ "$EDU_VFIO" != "$EDU_UIO" ] || fail "--iommu: no edu device left to bind to vfio-pci (use --edu 2 or more)"
+  [ -e "/sys/bus/pci/devices/$EDU_VFIO/iommu_group" ] || fail "--iommu: $EDU_VFIO has no IOMMU group (is the IOMMU on?)"
+  echo vfio-pci > "/sys/bus/pci/devices/$EDU_VFIO/driver_override"
+  echo "$EDU_VFIO" > /sys/bus/pci/drivers_probe
+  VFIO_GROUP=$(readlink "/sys/bus/pci/devices/$EDU_VFIO/iommu_group"); VFIO_GROUP=${VFIO_GROUP##*/}
+  [ -e "/newroot/dev/vfio/$VFIO_GROUP" ] || fail "--iommu: binding $EDU_VFIO to vfio-pci gave no /dev/vfio/$VFIO_GROUP"
+  # --nvme: QEMU's NVMe controller (class 0x010802) goes to vfio-pci as well (no nvme driver is loaded)
+  for d in /sys/bus/pci/devices/*; do
+    [ "$(cat "$d/class")" = 0x010802 ] || continue
+    echo vfio-pci > "$d/driver_override"
+    echo "${d##*/}" > /sys/bus/pci/drivers_probe
+    [ -e "$d/driver" ] || fail "--iommu --nvme: binding ${d##*/} to vfio-pci failed"
+    NVME_VFIO="$NVME_VFIO ${d##*/}"
+  done
+fi
 EDU_FREE=
-for b in $EDU; do [ "$b" = "$EDU_UIO" ] || EDU_FREE="$EDU_FREE $b"; done
+for b in $EDU; do [ "$b" = "$EDU_UIO" ] || [ "$b" = "$EDU_VFIO" ] || EDU_FREE="$EDU_FREE $b"; done
 {
   echo "MMIO_VM_EDU='$EDU'"
   echo "MMIO_VM_EDU_UIO='$EDU_UIO'"
   echo "MMIO_VM_UIO_DEV='$UIO_DEV'"
   echo "MMIO_VM_EDU_FREE='${EDU_FREE# }'"
+  echo "MMIO_VM_EDU_VFIO='$EDU_VFIO'"
+  echo "MMIO_VM_VFIO_GROUP='$VFIO_GROUP'"
+  echo "MMIO_VM_NVME_VFIO='${NVME_VFIO# }'"
 } > "$X/guest.env"
 
 # --- the console: size of the host's terminal, "\n" not turned into "\r\n" -----------------

@@ -1,0 +1,149 @@
+/**
+ * The guest half of `npm run bench:vfio` (run by bench/vfio/run.ts inside `test/vm/run.sh --iommu`, where the last
+ * edu is bound to vfio-pci):
+ *
+ *   node dist/bench/vfio/guest.js --c-binary PATH [--rounds N] [--iterations N] [--warm-up N]
+ *
+ * 1. VFIO_IOMMU_MAP_DMA and UNMAP_DMA of 4 KiB .. 16 MiB, against the baseline of the same run: allocating and
+ *    freeing the same memory without the IOMMU (mmap + MAP_POPULATE + munmap, what dma_alloc_coherent does
+ *    before it maps).
+ * 2. Interrupt wake-up: from just before the raise write to edu's 0x60 to the awaiting JS code (VfioInterrupts.wait
+ *    on the eventfd, through libuv), against the C program vfio-irq-latency.c blocked in read() on the same kind of
+ *    eventfd, for INTx and MSI; rows alternate within each round, so they share the emulation's drift.
+ * 3. One edu DMA round trip of 4000 bytes through dma_alloc_coherent buffers (dominated by edu's 100 ms timer).
+ * Emulation figures (QEMU TCG), not hardware. Prints a text table on stdout.
+ * @module
+ */
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { listPciDevices, openVfio, pci_set_master, vfioContainer } from '../../lib/index.js';
+import { addon } from '../../lib/linux/addon.js';
+import { eduDmaRoundTrip } from '../../examples/edu/driver.js';
+import { summarize } from '../stats.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    'c-binary': { type: 'string' },
+    rounds: { type: 'string', default: '5' },
+    iterations: { type: 'string', default: '200' },
+    'warm-up': { type: 'string', default: '100' },
+  },
+});
+const ROUNDS = Number(opts.rounds);
+const ITER = Number(opts.iterations);
+const WARM = Number(opts['warm-up']);
+const RAISE = 0x0001_0000;
+const us = (ns: number): string => (ns / 1000).toFixed(1);
+const log = (m: string): void => void process.stderr.write(`${m}\n`);
+
+const edu = listPciDevices().find((d) => d.vendor === 0x1234 && d.device === 0x11e8 && d.driver === 'vfio-pci');
+if (edu === undefined) throw new Error('no edu bound to vfio-pci: run inside test/vm/run.sh --iommu');
+const group = Number(process.env.MMIO_VM_VFIO_GROUP);
+
+function mapDmaCosts(): string[] {
+  const lines = ['MAP_DMA / UNMAP_DMA (median of 30, µs; baseline: mmap + populate + munmap of the same size)', 'size      baseline  MAP_DMA  ratio  UNMAP_DMA  ratio'];
+  const dev = openVfio(edu!.bdf);
+  try {
+    const native = addon();
+    const c = vfioContainer();
+    for (const size of [4096, 65536, 2 << 20, 16 << 20]) {
+      const base: number[] = [];
+      const map: number[] = [];
+      const unmap: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        let t = process.hrtime.bigint();
+        const r = native.dmaAlloc(size);
+        native.unmap(r.handle);
+        base.push(Number(process.hrtime.bigint() - t));
+        const m = native.dmaAlloc(size);
+        t = process.hrtime.bigint();
+        c.mapDma(m.handle, 0x1000_0000n, 3);
+        const t1 = process.hrtime.bigint();
+        c.unmapDma(0x1000_0000n, BigInt(m.buffer.byteLength));
+        const t2 = process.hrtime.bigint();
+        native.unmap(m.handle);
+        map.push(Number(t1 - t));
+        unmap.push(Number(t2 - t1));
+      }
+      const b = summarize(base).median;
+      const mm = summarize(map).median;
+      const um = summarize(unmap).median;
+      lines.push(`${(size >= 1 << 20 ? `${size >> 20} MiB` : `${size >> 10} KiB`).padEnd(9)} ${us(b).padStart(8)} ${us(mm).padStart(8)} ${(mm / b).toFixed(2).padStart(6)} ${us(um).padStart(10)} ${(um / b).toFixed(2).padStart(6)}`);
+    }
+  } finally {
+    dev.close();
+  }
+  return lines;
+}
+
+function cLatencies(mode: 'intx' | 'msi'): number[] {
+  const r = spawnSync(opts['c-binary']!, [String(group), edu!.bdf, mode, String(ITER), String(WARM), String(RAISE)], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`the C program failed (${r.status}): ${r.stderr}`);
+  return r.stdout.trim().split('\n').map(Number);
+}
+
+async function jsLatencies(mode: 'intx' | 'msi'): Promise<number[]> {
+  const dev = openVfio(edu!.bdf);
+  try {
+    const bar = dev.map(0);
+    pci_set_master(dev);
+    const [irq] = dev.enableIrqs(mode);
+    bar.writel(bar.readl(0x24), 0x64);
+    const out: number[] = [];
+    for (let i = -WARM; i < ITER; i++) {
+      const t0 = process.hrtime.bigint();
+      bar.writel(RAISE, 0x60);
+      await irq.wait();
+      const t1 = process.hrtime.bigint();
+      bar.writel(bar.readl(0x24), 0x64);
+      irq.unmask();
+      if (i >= 0) out.push(Number(t1 - t0));
+    }
+    return out;
+  } finally {
+    dev.close();
+  }
+}
+
+async function main(): Promise<void> {
+  if (opts['c-binary'] === undefined) throw new Error('--c-binary is required (run.ts builds it on the host)');
+  const out = mapDmaCosts();
+  log('MAP_DMA done; interrupts…');
+  const rows: Record<string, number[]> = { 'C intx': [], 'JS intx': [], 'C msi': [], 'JS msi': [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const mode of r % 2 ? (['msi', 'intx'] as const) : (['intx', 'msi'] as const)) {
+      const pair = r % 2 ? [async () => rows[`JS ${mode}`].push(...(await jsLatencies(mode))), async () => rows[`C ${mode}`].push(...cLatencies(mode))] : [async () => rows[`C ${mode}`].push(...cLatencies(mode)), async () => rows[`JS ${mode}`].push(...(await jsLatencies(mode)))];
+      for (const step of pair) await step();
+    }
+    log(`round ${r + 1}/${ROUNDS}`);
+  }
+  out.push('', `interrupt wake-up, raise write -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`, 'row       median     p99    min   ratio to C (median)');
+  for (const mode of ['intx', 'msi']) {
+    const c = summarize(rows[`C ${mode}`]);
+    for (const who of ['C', 'JS']) {
+      const s = summarize(rows[`${who} ${mode}`]);
+      out.push(`${`${who} ${mode}`.padEnd(9)} ${us(s.median).padStart(7)} ${us(s.p99).padStart(7)} ${us(s.min).padStart(6)}   ${(s.median / c.median).toFixed(2)}`);
+    }
+  }
+  const dev = openVfio(edu!.bdf);
+  try {
+    const bar = dev.map(0);
+    const data = Uint8Array.from({ length: 4000 }, (_, i) => i & 0xff);
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = process.hrtime.bigint();
+      const r = await eduDmaRoundTrip(bar, dev, data, { sleepUs: 200 });
+      times.push(Number(process.hrtime.bigint() - t));
+      if (!r.match) throw new Error('DMA round trip mismatch');
+    }
+    out.push('', `edu DMA round trip, 4000 bytes RAM -> edu -> RAM incl. alloc/map/free (median of 5): ${(summarize(times).median / 1e6).toFixed(1)} ms (edu waits 100 ms per transfer)`);
+  } finally {
+    dev.close();
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
