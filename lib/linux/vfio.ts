@@ -20,6 +20,7 @@ import { VfioDmaPool } from './vfio-dma.js';
 import { vfioCall, vfioSetupError } from './vfio-errors.js';
 import { VfioIrqs, type VfioIrqMode } from './vfio-irqs.js';
 import type { VfioInterrupts } from './vfio-irq.js';
+import { OwnedRegions } from './owned-regions.js';
 import { mapVfioRegion, PreadDevice, type VfioRegionMapping } from './vfio-region.js';
 
 /** VFIO_PCI_CONFIG_REGION_INDEX: config space. BARs are regions 0..5, the ROM 6, VGA 8. */
@@ -61,7 +62,8 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
   readonly #fd: number;
   readonly #dma: VfioDmaPool;
   readonly #irqs: VfioIrqs;
-  readonly #regions = new Set<IoRegion>();
+  /** The BARs mapped through this device and not yet unmapped. */
+  readonly #regions: OwnedRegions;
   readonly #regionInfo = new Map<number, NativeRegionInfo>();
   #config: PreadDevice | undefined;
   #closed = false;
@@ -70,6 +72,7 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
   constructor(pci: PciDeviceInfo, group: number, container: VfioContainer, groupFd: number) {
     const native = addon();
     this.path = `vfio:${pci.bdf}`;
+    this.#regions = new OwnedRegions(this.path, 'openVfio');
     this.#container = container;
     this.#fd = vfioCall(`/dev/vfio/${group}`, () => native.vfioGroupGetDeviceFd(groupFd, pci.bdf));
     try {
@@ -145,13 +148,13 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
       throw rangeError('ERR_OUT_OF_RANGE', `${this.info.pci.bdf} has no BAR${bar}; it has: ${have}`);
     }
     const phys = this.info.pci.bars.find((b) => b.index === bar)?.start ?? 0n;
-    let region: IoRegion | undefined;
-    const mapping = mapVfioRegion(this.#fd, info, `${this.path}/bar${bar}`, phys, () => {
-      if (region !== undefined) this.#regions.delete(region);
+    let access: VfioRegionMapping['access'] = 'mmap';
+    const region = this.#regions.map((onUnmap) => {
+      const mapping = mapVfioRegion(this.#fd, info, `${this.path}/bar${bar}`, phys, onUnmap);
+      access = mapping.access;
+      return mapping.region;
     });
-    region = mapping.region;
-    this.#regions.add(region);
-    return mapping;
+    return { region, access };
   }
 
   /** {@link VfioDevice.mapRegion}'s region: BAR `bar` as an IoRegion, like every backend's `map`. */
@@ -275,7 +278,7 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
       try {
         this.#dma.freeAll();
       } finally {
-        for (const r of [...this.#regions]) r.iounmap();
+        this.#regions.close();
         collected.unregister(this);
         closeSync(this.#fd);
         this.#container.releaseGroup(this.info.group);
