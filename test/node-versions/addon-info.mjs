@@ -22,7 +22,7 @@ const fail = (msg) => {
 
 let addon;
 try {
-  ({ addon } = await import(pathToFileURL(join(root, 'dist', 'lib', 'addon.js')).href));
+  ({ addon } = await import(pathToFileURL(join(root, 'dist', 'lib', 'linux', 'addon.js')).href));
 } catch (e) {
   fail(`cannot import dist/lib/linux/addon.js (run \`npm run build\`): ${e.message}`);
 }
