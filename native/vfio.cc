@@ -370,6 +370,7 @@ Napi::Value DmaAlloc(const Napi::CallbackInfo& info) {
     munmap(base, length);
     return ThrowJs(SyscallError(env, err, lock ? "mlock" : "madvise", "", "pinning DMA memory failed"));
   }
+  NoteMapped();  // counted as every mapping is: Unmap uncounts it
   Region* r = new Region();
   r->map_base = static_cast<uint8_t*>(base);
   r->map_length = length;

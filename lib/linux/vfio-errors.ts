@@ -77,7 +77,8 @@ function ioctlHint(request: string, code: string): string | undefined {
  */
 export function vfioError(e: unknown, path: string, hint?: string): unknown {
   if (!isNativeSyscallError(e)) return e;
-  if (e.syscall !== 'ioctl') return systemError(e.errno, e.syscall, path, hint);
+  // The addon's own detail (its message, unless it is the bare "<syscall> failed") is the hint when none is given.
+  if (e.syscall !== 'ioctl') return systemError(e.errno, e.syscall, path, hint ?? (e.message.endsWith(' failed') ? undefined : e.message));
   const request = e.message;
   const probe = systemError(e.errno, 'ioctl', path);
   const err = systemError(e.errno, 'ioctl', path, hint ?? ioctlHint(request, probe.code)) as VfioIoctlError;

@@ -5,6 +5,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../../lib/linux/addon.js';
+import { mapFile } from '../../lib/linux/map-file.js';
+import { tempFile } from '../helpers/temp-file.js';
 import { VfioInterrupts } from '../../lib/linux/vfio-irq.js';
 
 const signal = (fd: number, n: bigint): void => {
@@ -53,6 +55,20 @@ describe('VFIO native calls with hostile arguments', () => {
     addon().unmap(handle);
     expect(view.byteLength).toBe(0);
     addon().unmap(handle); // idempotent
+  });
+
+  it('freeing DMA memory leaves the mapping budget as it was: file mappings still work after many', () => {
+    // Regression: dmaAlloc's regions were not counted but their unmap was, so the live-mapping count wrapped
+    // below zero and every later mmap was refused with ENOMEM.
+    for (let i = 0; i < 8; i++) addon().unmap(addon().dmaAlloc(4096).handle);
+    const file = tempFile(4096, 'after-dma.bin');
+    try {
+      using r = mapFile(file.path, 0, 4096);
+      r.writel(0x1234_5678, 0);
+      expect(r.readl(0)).toBe(0x1234_5678);
+    } finally {
+      file.cleanup();
+    }
   });
 });
 
