@@ -9,9 +9,9 @@
  * `config` file instead (native/uio_irq.cc, which keeps it open until close: unmask runs once per interrupt).
  * @module
  */
-import { checkWaitOptions } from '../core/checks.js';
 import { addon, type IrqHandle } from './addon.js';
-import { abortError, irqClosedError, systemError, systemErrorByCode } from '../core/errors.js';
+import { IrqWaiter } from './irq-wait.js';
+import { irqClosedError, systemError } from '../core/errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 
 const ENOSYS = 38;
@@ -22,8 +22,7 @@ export class UioInterrupts implements InterruptSource {
   readonly #pciConfig: string | undefined;
   #handle: IrqHandle | undefined;
   #lastCount: number;
-  #waiting = false;
-  #cancelPending: ((err: Error) => void) | undefined;
+  readonly #waiter: IrqWaiter;
   /** Set once the driver answered ENOSYS: irqcontrol does not come and go, so skip that write from then on. */
   #noIrqcontrol = false;
 
@@ -35,6 +34,7 @@ export class UioInterrupts implements InterruptSource {
    */
   constructor(path: string, initialCount: number, pciConfig?: string) {
     this.#path = path;
+    this.#waiter = new IrqWaiter(path);
     this.#pciConfig = pciConfig;
     this.#lastCount = initialCount;
     try {
@@ -52,56 +52,16 @@ export class UioInterrupts implements InterruptSource {
    *   pending), or a SystemError from read().
    */
   wait(options: InterruptWaitOptions = {}): Promise<InterruptEvent> {
-    const handle = this.#handle;
-    if (handle === undefined) return Promise.reject(irqClosedError(this.#path));
-    if (this.#waiting) {
-      const err = new Error(`a wait is already pending on ${this.#path}`) as Error & { code: string };
-      err.code = 'ERR_IRQ_WAIT_PENDING';
-      return Promise.reject(err);
-    }
-    let timeoutMs: number | undefined;
-    let signal: AbortSignal | undefined;
-    try {
-      ({ timeoutMs, signal } = checkWaitOptions(options));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
-    const native = addon();
-    return new Promise<InterruptEvent>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const settle = (): void => {
-        this.#waiting = false;
-        this.#cancelPending = undefined;
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const cancel = (err: Error): void => {
-        native.irqCancel(handle);
-        settle();
-        reject(err);
-      };
-      const onAbort = (): void => cancel(abortError(signal?.reason));
-      this.#waiting = true;
-      this.#cancelPending = cancel;
-      native.irqWait(handle, (errno, count) => {
-        settle();
-        if (errno !== 0) {
-          reject(systemError(errno, 'read', this.#path));
-          return;
-        }
+    return this.#waiter.wait(
+      this.#handle,
+      options,
+      (count) => {
         const missed = Math.max(0, ((count - this.#lastCount) >>> 0) - 1);
         this.#lastCount = count;
-        resolve({ count, missed });
-      });
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(
-          () => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.#path, `no interrupt within ${timeoutMs} ms.`)),
-          timeoutMs,
-        );
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+        return { count, missed };
+      },
+      (ms) => `no interrupt within ${ms} ms.`,
+    );
   }
 
   #control(enable: boolean): void {
@@ -142,7 +102,7 @@ export class UioInterrupts implements InterruptSource {
   close(): void {
     const handle = this.#handle;
     if (handle === undefined) return;
-    this.#cancelPending?.(irqClosedError(this.#path));
+    this.#waiter.close();
     this.#handle = undefined;
     addon().irqClose(handle);
   }

@@ -10,7 +10,8 @@
  * @module
  */
 import { addon, type IrqHandle } from './addon.js';
-import { abortError, irqClosedError, rangeError, systemError, systemErrorByCode } from '../core/errors.js';
+import { IrqWaiter } from './irq-wait.js';
+import { irqClosedError, systemErrorByCode } from '../core/errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 import { vfioCall } from './vfio-errors.js';
 
@@ -41,8 +42,7 @@ export class VfioInterrupts implements InterruptSource {
   readonly #deviceFd: number;
   #handle: IrqHandle | undefined;
   #count = 0;
-  #waiting = false;
-  #cancelPending: ((err: Error) => void) | undefined;
+  readonly #waiter: IrqWaiter;
 
   /**
    * @internal
@@ -52,6 +52,7 @@ export class VfioInterrupts implements InterruptSource {
     this.kind = kind;
     this.vector = vector;
     this.path = `vfio:${bdf}:${kind}${vector}`;
+    this.#waiter = new IrqWaiter(this.path);
     this.#deviceFd = deviceFd;
     this.#handle = vfioCall(this.path, () => addon().irqOpenEventfd(this.path));
   }
@@ -78,52 +79,15 @@ export class VfioInterrupts implements InterruptSource {
    *   `ERR_OUT_OF_RANGE` (timeoutMs), a SystemError from read().
    */
   wait(options: InterruptWaitOptions = {}): Promise<InterruptEvent> {
-    const handle = this.#handle;
-    if (handle === undefined) return Promise.reject(irqClosedError(this.path));
-    if (this.#waiting) {
-      const err = new Error(`a wait is already pending on ${this.path}`) as Error & { code: string };
-      err.code = 'ERR_IRQ_WAIT_PENDING';
-      return Promise.reject(err);
-    }
-    const { timeoutMs, signal } = options ?? {};
-    if (timeoutMs !== undefined && !(timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
-      return Promise.reject(rangeError('ERR_OUT_OF_RANGE', `timeoutMs must be a finite number >= 0, got ${timeoutMs}`));
-    }
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
-    const native = addon();
-    return new Promise<InterruptEvent>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const settle = (): void => {
-        this.#waiting = false;
-        this.#cancelPending = undefined;
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const cancel = (err: Error): void => {
-        native.irqCancel(handle);
-        settle();
-        reject(err);
-      };
-      const onAbort = (): void => cancel(abortError(signal?.reason));
-      this.#waiting = true;
-      this.#cancelPending = cancel;
-      native.irqWait(handle, (errno, signals) => {
-        settle();
-        if (errno !== 0) {
-          reject(systemError(errno, 'read', this.path));
-          return;
-        }
+    return this.#waiter.wait(
+      this.#handle,
+      options,
+      (signals) => {
         this.#count = (this.#count + signals) >>> 0;
-        resolve({ count: this.#count, missed: Math.max(0, signals - 1) });
-      });
-      if (timeoutMs !== undefined && timeoutMs <= 0x7fff_ffff) {
-        timer = setTimeout(
-          () => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.path, `no interrupt within ${timeoutMs} ms: ${this.#timeoutAdvice()}`)),
-          timeoutMs,
-        );
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+        return { count: this.#count, missed: Math.max(0, signals - 1) };
+      },
+      (ms) => `no interrupt within ${ms} ms: ${this.#timeoutAdvice()}`,
+    );
   }
 
   /**
@@ -176,7 +140,7 @@ export class VfioInterrupts implements InterruptSource {
   close(): void {
     const handle = this.#handle;
     if (handle === undefined) return;
-    this.#cancelPending?.(irqClosedError(this.path));
+    this.#waiter.close();
     this.#handle = undefined;
     addon().irqClose(handle);
   }

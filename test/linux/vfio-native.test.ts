@@ -73,6 +73,18 @@ describe('VFIO native calls with hostile arguments', () => {
 });
 
 describe('VfioInterrupts over an eventfd (signalled by hand)', () => {
+  it('checks timeoutMs and signal as every backend does (one range: a wait is refused, never cut short)', async () => {
+    const irq = new VfioInterrupts('msi', 0, 'test', -1);
+    try {
+      await expect(irq.wait({ timeoutMs: 2 ** 31 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+      await expect(irq.wait({ timeoutMs: '5' as unknown as number })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+      await expect(irq.wait({ signal: {} as AbortSignal })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+      await expect(irq.wait(null as unknown as undefined)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    } finally {
+      irq.close();
+    }
+  });
+
   it('wait resolves with the accumulated count and how many were missed', async () => {
     const irq = new VfioInterrupts('msi', 0, 'test', -1);
     try {

@@ -1,0 +1,81 @@
+/**
+ * One interrupt wait on an addon handle: a /dev/uioN descriptor (UIO) or an eventfd (VFIO), both watched by
+ * native/uio_irq.cc's libuv poll handle, so a wait never blocks the event loop or a thread and can be cancelled.
+ * What UioInterrupts and VfioInterrupts share: the one-wait-at-a-time rule, the timeout and AbortSignal (checked
+ * as every backend checks them, lib/core/checks.ts), and cancelling a pending wait on close.
+ * @module
+ */
+import { checkWaitOptions } from '../core/checks.js';
+import { abortError, irqClosedError, systemError, systemErrorByCode } from '../core/errors.js';
+import type { InterruptEvent, InterruptWaitOptions } from '../core/interrupts.js';
+import { addon, type IrqHandle } from './addon.js';
+
+/** The waits of one interrupt source. Internal: not exported from the package. */
+export class IrqWaiter {
+  /** Rejects the pending wait (with its cleanup), if there is one. */
+  #pending: ((err: Error) => void) | undefined;
+
+  /** @param path the source's name in errors (`/dev/uio0`, `vfio:0000:00:06.0:msi0`) */
+  constructor(private readonly path: string) {}
+
+  /**
+   * Wait for the handle's next event.
+   * @param handle the addon's handle; `undefined` once the source is closed
+   * @param options `timeoutMs` (0..MAX_WAIT_MS) and `signal`
+   * @param event what the read returned (UIO: the interrupt count; an eventfd: how many signals) as the event
+   * @param timeoutHint the hint of the `ETIMEDOUT` error, given the timeout in ms
+   * @throws (rejects) `ERR_IRQ_CLOSED`, `ERR_IRQ_WAIT_PENDING`, the options' TypeError/RangeError, `ABORT_ERR`,
+   *   `ETIMEDOUT`, or a SystemError from read().
+   */
+  wait(
+    handle: IrqHandle | undefined,
+    options: InterruptWaitOptions | undefined,
+    event: (value: number) => InterruptEvent,
+    timeoutHint: (ms: number) => string,
+  ): Promise<InterruptEvent> {
+    if (handle === undefined) return Promise.reject(irqClosedError(this.path));
+    if (this.#pending !== undefined) {
+      const err = new Error(`a wait is already pending on ${this.path}`) as Error & { code: string };
+      err.code = 'ERR_IRQ_WAIT_PENDING';
+      return Promise.reject(err);
+    }
+    let timeoutMs: number | undefined;
+    let signal: AbortSignal | undefined;
+    try {
+      ({ timeoutMs, signal } = checkWaitOptions(options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    const native = addon();
+    return new Promise<InterruptEvent>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (): void => {
+        this.#pending = undefined;
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const cancel = (err: Error): void => {
+        native.irqCancel(handle);
+        settle();
+        reject(err);
+      };
+      const onAbort = (): void => cancel(abortError(signal?.reason));
+      this.#pending = cancel;
+      native.irqWait(handle, (errno, value) => {
+        settle();
+        if (errno !== 0) reject(systemError(errno, 'read', this.path));
+        else resolve(event(value));
+      });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.path, timeoutHint(timeoutMs))), timeoutMs);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Reject a pending wait with `ERR_IRQ_CLOSED` (the source is closing). */
+  close(): void {
+    this.#pending?.(irqClosedError(this.path));
+  }
+}
