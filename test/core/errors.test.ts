@@ -4,7 +4,7 @@
  * The read-write EACCES case runs for real as an unprivileged user in a child process (when this is root).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -86,8 +86,13 @@ describe.skipIf(process.getuid?.() !== 0)('a 0644 file mapped read-write by a us
       try { mapFile(${JSON.stringify(file)}, 0, 4096); } catch (e) { rw = { code: e.code, message: e.message, hint: e.hint }; }
       const r = mapFile(${JSON.stringify(file)}, 0, 4096, { readOnly: true });
       console.log(JSON.stringify({ rw, byte: r.readb(0) }));`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    // This node as nobody may reach it: CI's pinned Node builds live under /root (mode 0700), so use a copy.
+    const node = join(dir, 'node');
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+    const run = spawnSync(node, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
     rmSync(dir, { recursive: true, force: true });
+    expect(run.error).toBeUndefined();
     expect(run.stderr).toBe('');
     const out = JSON.parse(run.stdout);
     expect(out.rw.code).toBe('EACCES');

@@ -300,17 +300,17 @@ function eduCases(): HostileCase[] {
 function isolatedCases(): HostileCase[] {
   return [
     {
-      id: 'crash:mapFile of 4 GiB + 4 KiB of a sparse file refuses before mapping',
+      id: 'crash:mapFile of MAX_REGION_BYTES + 4 KiB (4 GiB + 4 KiB on Node 20) refuses before mapping',
       setup: 'none',
       isolate: true,
-      code: "const { openSync, ftruncateSync, closeSync } = await import('node:fs'); const p = `${ctx.dir}/big`; const fd = openSync(p, 'w'); ftruncateSync(fd, 2 ** 32 + 8192); closeSync(fd); const before = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l.endsWith(p)).length; try { m.mapFile(p, 0, 2 ** 32 + 4096); return 'mapped' } catch (e) { const after = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l.endsWith(p)).length; if (after !== before) return 'left mapped'; throw e }",
+      code: "const { openSync, ftruncateSync, closeSync } = await import('node:fs'); const p = `${ctx.dir}/big`; const fd = openSync(p, 'w'); ftruncateSync(fd, 2 ** 32 + 8192); closeSync(fd); const before = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l.endsWith(p)).length; try { m.mapFile(p, 0, m.MAX_REGION_BYTES + 4096); return 'mapped' } catch (e) { const after = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l.endsWith(p)).length; if (after !== before) return 'left mapped'; throw e }",
       expected: throws(RANGE),
     },
     {
-      id: 'crash:the native map with a size no ArrayBuffer can hold is a JS error (no C++ exception)',
+      id: 'crash:the native map with a size no ArrayBuffer can hold (buffer.constants.MAX_LENGTH + 4 KiB) is a JS error (no C++ exception)',
       setup: 'none',
       isolate: true,
-      code: "const { createRequire } = await import('node:module'); const req = createRequire(ctx.root + '/'); const addon = req('node-gyp-build')(ctx.root); const { openSync, ftruncateSync, closeSync } = await import('node:fs'); const p = `${ctx.dir}/big`; const fd = openSync(p, 'w'); ftruncateSync(fd, 2 ** 33); closeSync(fd); try { addon.map(p, 0n, 2 ** 32 + 4096, { sync: false, readOnly: true }); return 'mapped' } catch (e) { return e instanceof Error ? 'js error' : 'non-error' }",
+      code: "const { createRequire } = await import('node:module'); const req = createRequire(ctx.root + '/'); const addon = req('node-gyp-build')(ctx.root); const { openSync, ftruncateSync, closeSync } = await import('node:fs'); const p = `${ctx.dir}/big`; const fd = openSync(p, 'w'); ftruncateSync(fd, 2 ** 33); closeSync(fd); const { constants } = await import('node:buffer'); try { addon.map(p, 0n, constants.MAX_LENGTH + 4096, { sync: false, readOnly: true }); return 'mapped' } catch (e) { return e instanceof Error ? 'js error' : 'non-error' }",
       expected: 'value "js error"',
     },
     {
@@ -428,7 +428,7 @@ export function guestCases(): HostileCase[] {
   ];
   for (const [what, code, expected] of waits) out.push({ id: `uioirq:wait ${what}`, setup: 'uioirq', code, expected, timeoutMs: 5000 });
   out.push(
-    { id: 'devmem:ioremap of 4 GiB + 4 KiB refused before mapping', setup: 'none', isolate: true, code: 'return m.ioremap(0xfe000000, 2 ** 32 + 4096)', expected: throws(RANGE) },
+    { id: 'devmem:ioremap of MAX_REGION_BYTES + 4 KiB refused before mapping', setup: 'none', isolate: true, code: 'return m.ioremap(0xfe000000, m.MAX_REGION_BYTES + 4096)', expected: throws(RANGE) },
     { id: "devmem:ioremap with a NUL in options.path", setup: 'none', code: "return m.ioremap(0, 4096, { path: '/dev/mem\\0x' })", expected: throws('ERR_INVALID_ARG_VALUE TypeError') },
     { id: 'devmem:mapFile(/dev/null)', setup: 'none', code: "return m.mapFile('/dev/null', 0, 4096)", expected: throws('ENODEV Error') },
     { id: 'uio:openUio(null)', setup: 'none', code: 'return m.openUio(null)', expected: throws(TYPE) },
