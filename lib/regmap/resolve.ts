@@ -9,8 +9,9 @@ import { rangeError, typeError, type ArgumentError } from '../core/errors.js';
 import type { AccessWidth } from '../core/io-region.js';
 import { REGISTER_ACCESS_KINDS, type FieldSpec, type RegisterAccessKind, type RegisterSpec } from './spec.js';
 
-// Resolved definitions.
+// Resolved definitions, and the value helpers the map (map.ts) and its accessors (access.ts) share.
 
+/** A register or field value: an unsigned `number` for widths 1, 2, 4; an unsigned `bigint` for 8. */
 export type Value = number | bigint;
 
 /** A field as resolved by {@link defineRegisterMap}. */
@@ -49,6 +50,7 @@ export interface RegisterInfo {
   readonly w1cBits: number | bigint;
 }
 
+/** All ones of each access width. */
 export const ALL_ONES: Record<AccessWidth, Value> = { 1: 0xff, 2: 0xffff, 4: 0xffff_ffff, 8: (1n << 64n) - 1n };
 
 // Width-generic bit operations on unsigned values (numbers stay within 32 bits).
@@ -57,6 +59,7 @@ export const or = (a: Value, b: Value): Value => (typeof a === 'bigint' ? a | (b
 export const not = (a: Value, width: AccessWidth): Value =>
   typeof a === 'bigint' ? ~a & (ALL_ONES[8] as bigint) : ((~a & (ALL_ONES[width] as number)) >>> 0);
 export const isZero = (a: Value): boolean => a === 0 || a === 0n;
+/** `v` as hex with two digits per byte of `width`. */
 export const hexOf = (v: Value, width: number): string => `0x${v.toString(16).padStart(width * 2, '0')}`;
 
 /** A name as messages quote it: `'CTRL'`, or a description of what was passed instead. */
@@ -64,11 +67,12 @@ export function named(name: unknown): string {
   return typeof name === 'string' ? `'${name}'` : describe(name);
 }
 
+/** The TypeError `ERR_REGMAP_ACCESS` of a read of a write-only or a write of a read-only register or field. */
 export function accessError(message: string): ArgumentError {
   return typeError('ERR_REGMAP_ACCESS', message);
 }
 
-export function checkKind(kind: unknown, where: string): RegisterAccessKind {
+function checkKind(kind: unknown, where: string): RegisterAccessKind {
   if (!REGISTER_ACCESS_KINDS.includes(kind as RegisterAccessKind)) {
     throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: access must be one of ${REGISTER_ACCESS_KINDS.join(', ')}, got ${describe(kind)}`);
   }
@@ -76,7 +80,7 @@ export function checkKind(kind: unknown, where: string): RegisterAccessKind {
 }
 
 /** A register value from a definition (reset, enumerated value) as the register's unsigned type. */
-export function specValue(value: unknown, width: AccessWidth, where: string): Value {
+function specValue(value: unknown, width: AccessWidth, where: string): Value {
   if (width === 8) {
     if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
     if (typeof value === 'bigint' && value >= 0n && value <= (ALL_ONES[8] as bigint)) return value;
@@ -89,7 +93,7 @@ export function specValue(value: unknown, width: AccessWidth, where: string): Va
   throw rangeError('ERR_OUT_OF_RANGE', `${where} ${String(value)} does not fit a ${width * 8}-bit register (unsigned)`);
 }
 
-export function resolveField(register: string, width: AccessWidth, regKind: RegisterAccessKind, name: string, spec: FieldSpec): FieldInfo {
+function resolveField(register: string, width: AccessWidth, regKind: RegisterAccessKind, name: string, spec: FieldSpec): FieldInfo {
   const where = `field ${register}.${name}`;
   if (spec === null || typeof spec !== 'object') throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be an object { bits, ... }`);
   const { bits } = spec;
@@ -187,10 +191,12 @@ export function fieldInput(mapName: string, info: RegisterInfo, field: FieldInfo
   return raw as Value;
 }
 
+/** A field value shifted into its place in the register (FIELD_PREP with the field's mask). */
 export function fieldPrep(field: FieldInfo, value: Value): Value {
   return typeof field.mask === 'bigint' ? FIELD_PREP(field.mask, value as bigint) : FIELD_PREP(field.mask, value as number);
 }
 
+/** A field's value out of a register value (FIELD_GET with the field's mask). */
 export function fieldGet(field: FieldInfo, value: Value): Value {
   return typeof field.mask === 'bigint' ? FIELD_GET(field.mask, value as bigint) : FIELD_GET(field.mask, value as number);
 }
