@@ -3,6 +3,7 @@
  * The common case (a valid offset) costs a few comparisons; the diagnosis runs only when it fails.
  * @module
  */
+import type { AbortSignalLike } from './interrupts.js';
 import { rangeError, typeError } from './errors.js';
 
 /** Throw the precise error for an offset that failed the fast test in {@link checkAccess}. */
@@ -254,8 +255,8 @@ export function describe(value: unknown): string {
  * an AbortSignal.
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
-export function checkWaitOptions(options: unknown): { timeoutMs?: number; signal?: AbortSignal } {
-  const { timeoutMs, signal } = checkOptions(options as { timeoutMs?: number; signal?: AbortSignal } | undefined);
+export function checkWaitOptions(options: unknown): { timeoutMs?: number; signal?: AbortSignalLike } {
+  const { timeoutMs, signal } = checkOptions(options as { timeoutMs?: number; signal?: AbortSignalLike } | undefined);
   if (timeoutMs !== undefined) checkMillis(timeoutMs, 'timeoutMs');
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw typeError('ERR_INVALID_ARG_TYPE', `signal must be an AbortSignal, got ${describe(signal)}`);

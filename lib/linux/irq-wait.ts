@@ -7,7 +7,7 @@
  */
 import { checkWaitOptions } from '../core/checks.js';
 import { abortError, irqClosedError, systemError, systemErrorByCode } from '../core/errors.js';
-import type { InterruptEvent, InterruptWaitOptions } from '../core/interrupts.js';
+import type { AbortSignalLike, InterruptEvent, InterruptWaitOptions } from '../core/interrupts.js';
 import { addon, type IrqHandle } from './addon.js';
 
 /** The waits of one interrupt source. Internal: not exported from the package. */
@@ -40,7 +40,7 @@ export class IrqWaiter {
       return Promise.reject(err);
     }
     let timeoutMs: number | undefined;
-    let signal: AbortSignal | undefined;
+    let signal: AbortSignalLike | undefined;
     try {
       ({ timeoutMs, signal } = checkWaitOptions(options));
     } catch (e) {

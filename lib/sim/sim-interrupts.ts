@@ -10,7 +10,7 @@
  */
 import { checkWaitOptions } from '../core/checks.js';
 import { abortError, irqClosedError, rangeError, systemErrorByCode } from '../core/errors.js';
-import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
+import { interruptEvents, type AbortSignalLike, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 
 /** Options of a {@link SimInterrupts}. */
 export interface SimInterruptsOptions {
@@ -122,7 +122,7 @@ export class SimInterrupts implements InterruptSource {
     if (this.isClosed) return Promise.reject(irqClosedError(this.path));
     if (this.waiter !== undefined) return Promise.reject(waitPendingError(this.path));
     let timeoutMs: number | undefined;
-    let signal: AbortSignal | undefined;
+    let signal: AbortSignalLike | undefined;
     try {
       // The same check as every backend (lib/core/checks.ts).
       ({ timeoutMs, signal } = checkWaitOptions(options));
