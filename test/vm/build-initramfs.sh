@@ -70,7 +70,13 @@ install_modules() {   # install_modules LIST_FILE MODULE...
 }
 install_modules modules.boot "${BOOT_MODULES[@]}"
 install_modules modules.uio "${UIO_MODULES[@]}"   # uio deps already in modules.boot are not repeated
-install_modules modules.vfio "${VFIO_MODULES[@]}"
+# VFIO is for --iommu (the x86-64 guest); not every kernel has it (Debian's armmp has no vfio): an empty list then,
+# and an --iommu boot fails loudly when it finds no /dev/vfio.
+if [[ -n ${mod_path[vfio]:-} ]] || is_builtin vfio; then
+  install_modules modules.vfio "${VFIO_MODULES[@]}"
+else
+  : > "$stage/etc/mmio-vm/modules.vfio"
+fi
 
 (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z \
    | cpio --quiet --null -o -H newc -R 0:0) > "$out.new"
