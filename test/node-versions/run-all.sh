@@ -12,6 +12,9 @@
 #                                 run --config vitest.hw.config.ts
 #                             with that node first on PATH (so anything a test spawns as `node` is it too)
 #
+# The host suites run one after the other; then the guest suites, up to two boots at once on a machine with
+# two or more cores (each TCG guest keeps one core busy; env MMIO_NODE_VERSIONS_GUESTS sets the number), each
+# guest's log printed whole when it ends.
 # Before the suites, each version loads the addon (addon-info.mjs) on the host, and for 22/24/26 in the
 # guest too, and must map exactly build/Release/mmio.node with the sha256 it had before the run.
 # Prints a per-version summary and exits non-zero if any suite failed, ran no test, or any version loaded
@@ -74,18 +77,13 @@ done <<< "$pinned"
 
 # --- run ------------------------------------------------------------------------------------
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/mmio-node-versions.XXXXXX") || die "mktemp failed"
-trap 'rm -rf "$logdir"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; wait; rm -rf "$logdir"' EXIT
 
-# run_suite NAME -- COMMAND...: streams the output, keeps it in a log, sets $rc, $dur, $counts.
-run_suite() {
-  local name=$1; shift 2
-  local log="$logdir/$name.log" t0
-  t0=$(now)
-  "$@" 2>&1 | tee "$log"
-  rc=${PIPESTATUS[0]}
-  dur=$(secs "$t0" "$(now)")
+# count_suite NAME RC: reads NAME's log, sets $rc, $counts and adds to the totals.
+count_suite() {
+  local name=$1 log="$logdir/$1.log" line p f s
+  rc=$2
   # vitest's closing line, e.g. "Tests  7 failed | 285 passed | 2 skipped (294)"
-  local line
   line=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ *Tests +[0-9]' | tail -n1)
   p=$(grep -oE '[0-9]+ passed' <<< "$line" | grep -oE '[0-9]+' || true)
   f=$(grep -oE '[0-9]+ failed' <<< "$line" | grep -oE '[0-9]+' || true)
@@ -100,13 +98,37 @@ run_suite() {
   total_passed=$(( total_passed + p )) total_failed=$(( total_failed + f ))
 }
 
+# run_suite NAME -- COMMAND...: streams the output, keeps it in a log, sets $rc, $dur, $counts.
+run_suite() {
+  local name=$1; shift 2
+  local t0
+  t0=$(now)
+  "$@" 2>&1 | tee "$logdir/$name.log"
+  local code=${PIPESTATUS[0]}
+  dur=$(secs "$t0" "$(now)")
+  count_suite "$name" "$code"
+}
+
+# start_guest NAME -- COMMAND...: runs a guest suite in the background into its log; when it ends, NAME.rc
+# holds its exit status and NAME.dur its duration. The guests are independent (own QEMU, own exchange
+# directory) and each TCG guest keeps one host core busy, so on a machine with 2+ cores two of them run at once.
+start_guest() {
+  local name=$1; shift 2
+  ( trap 'kill "$cpid" 2>/dev/null' TERM   # the guest's run.sh stops its QEMU on TERM
+    t0=$(now); "$@" > "$logdir/$name.log" 2>&1 < /dev/null & cpid=$!; wait "$cpid"; code=$?
+    secs "$t0" "$(now)" > "$logdir/$name.dur"; echo "$code" > "$logdir/$name.rc" ) &
+}
+cores=$(nproc 2>/dev/null || echo 1)
+jobs_max=${MMIO_NODE_VERSIONS_GUESTS:-$(( cores >= 2 ? 2 : 1 ))}
+[[ $jobs_max =~ ^[1-9][0-9]*$ ]] || die "MMIO_NODE_VERSIONS_GUESTS must be a positive whole number, not '$jobs_max'"
+
 total_passed=0 total_failed=0 failures=0
-rows=()
+hosts=() loaded=()
+# 1. per version, in turn: which binary it loads, then the default suite on the host (streamed)
 for i in "${!labels[@]}"; do
   label=${labels[$i]} node=${nodes[$i]}
   echo
   echo "================================================================ node $label"
-  # 1. which binary this version loads
   if [[ -z $node ]]; then
     info=$(node "$HERE/addon-info.mjs" --expect "$EXPECT")
   else
@@ -116,11 +138,10 @@ for i in "${!labels[@]}"; do
   echo "$info"
   if (( info_rc != 0 )); then
     failures=$(( failures + 1 )) total_failed=$(( total_failed + 1 ))
-    rows+=("$(printf '%-10s %s' "$label" "FAILED to load $ADDON (see above); suites not run")")
+    hosts+=("FAILED to load $ADDON (see above); suites not run") loaded+=("")
     continue
   fi
-
-  # 2. the default suite
+  loaded+=(1)
   echo "---------------------------------------------------------------- node $label: default suite"
   if [[ -z $node ]]; then
     run_suite "$label-default" -- npm test
@@ -128,26 +149,50 @@ for i in "${!labels[@]}"; do
     run_suite "$label-default" -- env PATH="$(dirname "$node"):$PATH" "$node" node_modules/vitest/vitest.mjs run
   fi
   (( rc )) && failures=$(( failures + 1 ))
-  host="$( ((rc)) && echo FAILED || echo passed) $(printf '%7s s' "$dur")  $counts"
+  hosts+=("$( ((rc)) && echo FAILED || echo passed) $(printf '%7s s' "$dur")  $counts")
+done
 
-  # 3. the hardware suite in the x86-64 guest
-  if [[ -z $vm ]]; then
-    guest="skipped (--no-vm)"
-  else
-    echo "---------------------------------------------------------------- node $label: hardware suite (guest)"
+# 2. the hardware suite in the x86-64 guest, one boot per version, up to $jobs_max at once; each log is
+#    printed whole when its guest ends (so the logs do not interleave)
+guests=()
+if [[ -n $vm ]]; then
+  echo
+  echo "== node-versions: the hardware suite in the guest, ${#labels[@]} boots, $jobs_max at a time"
+  for i in "${!labels[@]}"; do
+    label=${labels[$i]} node=${nodes[$i]}
+    [[ -n ${loaded[$i]} ]] || continue
+    while (( $(jobs -rp | wc -l) >= jobs_max )); do wait -n; done
+    echo "   started: node $label"
     if [[ -z $node ]]; then
-      run_suite "$label-hw" -- npm run test:vm
+      start_guest "$label-hw" -- npm run test:vm
     else
       # The guest loads the addon with this node first, then runs the suite (one boot).
       # shellcheck disable=SC2016
-      run_suite "$label-hw" -- env PATH="$(dirname "$node"):$PATH" test/vm/run.sh --uio --iommu --nvme --env CI=true -- \
+      start_guest "$label-hw" -- env PATH="$(dirname "$node"):$PATH" test/vm/run.sh --uio --iommu --nvme --env CI=true -- \
         /bin/sh -c '"$0" test/node-versions/addon-info.mjs --expect "$1" &&
                     exec "$0" node_modules/vitest/vitest.mjs run --config vitest.hw.config.ts' "$node" "$EXPECT"
     fi
-    (( rc )) && failures=$(( failures + 1 ))
-    guest="$( ((rc)) && echo FAILED || echo passed) $(printf '%7s s' "$dur")  $counts"
+  done
+  wait
+fi
+rows=()
+for i in "${!labels[@]}"; do
+  label=${labels[$i]}
+  if [[ -z ${loaded[$i]} ]]; then
+    rows+=("$(printf '%-10s %s' "$label" "${hosts[$i]}")")
+    continue
   fi
-  rows+=("$(printf '%-10s %-42s %s' "$label" "$host" "$guest")")
+  if [[ -z $vm ]]; then
+    guest="skipped (--no-vm)"
+  else
+    echo
+    echo "---------------------------------------------------------------- node $label: hardware suite (guest)"
+    cat "$logdir/$label-hw.log"
+    count_suite "$label-hw" "$(cat "$logdir/$label-hw.rc" 2>/dev/null || echo 1)"
+    (( rc )) && failures=$(( failures + 1 ))
+    guest="$( ((rc)) && echo FAILED || echo passed) $(printf '%7s s' "$(cat "$logdir/$label-hw.dur" 2>/dev/null || echo '?')")  $counts"
+  fi
+  rows+=("$(printf '%-10s %-42s %s' "$label" "${hosts[$i]}" "$guest")")
 done
 
 # The binary must not have been rebuilt by anything above.
