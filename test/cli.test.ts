@@ -97,7 +97,7 @@ describe.concurrent('mmio read / write on the simulated edu', () => {
     const r = await mmio('write', 'sim:edu+0x4', 'b', '0x100');
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^mmio: .*\n {2}code: ERR_OUT_OF_RANGE\n$/);
+    expect(r.stderr).toMatch(/^mmio: .*\n {2}code: ERR_OUT_OF_RANGE\n {2}hint: an 8-bit write takes an integer number in -128\.\.0xff .*\n$/);
   });
 
   it('an offset past the end of the device, or unaligned: exit 1 with the code', async () => {
