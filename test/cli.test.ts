@@ -4,44 +4,22 @@
  * target grammar, parsed in-process. The same commands against the real edu run in the QEMU guest
  * (test/hw/cli.hw.test.ts).
  *
- * dist/ is used when it is newer than every source under cli/ and lib/; otherwise the project is compiled into
- * .cache/cli-test/ first (so a stale dist/ never hides a change, and dist/ is not rewritten under other test files).
+ * The CLI is the one test/helpers/built-lib.ts gives: dist/ when it is newer than every source under cli/ and lib/,
+ * else a fresh compile into .cache/cli-test/ (so a stale dist/ never hides a change).
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNumber, parseTarget, parseWidth } from '../cli/targets.js';
+import { builtProject, projectRoot } from './helpers/built-lib.js';
 import { tempFile } from './helpers/temp-file.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-let cli = join(root, 'dist/cli/mmio.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
+const root = projectRoot;
+let cli: string;
 
 beforeAll(() => {
-  const sources = Math.max(newestSource(join(root, 'cli')), newestSource(join(root, 'lib')));
-  if (existsSync(cli) && statSync(cli).mtimeMs >= sources) return;
-  const out = join(root, '.cache/cli-test');
-  try {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', out], {
-      cwd: root,
-      stdio: 'pipe',
-    });
-  } catch {
-    // Type errors elsewhere in the tree still emit JavaScript; the CLI's own file must exist.
-  }
-  cli = join(out, 'cli/mmio.js');
-  if (!existsSync(cli)) throw new Error(`could not build the CLI into ${out}: run npm run build`);
+  cli = join(builtProject('cli-test'), 'cli/mmio.js');
 }, 120_000);
 
 interface Run {
@@ -119,7 +97,7 @@ describe.concurrent('mmio read / write on the simulated edu', () => {
     const r = await mmio('write', 'sim:edu+0x4', 'b', '0x100');
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^mmio: .*\n {2}code: ERR_OUT_OF_RANGE\n$/);
+    expect(r.stderr).toMatch(/^mmio: .*\n {2}code: ERR_OUT_OF_RANGE\n {2}hint: an 8-bit write takes an integer number in -128\.\.0xff .*\n$/);
   });
 
   it('an offset past the end of the device, or unaligned: exit 1 with the code', async () => {

@@ -4,26 +4,39 @@
  * @module
  */
 import type { AbortSignalLike } from './interrupts.js';
-import { rangeError, typeError } from './errors.js';
+import { abortError, rangeError, typeError } from './errors.js';
 
 /** Throw the precise error for an offset that failed the fast test in {@link checkAccess}. */
 export function diagnoseOffset(offset: unknown, width: number, size: number, what = 'offset'): never {
+  const hint = offsetHint(width, size, what);
   if (typeof offset !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of bytes, got ${describe(offset)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of bytes, got ${describe(offset)}`, hint);
   }
   if (!Number.isInteger(offset) || offset < 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a non-negative integer number of bytes, got ${offset}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a non-negative integer number of bytes, got ${offset}`, hint);
   }
   if (offset % width !== 0) {
     throw rangeError(
       'ERR_UNALIGNED',
       `${what} 0x${offset.toString(16)} is not aligned for a ${width * 8}-bit access (must be a multiple of ${width})`,
+      hint,
     );
   }
   throw rangeError(
     'ERR_OUT_OF_RANGE',
     `${what} 0x${offset.toString(16)} + ${width} bytes is beyond the region's ${size} bytes`,
+    hint,
   );
+}
+
+/** The hint of every offset error: the valid offsets of a `width`-byte access in `size` bytes. */
+function offsetHint(width: number, size: number, what: string): string {
+  const last = size - width;
+  if (last < 0) return `the region's ${size} bytes hold no ${width * 8}-bit access: map a larger region.`;
+  const top = `0x${last.toString(16)}`;
+  return width === 1
+    ? `${what}s are byte offsets inside the region: an integer number in 0..${top}.`
+    : `${what}s are byte offsets inside the region: an integer number in 0..${top} (size - ${width}), a multiple of ${width}.`;
 }
 
 /**
@@ -53,14 +66,16 @@ export function checkValue(value: number, width: 1 | 2 | 4): number {
     return width === 4 ? value >>> 0 : value & hi;
   }
   const write = `${width === 1 ? 'an' : 'a'} ${width * 8}-bit write`;
+  const hint = `${write} takes an integer number in ${lo}..0x${hi.toString(16)} (negative values are stored as two's complement).`;
   if (typeof value !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `value must be a number for ${write}, got ${describe(value)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `value must be a number for ${write}, got ${describe(value)}`, hint);
   }
-  throw rangeError('ERR_OUT_OF_RANGE', `value ${value} does not fit ${write} (integer ${lo}..${hi})`);
+  throw rangeError('ERR_OUT_OF_RANGE', `value ${value} does not fit ${write} (integer ${lo}..${hi})`, hint);
 }
 
 const U64 = (1n << 64n) - 1n;
 const I64_MIN = -(1n << 63n);
+const VALUE64_HINT = 'a 64-bit write takes a bigint in -(2n ** 63n)..2n ** 64n - 1n (or a safe-integer number), e.g. 0xffn.';
 
 /**
  * Check a value for a 64-bit write: a bigint (or safe-integer number) in -2^63..2^64-1. Returns it unsigned.
@@ -70,13 +85,13 @@ export function checkValue64(value: bigint | number): bigint {
   if (typeof value === 'bigint') {
     if (value >= 0n && value <= U64) return value;
     if (value < 0n && value >= I64_MIN) return value & U64;
-    throw rangeError('ERR_OUT_OF_RANGE', `value ${value} does not fit a 64-bit write (-2^63..2^64-1)`);
+    throw rangeError('ERR_OUT_OF_RANGE', `value ${value} does not fit a 64-bit write (-2^63..2^64-1)`, VALUE64_HINT);
   }
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value) & U64;
   if (typeof value === 'number') {
-    throw rangeError('ERR_OUT_OF_RANGE', `value ${value} must be a safe integer or a bigint for a 64-bit write`);
+    throw rangeError('ERR_OUT_OF_RANGE', `value ${value} must be a safe integer or a bigint for a 64-bit write`, VALUE64_HINT);
   }
-  throw typeError('ERR_INVALID_ARG_TYPE', `value must be a bigint for a 64-bit write, got ${describe(value)}`);
+  throw typeError('ERR_INVALID_ARG_TYPE', `value must be a bigint for a 64-bit write, got ${describe(value)}`, VALUE64_HINT);
 }
 
 /**
@@ -84,18 +99,24 @@ export function checkValue64(value: bigint | number): bigint {
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
 export function checkBlock(offset: number, count: number, size: number, bufferLength?: number, what = 'count'): void {
+  const limit = bufferLength === undefined ? `size - offset` : `min(buffer length ${bufferLength}, size - offset)`;
+  const countHint = (): string => `${what} is a whole number of bytes (or elements) in 0..${limit}, the region being ${size} bytes.`;
   if (typeof count !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number, got ${describe(count)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number, got ${describe(count)}`, countHint());
   }
   if (!Number.isInteger(count) || count < 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a non-negative integer, got ${count}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a non-negative integer, got ${count}`, countHint());
   }
   if (bufferLength !== undefined && count > bufferLength) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} ${count} is more than the buffer holds (${bufferLength})`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} ${count} is more than the buffer holds (${bufferLength})`, countHint());
   }
   if (typeof offset === 'number' && offset >= 0 && offset <= size - count && Number.isInteger(offset)) return;
   if (typeof offset === 'number' && offset >= 0 && Number.isInteger(offset)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `offset 0x${offset.toString(16)} + ${count} bytes is beyond the region's ${size} bytes`);
+    throw rangeError(
+      'ERR_OUT_OF_RANGE',
+      `offset 0x${offset.toString(16)} + ${count} bytes is beyond the region's ${size} bytes`,
+      `a block of ${count} bytes fits at offsets 0..0x${Math.max(size - count, 0).toString(16)} of this ${size}-byte region: start lower or move fewer bytes.`,
+    );
   }
   diagnoseOffset(offset, 1, size);
 }
@@ -106,7 +127,11 @@ export function checkBlock(offset: number, count: number, size: number, bufferLe
  */
 export function checkBuffer(buffer: unknown, ctor: { new (n: number): ArrayBufferView; name: string }, what: string): void {
   if (!(buffer instanceof ctor)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a ${ctor.name}, got ${describe(buffer)}`);
+    throw typeError(
+      'ERR_INVALID_ARG_TYPE',
+      `${what} must be a ${ctor.name}, got ${describe(buffer)}`,
+      `pass a ${ctor.name} (e.g. new ${ctor.name}(count)); its element size is the access width.`,
+    );
   }
 }
 
@@ -125,11 +150,12 @@ export const MAX_WAIT_US = MAX_WAIT_MS * 1000;
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
 export function checkMicros(us: number, what: string): void {
+  const hint = (): string => `${what} is a number of microseconds in 0..${MAX_WAIT_US} (2^31-1 ms, about 24.8 days), e.g. 1000 for 1 ms.`;
   if (typeof us !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of microseconds, got ${describe(us)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of microseconds, got ${describe(us)}`, hint());
   }
   if (!(us >= 0 && us <= MAX_WAIT_US)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a number of microseconds in 0..${MAX_WAIT_US}, got ${us}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a number of microseconds in 0..${MAX_WAIT_US}, got ${us}`, hint());
   }
 }
 
@@ -138,11 +164,12 @@ export function checkMicros(us: number, what: string): void {
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
 export function checkMillis(ms: number, what: string): void {
+  const hint = (): string => `${what} is a number of milliseconds in 0..${MAX_WAIT_MS} (about 24.8 days); leave it out to wait without a limit.`;
   if (typeof ms !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of milliseconds, got ${describe(ms)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of milliseconds, got ${describe(ms)}`, hint());
   }
   if (!(ms >= 0 && ms <= MAX_WAIT_MS)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a number of milliseconds in 0..${MAX_WAIT_MS}, got ${ms}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a number of milliseconds in 0..${MAX_WAIT_MS}, got ${ms}`, hint());
   }
 }
 
@@ -153,10 +180,18 @@ export function checkMillis(ms: number, what: string): void {
  */
 export function checkPath(path: unknown, what = 'path'): asserts path is string {
   if (typeof path !== 'string' || path.length === 0) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a non-empty string, got ${describe(path)}`);
+    throw typeError(
+      'ERR_INVALID_ARG_TYPE',
+      `${what} must be a non-empty string, got ${describe(path)}`,
+      `${what} is a file name as a string, e.g. '/dev/uio0' or '/sys/bus/pci/devices/0000:00:04.0/resource0'.`,
+    );
   }
   if (path.includes('\0')) {
-    throw typeError('ERR_INVALID_ARG_VALUE', `${what} must be a string without null bytes, got ${describe(path)}`);
+    throw typeError(
+      'ERR_INVALID_ARG_VALUE',
+      `${what} must be a string without null bytes, got ${describe(path)}`,
+      `${what} holds a NUL byte (\\0), which no file name can: the kernel would open the part before it; remove it.`,
+    );
   }
 }
 
@@ -168,7 +203,11 @@ export function checkPath(path: unknown, what = 'path'): asserts path is string 
 export function checkOptions<T extends object>(options: T | undefined, what = 'options'): Partial<T> {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be an object, got ${describe(options)}`);
+    throw typeError(
+      'ERR_INVALID_ARG_TYPE',
+      `${what} must be an object, got ${describe(options)}`,
+      `${what} is an object of named settings (e.g. { readOnly: true }), or leave it out.`,
+    );
   }
   return options;
 }
@@ -179,7 +218,11 @@ export function checkOptions<T extends object>(options: T | undefined, what = 'o
  */
 export function checkObject(value: unknown, what: string): asserts value is object {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be an object, got ${describe(value)}`);
+    throw typeError(
+      'ERR_INVALID_ARG_TYPE',
+      `${what} must be an object, got ${describe(value)}`,
+      `${what} is the object the library gave you (a region from ioremap/mapFile/map(), a device, a resource), not ${describe(value)}.`,
+    );
   }
 }
 
@@ -194,16 +237,18 @@ function checkOperand(x: unknown, width: 1 | 2 | 4 | 8, what: string): number | 
   if (width === 8) {
     if (typeof x === 'bigint' && x >= I64_MIN && x <= U64) return x & U64;
     if (typeof x === 'number' && Number.isSafeInteger(x)) return BigInt(x) & U64;
+    const hint64 = `cond.${what} of ${read} is a bigint in -(2n ** 63n)..2n ** 64n - 1n (or a safe-integer number), e.g. { mask: 1n, value: 1n }.`;
     if (typeof x !== 'bigint' && typeof x !== 'number') {
-      throw typeError('ERR_INVALID_ARG_TYPE', `cond.${what} must be a bigint for ${read}, got ${describe(x)}`);
+      throw typeError('ERR_INVALID_ARG_TYPE', `cond.${what} must be a bigint for ${read}, got ${describe(x)}`, hint64);
     }
-    throw rangeError('ERR_OUT_OF_RANGE', `cond.${what} ${String(x)} does not fit ${read} (-2^63..2^64-1)`);
+    throw rangeError('ERR_OUT_OF_RANGE', `cond.${what} ${String(x)} does not fit ${read} (-2^63..2^64-1)`, hint64);
   }
-  if (typeof x !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `cond.${what} must be a number for ${read}, got ${describe(x)}`);
   const hi = maxOf(width);
   const lo = -(hi + 1) / 2;
+  const hint = (): string => `cond.${what} of ${read} is an integer number in ${lo}..0x${hi.toString(16)} (not a bigint), e.g. { mask: 0x1, value: 0x1 }.`;
+  if (typeof x !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `cond.${what} must be a number for ${read}, got ${describe(x)}`, hint());
   if (!(x >= lo && x <= hi && Number.isInteger(x))) {
-    throw rangeError('ERR_OUT_OF_RANGE', `cond.${what} ${x} does not fit ${read} (integer ${lo}..${hi})`);
+    throw rangeError('ERR_OUT_OF_RANGE', `cond.${what} ${x} does not fit ${read} (integer ${lo}..${hi})`, hint());
   }
   return width === 4 ? x >>> 0 : x & hi;
 }
@@ -226,14 +271,22 @@ export function checkCondition(cond: unknown, width: 1 | 2 | 4 | 8): CheckedCond
       test: (value) => {
         const met = fn(value);
         if (met !== null && (typeof met === 'object' || typeof met === 'function') && typeof (met as { then?: unknown }).then === 'function') {
-          throw typeError('ERR_INVALID_RETURN_VALUE', 'cond must return a boolean, not a Promise: a poll cannot await it');
+          throw typeError(
+            'ERR_INVALID_RETURN_VALUE',
+            'cond must return a boolean, not a Promise: a poll cannot await it',
+            'make cond a plain (not async) function (value) => boolean; do any awaiting before or after the poll.',
+          );
         }
         return Boolean(met);
       },
     };
   }
   if (cond === null || typeof cond !== 'object' || !('mask' in cond) || !('value' in cond)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `cond must be a function (value) => boolean or { mask, value }, got ${describe(cond)}`);
+    throw typeError(
+      'ERR_INVALID_ARG_TYPE',
+      `cond must be a function (value) => boolean or { mask, value }, got ${describe(cond)}`,
+      'pass (value) => boolean, or { mask, value } to wait until (read & mask) === value, e.g. { mask: 0x1, value: 0x1 }.',
+    );
   }
   const { mask, value } = cond as { mask: unknown; value: unknown };
   return { kind: 'mask', mask: checkOperand(mask, width, 'mask'), value: checkOperand(value, width, 'value') };
@@ -250,16 +303,59 @@ export function describe(value: unknown): string {
 }
 
 /**
+ * Check an AbortSignal argument structurally, as {@link AbortSignalLike} declares it (a boolean `aborted`,
+ * `addEventListener` and `removeEventListener` functions): Node's, the DOM's, or any object of that shape. The one
+ * check of every `signal` the package takes (interrupt waits and sleeping polls).
+ * @param what the argument's name in the message (`signal`, `options.signal`)
+ * @returns the signal, or `undefined` when it was left out
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`.
+ */
+export function checkSignal(signal: unknown, what = 'signal'): AbortSignalLike | undefined {
+  if (signal === undefined) return undefined;
+  const s = signal as Partial<AbortSignalLike> | null;
+  if (s !== null && typeof s === 'object' && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function') {
+    return signal as AbortSignalLike;
+  }
+  throw typeError(
+    'ERR_INVALID_ARG_TYPE',
+    `${what} must be an AbortSignal, got ${describe(signal)}`,
+    `${what} is an AbortSignal (e.g. AbortSignal.timeout(100) or new AbortController().signal), or leave it out.`,
+  );
+}
+
+/** The options of an interrupt wait after {@link checkWaitOptions}. */
+export interface CheckedWaitOptions {
+  /** Milliseconds in 0..{@link MAX_WAIT_MS}; `undefined`: wait forever. */
+  readonly timeoutMs?: number;
+  /** The wait's AbortSignal, if one was given. */
+  readonly signal?: AbortSignalLike;
+}
+
+/**
  * Check the options of an interrupt wait (lib/core/interrupts.ts), the same for every backend: `undefined` or
  * an object; `timeoutMs` undefined (forever) or milliseconds in 0..{@link MAX_WAIT_MS}; `signal` undefined or
- * an AbortSignal.
+ * an AbortSignal ({@link checkSignal}).
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
-export function checkWaitOptions(options: unknown): { timeoutMs?: number; signal?: AbortSignalLike } {
-  const { timeoutMs, signal } = checkOptions(options as { timeoutMs?: number; signal?: AbortSignalLike } | undefined);
+export function checkWaitOptions(options: unknown): CheckedWaitOptions {
+  const { timeoutMs, signal } = checkOptions(options as { timeoutMs?: number; signal?: unknown } | undefined);
   if (timeoutMs !== undefined) checkMillis(timeoutMs, 'timeoutMs');
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `signal must be an AbortSignal, got ${describe(signal)}`);
+  return { timeoutMs, signal: checkSignal(signal) };
+}
+
+/**
+ * The start of every backend's interrupt wait: the options checked ({@link checkWaitOptions}) and a signal that
+ * has already fired refused, before anything waits.
+ * @returns the checked options, or the rejected Promise the wait returns (the options' TypeError/RangeError, or
+ *   `ABORT_ERR` with the signal's reason)
+ */
+export function beginWait(options: unknown): CheckedWaitOptions | Promise<never> {
+  let checked: CheckedWaitOptions;
+  try {
+    checked = checkWaitOptions(options);
+  } catch (e) {
+    return Promise.reject(e);
   }
-  return { timeoutMs, signal };
+  if (checked.signal?.aborted) return Promise.reject(abortError(checked.signal.reason));
+  return checked;
 }

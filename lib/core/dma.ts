@@ -37,21 +37,21 @@ export interface DmaDevice {
 
 /** Kernel `DMA_BIT_MASK(n)`: the mask of an n-bit bus address, 2^n − 1 (n in 0..64). */
 export function DMA_BIT_MASK(n: number): bigint {
-  if (!Number.isInteger(n) || n < 0 || n > 64) throw rangeError('ERR_OUT_OF_RANGE', `DMA_BIT_MASK takes 0..64 bits, got ${String(n)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw rangeError('ERR_OUT_OF_RANGE', `DMA_BIT_MASK takes 0..64 bits, got ${String(n)}`, 'DMA_BIT_MASK(n) takes the number of address bits the device can drive: an integer 0..64, e.g. DMA_BIT_MASK(32).');
   return n === 64 ? (1n << 64n) - 1n : (1n << BigInt(n)) - 1n;
 }
 
 /** Check a DMA mask: a bigint in 0xfff..2^64-1. */
 export function checkDmaMask(mask: bigint): bigint {
-  if (typeof mask !== 'bigint') throw typeError('ERR_INVALID_ARG_TYPE', `a DMA mask is a bigint (DMA_BIT_MASK(n)), got ${describe(mask)}`);
-  if (mask < 0xfffn || mask > DMA_BIT_MASK(64)) throw rangeError('ERR_OUT_OF_RANGE', `DMA mask 0x${mask.toString(16)} must be in 0xfff..2^64-1`);
+  if (typeof mask !== 'bigint') throw typeError('ERR_INVALID_ARG_TYPE', `a DMA mask is a bigint (DMA_BIT_MASK(n)), got ${describe(mask)}`, 'pass the mask as a bigint, e.g. DMA_BIT_MASK(32) (0xffffffffn), not a number.');
+  if (mask < 0xfffn || mask > DMA_BIT_MASK(64)) throw rangeError('ERR_OUT_OF_RANGE', `DMA mask 0x${mask.toString(16)} must be in 0xfff..2^64-1`, 'a DMA mask covers at least one 4 KiB page and at most 64 bits: DMA_BIT_MASK(12)..DMA_BIT_MASK(64).');
   return mask;
 }
 
 /** Check a DMA allocation size: a positive safe integer number of bytes. */
 export function checkDmaSize(size: number): number {
-  if (typeof size !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `size must be a number of bytes, got ${describe(size)}`);
-  if (!Number.isSafeInteger(size) || size <= 0) throw rangeError('ERR_OUT_OF_RANGE', `size must be a positive integer number of bytes, got ${size}`);
+  if (typeof size !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `size must be a number of bytes, got ${describe(size)}`, 'size is a number of bytes, a positive safe integer, e.g. 4096.');
+  if (!Number.isSafeInteger(size) || size <= 0) throw rangeError('ERR_OUT_OF_RANGE', `size must be a positive integer number of bytes, got ${size}`, 'size is a number of bytes, a positive safe integer, e.g. 4096.');
   return size;
 }
 
@@ -109,8 +109,8 @@ const DIRECTIONS: readonly DmaDirection[] = ['DMA_TO_DEVICE', 'DMA_FROM_DEVICE',
  *   `ERR_OUT_OF_RANGE` (empty); the backend's allocation errors.
  */
 export function dma_map_single(dev: DmaDevice, data: Uint8Array, direction: DmaDirection): DmaStreamingMapping {
-  if (!(data instanceof Uint8Array)) throw typeError('ERR_INVALID_ARG_TYPE', `data must be a Uint8Array, got ${describe(data)}`);
-  if (!DIRECTIONS.includes(direction)) throw rangeError('ERR_INVALID_ARG_VALUE', `direction must be one of ${DIRECTIONS.join(', ')}, got ${String(direction)}`);
+  if (!(data instanceof Uint8Array)) throw typeError('ERR_INVALID_ARG_TYPE', `data must be a Uint8Array, got ${describe(data)}`, 'data is the bytes to map, as a Uint8Array (a Buffer is one).');
+  if (!DIRECTIONS.includes(direction)) throw rangeError('ERR_INVALID_ARG_VALUE', `direction must be one of ${DIRECTIONS.join(', ')}, got ${String(direction)}`, `direction is one of the kernel's DMA directions: ${DIRECTIONS.join(', ')}.`);
   const buffer = dev.allocCoherent(checkDmaSize(data.byteLength));
   if (direction !== 'DMA_FROM_DEVICE') buffer.cpu.set(data);
   const mapping: DmaStreamingMapping = Object.freeze({ dma_handle: buffer.dma_handle, size: data.byteLength, direction });
@@ -120,7 +120,7 @@ export function dma_map_single(dev: DmaDevice, data: Uint8Array, direction: DmaD
 
 function bounceOf(mapping: DmaStreamingMapping): Bounce {
   const b = bounces.get(mapping);
-  if (b === undefined) throw typeError('ERR_INVALID_ARG_VALUE', 'not a mapping made by dma_map_single');
+  if (b === undefined) throw typeError('ERR_INVALID_ARG_VALUE', 'not a mapping made by dma_map_single', 'pass the exact object dma_map_single returned, once; a mapping already unmapped cannot be unmapped again.');
   return b;
 }
 

@@ -184,23 +184,40 @@ export function pollTimeoutError<T extends number | bigint>(
   return err;
 }
 
-/** An argument error (`RangeError` or `TypeError`) with a Node-style `code` such as `ERR_OUT_OF_RANGE`. */
+/**
+ * An argument error (`RangeError` or `TypeError`) with a Node-style `code` such as `ERR_OUT_OF_RANGE`, and a
+ * `hint`: one line saying what a valid value looks like for this argument. The message is Node's (no hint in
+ * it); the CLI prints the hint on a line of its own.
+ */
 export interface ArgumentError extends Error {
   code: string;
+  /** One line saying what a valid value looks like (e.g. the range of offsets of this region and width). */
+  hint: string;
 }
 
-/** Build a RangeError with `code` (e.g. `ERR_OUT_OF_RANGE`, `ERR_UNALIGNED`). */
-export function rangeError(code: string, message: string): ArgumentError {
-  const err = new RangeError(message) as RangeError & ArgumentError;
-  err.code = code;
-  return err;
+function withHint<E extends Error>(err: E, code: string, hint: string): E & ArgumentError {
+  const e = err as E & ArgumentError;
+  e.code = code;
+  e.hint = hint;
+  return e;
 }
 
-/** Build a TypeError with `code` (e.g. `ERR_INVALID_ARG_TYPE`). */
-export function typeError(code: string, message: string): ArgumentError {
-  const err = new TypeError(message) as TypeError & ArgumentError;
-  err.code = code;
-  return err;
+/**
+ * Build a RangeError with `code` (e.g. `ERR_OUT_OF_RANGE`, `ERR_UNALIGNED`) and `hint` (what a valid value looks
+ * like, one line).
+ */
+export function rangeError(code: string, message: string, hint: string): ArgumentError {
+  return withHint(new RangeError(message), code, hint);
+}
+
+/** Build a TypeError with `code` (e.g. `ERR_INVALID_ARG_TYPE`) and `hint` (what a valid value looks like). */
+export function typeError(code: string, message: string, hint: string): ArgumentError {
+  return withHint(new TypeError(message), code, hint);
+}
+
+/** Build a plain Error with `code` and `hint`, for a refused call whose arguments were well formed (a state error). */
+export function stateError(code: string, message: string, hint: string): ArgumentError {
+  return withHint(new Error(message), code, hint);
 }
 
 /** The error a write to a region mapped `{ readOnly: true }` throws: `code` `ERR_IOMEM_READONLY`, with `path` and `offset`. */
@@ -218,6 +235,7 @@ export function readOnlyError(call: string, path: string, offset: number): ReadO
     `${call} at offset ${where} of '${path}': region was mapped read-only ({ readOnly: true }); map it again without readOnly to write`,
   ) as ReadOnlyError;
   err.code = 'ERR_IOMEM_READONLY';
+  err.hint = 'this region was mapped { readOnly: true }: iounmap it and map it again without readOnly to write.';
   err.path = path;
   err.offset = offset;
   return err;
@@ -225,9 +243,11 @@ export function readOnlyError(call: string, path: string, offset: number): ReadO
 
 /** The error every access to an unmapped region throws: `code` `ERR_IOMEM_UNMAPPED`. */
 export function unmappedError(path: string): ArgumentError {
-  const err = new Error(`region of ${path} is unmapped (iounmap was called); map it again to access it`) as ArgumentError;
-  err.code = 'ERR_IOMEM_UNMAPPED';
-  return err;
+  return stateError(
+    'ERR_IOMEM_UNMAPPED',
+    `region of ${path} is unmapped (iounmap was called); map it again to access it`,
+    `iounmap was called on this region: map ${path} again (ioremap, mapFile, a UIO or PCI map) and use the new region.`,
+  );
 }
 
 /**
@@ -235,24 +255,40 @@ export function unmappedError(path: string): ArgumentError {
  * (as from `timers/promises`): `name` `AbortError`, `code` `ABORT_ERR`, `cause` = the signal's reason.
  */
 export function abortError(reason?: unknown): ArgumentError {
-  const err = new Error('The operation was aborted', { cause: reason }) as ArgumentError;
+  const err = withHint(
+    new Error('The operation was aborted', { cause: reason }),
+    'ABORT_ERR',
+    'the AbortSignal passed as { signal } fired (its reason is err.cause); pass a signal that has not fired to wait again.',
+  );
   err.name = 'AbortError';
-  err.code = 'ABORT_ERR';
   return err;
 }
 
 /** The error waits on a closed interrupt source reject with: `code` `ERR_IRQ_CLOSED`. */
 export function irqClosedError(path: string): ArgumentError {
-  const err = new Error(`interrupt source ${path} is closed`) as ArgumentError;
-  err.code = 'ERR_IRQ_CLOSED';
-  return err;
+  return stateError(
+    'ERR_IRQ_CLOSED',
+    `interrupt source ${path} is closed`,
+    'close() was called on this interrupt source: open the device again for a new one to wait on.',
+  );
+}
+
+/** The error a second concurrent interrupt wait rejects with: `code` `ERR_IRQ_WAIT_PENDING`. */
+export function waitPendingError(path: string): ArgumentError {
+  return stateError(
+    'ERR_IRQ_WAIT_PENDING',
+    `a wait is already pending on ${path}`,
+    'one wait at a time per interrupt source: await (or abort) the pending wait() before starting another.',
+  );
 }
 
 /** The error `map()` throws on a UIO or PCI device after its `close()`: `code` `ERR_DEVICE_CLOSED`. */
 export function deviceClosedError(device: string, opener: string): ArgumentError {
-  const err = new Error(`${device} is closed; open it again with ${opener}() to map it`) as ArgumentError;
-  err.code = 'ERR_DEVICE_CLOSED';
-  return err;
+  return stateError(
+    'ERR_DEVICE_CLOSED',
+    `${device} is closed; open it again with ${opener}() to map it`,
+    `close() was called on ${device}: call ${opener}() again and map from the new device.`,
+  );
 }
 
 /** The error an access throws after a bus fault (SIGBUS/SIGSEGV) in its mapping: `code` `EFAULT`. */

@@ -60,7 +60,7 @@ export class IovaAllocator {
    *   enough, or when the container has no mapping left (DMA_AVAIL); RangeError `ERR_OUT_OF_RANGE` for a size ≤ 0.
    */
   alloc(size: bigint, mask: bigint): IovaRange {
-    if (size <= 0n) throw rangeError('ERR_OUT_OF_RANGE', `IOVA size must be > 0, got ${size}`);
+    if (size <= 0n) throw rangeError('ERR_OUT_OF_RANGE', `IOVA size must be > 0, got ${size}`, 'an IOVA range is at least one byte long: pass a positive bigint size.');
     const g = this.granule;
     const length = ((size + g - 1n) / g) * g;
     if (this.#avail === 0) {

@@ -6,7 +6,7 @@
  * @module
  */
 import { performance } from 'node:perf_hooks';
-import { checkCondition, checkMicros } from './checks.js';
+import { checkCondition, checkMicros, checkSignal } from './checks.js';
 import { abortError, pollTimeoutError, typeError } from './errors.js';
 import type { AbortSignalLike } from './interrupts.js';
 import type { AccessWidth, PollCondition, PollOptions } from './io-region.js';
@@ -80,13 +80,9 @@ export function pollAtomic<T extends number | bigint>(
 export function pollSignal(options: PollOptions | undefined): AbortSignalLike | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `options must be an object like { signal }, got ${options === null ? 'null' : typeof options}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `options must be an object like { signal }, got ${options === null ? 'null' : typeof options}`, 'options is an object such as { signal }, or leave it out.');
   }
-  const { signal } = options;
-  if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
-    throw typeError('ERR_INVALID_ARG_TYPE', 'options.signal must be an AbortSignal');
-  }
-  return signal;
+  return checkSignal(options.signal, 'options.signal');
 }
 
 /**

@@ -94,7 +94,7 @@ export function ioremap_np(_phys: bigint | number, _size: number, options: Iorem
 export function iounmap(region: IoRegion): void {
   checkObject(region, 'region');
   if (typeof (region as Partial<IoRegion>).iounmap !== 'function') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `region must be an IoRegion (from ioremap, mapFile, a UIO or PCI map), got ${describe(region)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `region must be an IoRegion (from ioremap, mapFile, a UIO or PCI map), got ${describe(region)}`, 'pass the region that ioremap, mapFile or a UIO/PCI map() returned.');
   }
   region.iounmap();
 }

@@ -5,9 +5,9 @@
  * as every backend checks them, lib/core/checks.ts), and cancelling a pending wait on close.
  * @module
  */
-import { checkWaitOptions } from '../core/checks.js';
-import { abortError, irqClosedError, systemError, systemErrorByCode } from '../core/errors.js';
-import type { AbortSignalLike, InterruptEvent, InterruptWaitOptions } from '../core/interrupts.js';
+import { beginWait } from '../core/checks.js';
+import { abortError, irqClosedError, systemError, systemErrorByCode, waitPendingError } from '../core/errors.js';
+import type { InterruptEvent, InterruptWaitOptions } from '../core/interrupts.js';
 import { addon, type IrqHandle } from './addon.js';
 
 /** The waits of one interrupt source. Internal: not exported from the package. */
@@ -35,18 +35,11 @@ export class IrqWaiter {
   ): Promise<InterruptEvent> {
     if (handle === undefined) return Promise.reject(irqClosedError(this.path));
     if (this.#pending !== undefined) {
-      const err = new Error(`a wait is already pending on ${this.path}`) as Error & { code: string };
-      err.code = 'ERR_IRQ_WAIT_PENDING';
-      return Promise.reject(err);
+      return Promise.reject(waitPendingError(this.path));
     }
-    let timeoutMs: number | undefined;
-    let signal: AbortSignalLike | undefined;
-    try {
-      ({ timeoutMs, signal } = checkWaitOptions(options));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    const begun = beginWait(options);
+    if (begun instanceof Promise) return begun;
+    const { timeoutMs, signal } = begun;
     const native = addon();
     return new Promise<InterruptEvent>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;

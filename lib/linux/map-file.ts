@@ -44,13 +44,13 @@ export interface MapFileOptions {
 export function toAddress(value: bigint | number, what: string): bigint {
   if (typeof value === 'bigint') {
     if (value >= 0n && value <= U64_MAX) return value;
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be in 0..2^64-1, got ${value}n`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be in 0..2^64-1, got ${value}n`, `${what} is a bigint in 0n..2n ** 64n - 1n, e.g. 0xfe000000n.`);
   }
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a non-negative safe integer or a bigint, got ${value}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a non-negative safe integer or a bigint, got ${value}`, `${what} is a non-negative safe integer (below 2 ** 53) or a bigint for larger addresses, e.g. 0xfe000000n.`);
   }
-  throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a bigint or a number, got ${describe(value)}`);
+  throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a bigint or a number, got ${describe(value)}`, `${what} is a physical address or file offset: a bigint (0xfe000000n) or a non-negative safe integer.`);
 }
 
 /**
@@ -59,10 +59,10 @@ export function toAddress(value: bigint | number, what: string): bigint {
  */
 export function toSize(size: number, what = 'size'): number {
   if (typeof size !== 'number') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of bytes, got ${describe(size)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `${what} must be a number of bytes, got ${describe(size)}`, `${what} is a number of bytes, a positive safe integer, e.g. 4096.`);
   }
   if (!Number.isSafeInteger(size) || size <= 0) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a positive integer number of bytes, got ${size}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} must be a positive integer number of bytes, got ${size}`, `${what} is a number of bytes, a positive safe integer, e.g. 4096.`);
   }
   return size;
 }
@@ -95,17 +95,18 @@ export function mapFile(path: string, offset: bigint | number, size: number, opt
   const bytes = toSize(size);
   const opts = checkOptions(options);
   if (start + BigInt(bytes) - 1n > U64_MAX) {
-    throw rangeError('ERR_OUT_OF_RANGE', `offset 0x${start.toString(16)} + size ${bytes} runs past 2^64`);
+    throw rangeError('ERR_OUT_OF_RANGE', `offset 0x${start.toString(16)} + size ${bytes} runs past 2^64`, 'offset + size must stay below 2^64: lower the offset or map fewer bytes.');
   }
   if (bytes > MAX_REGION_BYTES) {
     throw rangeError(
       'ERR_OUT_OF_RANGE',
       `size ${bytes} is more than one region can hold in this Node.js (${MAX_REGION_BYTES} bytes, one ArrayBuffer); map it in parts`,
+      `one region is at most ${MAX_REGION_BYTES} bytes (one ArrayBuffer in this Node.js): map the range as several regions.`,
     );
   }
   if (opts.phys !== undefined) toAddress(opts.phys, 'options.phys');
   if (opts.onUnmap !== undefined && typeof opts.onUnmap !== 'function') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `options.onUnmap must be a function, got ${describe(opts.onUnmap)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `options.onUnmap must be a function, got ${describe(opts.onUnmap)}`, 'options.onUnmap is a function () => void called after iounmap, or leave it out.');
   }
   const readOnly = opts.readOnly ?? false;
   const native = addon();

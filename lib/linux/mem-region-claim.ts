@@ -116,9 +116,9 @@ function openLockFile(lockFile: string): number {
 function checkRange(start: bigint | number, n: bigint | number): [bigint, bigint] {
   const s = toAddress(start, 'start');
   const len = toAddress(n, 'n');
-  if (len === 0n) throw rangeError('ERR_OUT_OF_RANGE', 'n must be at least 1 byte');
+  if (len === 0n) throw rangeError('ERR_OUT_OF_RANGE', 'n must be at least 1 byte', 'n is the length of the range in bytes: at least 1.');
   if (s + len - 1n > OFF_T_MAX) {
-    throw rangeError('ERR_OUT_OF_RANGE', `claims are limited to addresses below 2^63; got 0x${s.toString(16)} + ${len}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `claims are limited to addresses below 2^63; got 0x${s.toString(16)} + ${len}`, 'claims take physical addresses below 2^63 (the byte-range lock is a signed 64-bit offset): start + n must stay below 0x8000000000000000.');
   }
   return [s, len];
 }
@@ -133,7 +133,7 @@ function checkRange(start: bigint | number, n: bigint | number): [bigint, bigint
  *   names the holder); `EACCES` when the lock file cannot be opened; RangeError/TypeError for bad arguments.
  */
 export function request_mem_region(start: bigint | number, n: bigint | number, name: string): MemRegionClaim {
-  if (typeof name !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `name must be a string, got ${describe(name)}`);
+  if (typeof name !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `name must be a string, got ${describe(name)}`, 'name is a string that says who holds the claim, e.g. the driver name \'edu\'.');
   const [s, len] = checkRange(start, n);
   const native = addon(); // before touching the lock folder: without the addon, say so (ERR_MMIO_NATIVE_UNAVAILABLE)
   const dir = claimDirectory();
@@ -181,7 +181,7 @@ export function release_mem_region(start: bigint | number, n: bigint | number): 
       return;
     }
   }
-  throw rangeError('ERR_OUT_OF_RANGE', `no claim on 0x${s.toString(16)} + ${len} is held by this process`);
+  throw rangeError('ERR_OUT_OF_RANGE', `no claim on 0x${s.toString(16)} + ${len} is held by this process`, 'release_mem_region takes the same start and n that request_mem_region was given, in this process.');
 }
 
 /** A physical range with a name, as the kernel's `struct resource` (start, size, name). */

@@ -144,6 +144,7 @@ export class NativeRegion implements IoRegion {
       throw rangeError(
         'ERR_UNALIGNED',
         `offset 0x${offset.toString(16)} is address 0x${(this.phys + BigInt(offset)).toString(16)}, not aligned for a ${width * 8}-bit access`,
+        `the physical address must be a multiple of ${width} for a ${width * 8}-bit access: map the region at an aligned address, or use a narrower access.`,
       );
     }
     diagnoseOffset(offset, width, this.size);

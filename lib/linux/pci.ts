@@ -114,11 +114,11 @@ export class PciDevice implements Disposable {
 
   /** The BAR, or a clear error. */
   bar(index: number): PciBar {
-    if (typeof index !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `BAR must be a number, got ${describe(index)}`);
+    if (typeof index !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `BAR must be a number, got ${describe(index)}`, 'a BAR index is an integer 0..5, e.g. map(0) for BAR0.');
     const bar = this.info.bars.find((b) => b.index === index);
     if (bar === undefined) {
       const have = this.info.bars.map((b) => `BAR${b.index} (${b.type}, ${b.size} bytes)`).join(', ') || 'none';
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.info.bdf} has no BAR${index}; it has: ${have}`);
+      throw rangeError('ERR_OUT_OF_RANGE', `${this.info.bdf} has no BAR${index}; it has: ${have}`, `map one of the BARs this device has (${have}); listPciDevices() shows them.`);
     }
     return bar;
   }
@@ -175,7 +175,7 @@ export function openPci(selector: string, options: { instance?: number } = {}): 
  */
 export function findPciDevice(selector: string, options: { instance?: number } = {}): PciDeviceInfo {
   if (typeof selector !== 'string') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `selector must be a BDF or vendor:device string, got ${describe(selector)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `selector must be a BDF or vendor:device string, got ${describe(selector)}`, 'pass a BDF such as \'0000:00:04.0\' (or \'00:04.0\') or a vendor:device ID such as \'1234:11e8\'.');
   }
   addon(); // without the addon, fail with its hint (ERR_MMIO_NATIVE_UNAVAILABLE), not with ENOENT from sysfs
   const all = listPciDevices();

@@ -118,7 +118,7 @@ export class PhysDmaDevice implements DmaDevice, PciConfigSpace, Disposable {
     const held = this.#live.get(buffer?.dma_handle);
     if (held === undefined) {
       if (typeof buffer?.dma_handle === 'bigint') return;
-      throw typeError('ERR_INVALID_ARG_VALUE', `not a DMA buffer of ${this.info.bdf}`);
+      throw typeError('ERR_INVALID_ARG_VALUE', `not a DMA buffer of ${this.info.bdf}`, 'pass a buffer that this device\'s dma_alloc_coherent returned, and free it only once.');
     }
     this.#live.delete(buffer.dma_handle);
     addon().unmap(held.handle);
@@ -157,9 +157,9 @@ export class PhysDmaDevice implements DmaDevice, PciConfigSpace, Disposable {
 
 function checkWhere(where: number, width: number): void {
   if (typeof where !== 'number' || !Number.isInteger(where) || where < 0 || where + width > 4096) {
-    throw rangeError('ERR_OUT_OF_RANGE', `config offset ${String(where)} is outside config space`);
+    throw rangeError('ERR_OUT_OF_RANGE', `config offset ${String(where)} is outside config space`, 'a config offset is an integer inside the device\'s config space (0..255, or 0..4095 for PCIe), minus the access width.');
   }
-  if (where % width !== 0) throw rangeError('ERR_UNALIGNED', `config offset 0x${where.toString(16)} is not aligned for a ${width * 8}-bit access`);
+  if (where % width !== 0) throw rangeError('ERR_UNALIGNED', `config offset 0x${where.toString(16)} is not aligned for a ${width * 8}-bit access`, `a ${width * 8}-bit config access needs an offset that is a multiple of ${width}.`);
 }
 
 /** Whether an IOMMU translates for the device: it has a group whose type is not `identity` (passthrough). */

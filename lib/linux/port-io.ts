@@ -11,9 +11,9 @@ import { checkValue, describe } from '../core/checks.js';
 import { rangeError, systemError, systemErrorByCode, typeError } from '../core/errors.js';
 
 function checkPort(port: number, width: 1 | 2 | 4): void {
-  if (typeof port !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `port must be a number, got ${describe(port)}`);
+  if (typeof port !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `port must be a number, got ${describe(port)}`, 'a port is an integer number in 0..0xffff, e.g. 0x3f8 for COM1.');
   if (!Number.isInteger(port) || port < 0 || port + width > 0x10000) {
-    throw rangeError('ERR_OUT_OF_RANGE', `port must be an integer with port + ${width} <= 0x10000, got ${port}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `port must be an integer with port + ${width} <= 0x10000, got ${port}`, `an I/O port is an integer with port + ${width} <= 0x10000 (ports are 0..0xffff).`);
   }
 }
 

@@ -137,12 +137,12 @@ export class UioDevice implements Disposable {
   map(index = 0): IoRegion {
     return this.#regions.map((onUnmap) => {
       if (typeof index !== 'number') {
-        throw typeError('ERR_INVALID_ARG_TYPE', `map index must be a number, got ${describe(index)}`);
+        throw typeError('ERR_INVALID_ARG_TYPE', `map index must be a number, got ${describe(index)}`, 'a map index is an integer N for the device\'s mapN (0 for the first); listUioDevices() shows the maps.');
       }
       const map = this.info.maps.find((m) => m.index === index);
       if (map === undefined) {
         const have = this.info.maps.map((m) => `map${m.index}`).join(', ') || 'none';
-        throw rangeError('ERR_OUT_OF_RANGE', `${this.info.devicePath} (${this.info.name}) has no map${index}; it has: ${have}`);
+        throw rangeError('ERR_OUT_OF_RANGE', `${this.info.devicePath} (${this.info.name}) has no map${index}; it has: ${have}`, `map one of the maps this device has (${have}); listUioDevices() shows them.`);
       }
       return mapFile(this.info.devicePath, BigInt(index * pageSize() + map.offset), map.size, { phys: map.addr, onUnmap });
     });
@@ -175,7 +175,7 @@ export function openUio(device: string | number, options: OpenUioOptions = {}): 
     const m = /^(?:\/dev\/)?uio(\d+)$/.exec(device);
     found = m ? all.find((d) => d.number === Number(m[1])) : all.filter((d) => d.name === device)[options.instance ?? 0];
   } else {
-    throw typeError('ERR_INVALID_ARG_TYPE', `device must be a name, a number or /dev/uioN, got ${describe(device)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `device must be a name, a number or /dev/uioN, got ${describe(device)}`, 'pass the UIO device\'s name (its sysfs name), its number (0 for /dev/uio0) or its path \'/dev/uio0\'.');
   }
   if (found === undefined) {
     const have = all.map((d) => `uio${d.number} (${d.name})`).join(', ') || 'none (is the uio module loaded?)';

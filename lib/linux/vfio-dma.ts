@@ -114,7 +114,7 @@ export class VfioDmaPool implements DmaDevice {
     const m = this.#live.get(buffer?.dma_handle);
     if (m === undefined) {
       if (typeof buffer?.dma_handle === 'bigint' && buffer.cpu?.byteLength === 0) return; // freed already
-      throw typeError('ERR_INVALID_ARG_VALUE', `not a DMA buffer of ${this.#label} (dma_handle ${String(buffer?.dma_handle)})`);
+      throw typeError('ERR_INVALID_ARG_VALUE', `not a DMA buffer of ${this.#label} (dma_handle ${String(buffer?.dma_handle)})`, `pass a buffer that ${this.#label}'s dma_alloc_coherent returned, and free it only once.`);
     }
     this.#live.delete(m.iova);
     collected.unregister(m);

@@ -65,14 +65,14 @@ export class VfioIrqs {
 
   enable(mode: VfioIrqMode, count: number): VfioInterrupts[] {
     if (mode !== 'none' && mode !== 'intx' && mode !== 'msi' && mode !== 'msix') {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `interrupt mode must be 'none', 'intx', 'msi' or 'msix', got ${String(mode)}`);
+      throw rangeError('ERR_INVALID_ARG_VALUE', `interrupt mode must be 'none', 'intx', 'msi' or 'msix', got ${String(mode)}`, "the interrupt mode is one of 'none', 'intx', 'msi' or 'msix'.");
     }
     this.disable();
     if (mode === 'none') return [];
     const have = this.counts[mode];
     if (!Number.isInteger(count) || count < 1 || count > have || (mode === 'intx' && count !== 1)) {
       const all = `INTx ${this.counts.intx}, MSI ${this.counts.msi}, MSI-X ${this.counts.msix}`;
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.bdf} cannot give ${String(count)} ${mode} vector(s): it has ${all}`);
+      throw rangeError('ERR_OUT_OF_RANGE', `${this.bdf} cannot give ${String(count)} ${mode} vector(s): it has ${all}`, `ask for at most the vectors the device has (${all}); VFIO reports them per interrupt index.`);
     }
     const vectors: VfioInterrupts[] = [];
     try {
@@ -91,7 +91,7 @@ export class VfioIrqs {
   notifier(kind: 'err' | 'req'): VfioInterrupts {
     const known = this.#notifiers.get(kind);
     if (known !== undefined && !known.closed) return known;
-    if (this.counts[kind] < 1) throw rangeError('ERR_OUT_OF_RANGE', `${this.bdf} has no ${kind.toUpperCase()} interrupt index`);
+    if (this.counts[kind] < 1) throw rangeError('ERR_OUT_OF_RANGE', `${this.bdf} has no ${kind.toUpperCase()} interrupt index`, `this device has no ${kind.toUpperCase()} capability: use another interrupt mode (see the device's interrupt counts).`);
     const v = new VfioInterrupts(kind, 0, this.bdf, this.fd);
     try {
       this.#setIrqs(INDEX[kind], VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, [v.eventfd]);

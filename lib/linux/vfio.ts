@@ -122,7 +122,7 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
   regionInfo(index: number): NativeRegionInfo {
     this.#open();
     if (!Number.isInteger(index) || index < 0 || index >= this.info.numRegions) {
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.path} has regions 0..${this.info.numRegions - 1}, not ${String(index)}`);
+      throw rangeError('ERR_OUT_OF_RANGE', `${this.path} has regions 0..${this.info.numRegions - 1}, not ${String(index)}`, `a VFIO region index is an integer 0..${this.info.numRegions - 1} (BARs are 0..5, the config space is 7).`);
     }
     let info = this.#regionInfo.get(index);
     if (info === undefined) {
@@ -140,12 +140,12 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
    */
   mapRegion(bar: number): VfioRegionMapping {
     this.#open();
-    if (typeof bar !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `BAR must be a number, got ${describe(bar)}`);
-    if (!Number.isInteger(bar) || bar < 0 || bar > 5) throw rangeError('ERR_OUT_OF_RANGE', `BAR must be 0..5, got ${bar}`);
+    if (typeof bar !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `BAR must be a number, got ${describe(bar)}`, 'a BAR index is an integer 0..5, e.g. bar(0) for BAR0.');
+    if (!Number.isInteger(bar) || bar < 0 || bar > 5) throw rangeError('ERR_OUT_OF_RANGE', `BAR must be 0..5, got ${bar}`, 'a BAR index is an integer 0..5, e.g. bar(0) for BAR0.');
     const info = this.regionInfo(bar);
     if (info.size === 0n) {
       const have = this.info.pci.bars.map((b) => `BAR${b.index}`).join(', ') || 'none';
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.info.pci.bdf} has no BAR${bar}; it has: ${have}`);
+      throw rangeError('ERR_OUT_OF_RANGE', `${this.info.pci.bdf} has no BAR${bar}; it has: ${have}`, `map one of the BARs this device has (${have}).`);
     }
     const phys = this.info.pci.bars.find((b) => b.index === bar)?.start ?? 0n;
     let access: VfioRegionMapping['access'] = 'mmap';
@@ -186,7 +186,7 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
   writeConfig(where: number, width: 1 | 2 | 4, value: number): void {
     const cfg = this.#configSpace();
     checkConfigOffset(where, width, cfg.size, this.path);
-    if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError('ERR_INVALID_ARG_TYPE', `value must be an integer, got ${describe(value)}`);
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError('ERR_INVALID_ARG_TYPE', `value must be an integer, got ${describe(value)}`, 'pass an integer value (a number) for the config write.');
     cfg.write(where, width, width === 4 ? value >>> 0 : value & (width === 2 ? 0xffff : 0xff));
   }
 
@@ -293,11 +293,11 @@ export class VfioDevice implements DmaDevice, PciConfigSpace, Disposable {
 }
 
 function checkConfigOffset(where: number, width: number, size: number, path: string): void {
-  if (typeof where !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `config offset must be a number, got ${describe(where)}`);
+  if (typeof where !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `config offset must be a number, got ${describe(where)}`, `a config offset is an integer number in 0..${size - width}, a multiple of ${width}.`);
   if (!Number.isInteger(where) || where < 0 || where + width > size) {
-    throw rangeError('ERR_OUT_OF_RANGE', `config offset ${String(where)} (+${width}) is outside ${path}'s ${size}-byte config space`);
+    throw rangeError('ERR_OUT_OF_RANGE', `config offset ${String(where)} (+${width}) is outside ${path}'s ${size}-byte config space`, `a config offset is an integer number in 0..${size - width}, a multiple of ${width}.`);
   }
-  if (where % width !== 0) throw rangeError('ERR_UNALIGNED', `config offset 0x${where.toString(16)} is not aligned for a ${width * 8}-bit access`);
+  if (where % width !== 0) throw rangeError('ERR_UNALIGNED', `config offset 0x${where.toString(16)} is not aligned for a ${width * 8}-bit access`, `a ${width * 8}-bit config access needs an offset that is a multiple of ${width}.`);
 }
 
 /** Options of {@link openVfio}. */

@@ -94,12 +94,12 @@ export function recordRegion(
 export function recordRegion(region: IoRegion, file: string, options?: RecordOptions): RecordingRegion;
 export function recordRegion(region: IoRegion, file: string, options: RecordOptions = {}): RecordingRegion {
   if (region === null || typeof region !== 'object' || typeof region.readl !== 'function') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `recordRegion needs an IoRegion, got ${describe(region)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `recordRegion needs an IoRegion, got ${describe(region)}`, 'pass the region to record: one that ioremap, mapFile, a UIO/PCI map() or new SimRegion returned.');
   }
-  if (typeof file !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `file must be a path string, got ${describe(file)}`);
+  if (typeof file !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `file must be a path string, got ${describe(file)}`, 'file is the path of the recording to write, a string, e.g. \'edu.mmio-rec\'.');
   const flushEvery = options.flushEvery ?? 65_536;
   if (typeof flushEvery !== 'number' || !(flushEvery >= 1)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `flushEvery must be a number of steps >= 1 (or Infinity), got ${describe(flushEvery)}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `flushEvery must be a number of steps >= 1 (or Infinity), got ${describe(flushEvery)}`, 'flushEvery is a number of steps, an integer >= 1, or Infinity to write the file only at close().');
   }
   return new Recorder(region, file, options.irq, flushEvery, options.meta);
 }

@@ -172,12 +172,15 @@ export interface InvalidRecordingError extends Error {
   code: 'ERR_INVALID_RECORDING';
   /** 1-based line number. */
   line: number;
+  /** One line saying what to do. */
+  hint: string;
 }
 
 function invalid(source: string, line: number, message: string): InvalidRecordingError {
   const err = new Error(`${source}:${line}: ${message}`) as InvalidRecordingError;
   err.code = 'ERR_INVALID_RECORDING';
   err.line = line;
+  err.hint = `line ${line} is not what recordRegion writes (one JSON object per line, a header first): record it again, or mend that line.`;
   return err;
 }
 
@@ -262,7 +265,7 @@ function parseHeader(obj: Record<string, unknown>, source: string): RecordingHea
  * @throws Error `ERR_INVALID_RECORDING` naming the line for anything that is not a valid version-1 recording.
  */
 export function parseRecording(text: string, source = '<recording>'): Recording {
-  if (typeof text !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `text must be a string, got ${describe(text)}`);
+  if (typeof text !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `text must be a string, got ${describe(text)}`, 'pass the recording file\'s text as a string (e.g. from readFileSync(file, \'utf8\')).');
   const lines = text.split('\n');
   let header: RecordingHeader | undefined;
   const steps: RecordedStep[] = [];
@@ -293,7 +296,7 @@ export function parseRecording(text: string, source = '<recording>'): Recording 
  * @throws the file system's error (`ENOENT`, `EACCES`…); Error `ERR_INVALID_RECORDING` naming the line.
  */
 export function readRecording(file: string): Recording {
-  if (typeof file !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `file must be a path string, got ${describe(file)}`);
+  if (typeof file !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `file must be a path string, got ${describe(file)}`, 'file is the path of a recording, a string.');
   return parseRecording(readFileSync(file, 'utf8'), file);
 }
 

@@ -68,6 +68,8 @@ export interface ReplayDivergedError extends Error {
   expected: RecordedStep | undefined;
   /** What the driver did instead. */
   actual: ReplayAttempt;
+  /** One line saying what to do. */
+  hint: string;
   /** The recording's file name (or `'<recording>'`). */
   source: string;
 }
@@ -134,6 +136,7 @@ class Cursor {
           : `${where}: expected ${describeStep(expected)}, got ${describeAttempt(actual)}`;
     const err = new Error(message) as ReplayDivergedError;
     err.code = 'ERR_REPLAY_DIVERGED';
+    err.hint = `the driver did not repeat what was recorded at step ${step}: compare its code with the recording's line ${step + 1}, or record it again.`;
     err.step = step;
     err.expected = expected;
     err.actual = actual;
@@ -343,7 +346,7 @@ export class ReplayInterrupts implements InterruptSource {
 export function replayRegion(source: string | Recording): ReplayRegion {
   if (typeof source === 'string') return new ReplayRegion(readRecording(source), source);
   if (source === null || typeof source !== 'object' || !Array.isArray(source.steps) || typeof source.header !== 'object') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `replayRegion needs a file path or a recording { header, steps }, got ${describe(source)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `replayRegion needs a file path or a recording { header, steps }, got ${describe(source)}`, 'pass the path of a recording file, or the { header, steps } that parseRecording returned.');
   }
   return new ReplayRegion(source);
 }

@@ -196,16 +196,16 @@ export class RegisterAccess<S extends RegisterMapSpec = RegisterMapSpec, M exten
       return and(raw >>> 0, ALL_ONES[info.width]);
     }
     if (typeof raw !== 'number' && (typeof raw !== 'bigint' || info.width !== 8)) {
-      throw typeError('ERR_INVALID_ARG_TYPE', `${what} for ${this.map.name}.${info.name} must be a ${info.width === 8 ? 'bigint' : 'number'}, got ${describe(raw)}`);
+      throw typeError('ERR_INVALID_ARG_TYPE', `${what} for ${this.map.name}.${info.name} must be a ${info.width === 8 ? 'bigint' : 'number'}, got ${describe(raw)}`, info.width === 8 ? `${this.map.name}.${info.name} is a 64-bit register: pass a bigint, e.g. 0x1n.` : `${this.map.name}.${info.name} is a ${info.width * 8}-bit register: pass a number, e.g. 0x1.`);
     }
-    throw rangeError('ERR_OUT_OF_RANGE', `${what} ${String(raw)} for ${this.map.name}.${info.name} does not fit ${info.width * 8} bits`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${what} ${String(raw)} for ${this.map.name}.${info.name} does not fit ${info.width * 8} bits`, `${this.map.name}.${info.name} holds unsigned values of ${info.width * 8} bits: 0..0x${((1n << BigInt(info.width * 8)) - 1n).toString(16)}.`);
   }
 
   private pollArgs(reg: string, fields: Record<string, unknown>): { offset: number; width: AccessWidth; cond: { mask: Value; value: Value } } {
     const info = this.map.register(reg as RegisterName<S>);
     this.readable(info);
     const { mask, value } = this.map.compose(info, fields, false, true);
-    if (isZero(mask)) throw rangeError('ERR_INVALID_ARG_VALUE', `a field poll of ${this.map.name}.${reg} needs at least one field`);
+    if (isZero(mask)) throw rangeError('ERR_INVALID_ARG_VALUE', `a field poll of ${this.map.name}.${reg} needs at least one field`, `name at least one field of ${this.map.name}.${reg} to poll, e.g. { FIELD: value }.`);
     return { offset: info.offset, width: info.width, cond: { mask, value } };
   }
 

@@ -33,9 +33,9 @@ const U32 = 0xffff_ffff;
 const U64 = (1n << 64n) - 1n;
 
 function checkBitNumber(nr: unknown, max: number, what: string, call: string): number {
-  if (typeof nr !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `${call}: ${what} must be a number, got ${describe(nr)}`);
+  if (typeof nr !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `${call}: ${what} must be a number, got ${describe(nr)}`, `${what} is a bit number, an integer number in 0..${max}.`);
   if (!Number.isInteger(nr) || nr < 0 || nr > max) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${call}: ${what} must be an integer bit number 0..${max}, got ${nr}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${call}: ${what} must be an integer bit number 0..${max}, got ${nr}`, `${what} is a bit number, an integer number in 0..${max}.`);
   }
   return nr;
 }
@@ -71,7 +71,7 @@ export function BIT_ULL(nr: number): bigint {
 export function GENMASK(h: number, l: number): number {
   checkBitNumber(h, 31, 'h', 'GENMASK');
   checkBitNumber(l, 31, 'l', 'GENMASK');
-  if (h < l) throw rangeError('ERR_INVALID_ARG_VALUE', `GENMASK(h, l): h must be >= l (high bit first), got GENMASK(${h}, ${l})`);
+  if (h < l) throw rangeError('ERR_INVALID_ARG_VALUE', `GENMASK(h, l): h must be >= l (high bit first), got GENMASK(${h}, ${l})`, 'GENMASK takes the high bit first: GENMASK(7, 4) is 0xf0.');
   return (2 ** (h + 1) - 2 ** l) >>> 0;
 }
 
@@ -86,7 +86,7 @@ export function GENMASK(h: number, l: number): number {
 export function GENMASK_ULL(h: number, l: number): bigint {
   checkBitNumber(h, 63, 'h', 'GENMASK_ULL');
   checkBitNumber(l, 63, 'l', 'GENMASK_ULL');
-  if (h < l) throw rangeError('ERR_INVALID_ARG_VALUE', `GENMASK_ULL(h, l): h must be >= l (high bit first), got GENMASK_ULL(${h}, ${l})`);
+  if (h < l) throw rangeError('ERR_INVALID_ARG_VALUE', `GENMASK_ULL(h, l): h must be >= l (high bit first), got GENMASK_ULL(${h}, ${l})`, 'GENMASK_ULL takes the high bit first: GENMASK_ULL(39, 32) is 0xff00000000n.');
   return (1n << BigInt(h + 1)) - (1n << BigInt(l));
 }
 
@@ -107,15 +107,15 @@ interface Mask64 {
 /** A 32-bit mask: an integer in -2^31..2^32-1 (so `~x` works), non-zero and contiguous. */
 function mask32(mask: number, call: string): Mask32 {
   if (!Number.isInteger(mask) || mask < -0x8000_0000 || mask > U32) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${call}: a number mask must be a 32-bit integer, got ${mask}; use a bigint mask for 64 bits`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${call}: a number mask must be a 32-bit integer, got ${mask}; use a bigint mask for 64 bits`, 'a number mask is a 32-bit integer (0..0xffffffff, e.g. GENMASK(7, 4)); for 64-bit registers use a bigint mask (GENMASK_ULL).');
   }
   const m = mask >>> 0;
-  if (m === 0) throw rangeError('ERR_INVALID_ARG_VALUE', `${call}: mask is zero`);
+  if (m === 0) throw rangeError('ERR_INVALID_ARG_VALUE', `${call}: mask is zero`, 'a field mask has at least one bit set: build it with GENMASK(h, l) or BIT(n).');
   const shift = 31 - Math.clz32(m & -m);
   const width = 32 - Math.clz32(m) - shift;
   const max = 2 ** width - 1;
   if (m !== max * 2 ** shift) {
-    throw rangeError('ERR_INVALID_ARG_VALUE', `${call}: mask ${hex(m)} is not one contiguous run of ones (use GENMASK(h, l))`);
+    throw rangeError('ERR_INVALID_ARG_VALUE', `${call}: mask ${hex(m)} is not one contiguous run of ones (use GENMASK(h, l))`, 'a field mask is one contiguous run of ones: build it with GENMASK(h, l).');
   }
   return { mask: m, shift, max };
 }
@@ -123,27 +123,28 @@ function mask32(mask: number, call: string): Mask32 {
 /** A 64-bit mask: a bigint in -2^63..2^64-1, non-zero and contiguous. */
 function mask64(mask: bigint, call: string): Mask64 {
   if (mask < -(1n << 63n) || mask > U64) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${call}: a bigint mask must fit 64 bits, got ${hex(mask)}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${call}: a bigint mask must fit 64 bits, got ${hex(mask)}`, 'a bigint mask fits 64 bits (0n..2n ** 64n - 1n): build it with GENMASK_ULL(h, l).');
   }
   const m = BigInt.asUintN(64, mask);
-  if (m === 0n) throw rangeError('ERR_INVALID_ARG_VALUE', `${call}: mask is zero`);
+  if (m === 0n) throw rangeError('ERR_INVALID_ARG_VALUE', `${call}: mask is zero`, 'a field mask has at least one bit set: build it with GENMASK_ULL(h, l) or BIT_ULL(n).');
   let shift = 0n;
   while (((m >> shift) & 1n) === 0n) shift++;
   const max = m >> shift;
   if ((max & (max + 1n)) !== 0n) {
-    throw rangeError('ERR_INVALID_ARG_VALUE', `${call}: mask ${hex(m)} is not one contiguous run of ones (use GENMASK_ULL(h, l))`);
+    throw rangeError('ERR_INVALID_ARG_VALUE', `${call}: mask ${hex(m)} is not one contiguous run of ones (use GENMASK_ULL(h, l))`, 'a field mask is one contiguous run of ones: build it with GENMASK_ULL(h, l).');
   }
   return { mask: m, shift, max };
 }
 
 function checkPair(mask: unknown, value: unknown, what: string, call: string): 'number' | 'bigint' {
   if (typeof mask !== 'number' && typeof mask !== 'bigint') {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${call}: mask must be a number or a bigint, got ${describe(mask)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `${call}: mask must be a number or a bigint, got ${describe(mask)}`, 'the mask is a number (32-bit, GENMASK) or a bigint (64-bit, GENMASK_ULL).');
   }
   if (typeof value !== typeof mask) {
     throw typeError(
       'ERR_INVALID_ARG_TYPE',
       `${call}: ${what} must be a ${typeof mask} like the mask (${typeof mask === 'bigint' ? '64-bit' : '32-bit'}), got ${describe(value)}`,
+      typeof mask === 'bigint' ? `a bigint mask takes a bigint ${what}, e.g. 1n.` : `a number mask takes a number ${what}, e.g. 1.`,
     );
   }
   return typeof mask === 'bigint' ? 'bigint' : 'number';
@@ -161,7 +162,7 @@ export function FIELD_MAX(mask: bigint): bigint;
 export function FIELD_MAX(mask: number | bigint): number | bigint {
   if (typeof mask === 'bigint') return mask64(mask, 'FIELD_MAX').max;
   if (typeof mask === 'number') return mask32(mask, 'FIELD_MAX').max;
-  throw typeError('ERR_INVALID_ARG_TYPE', `FIELD_MAX: mask must be a number or a bigint, got ${describe(mask)}`);
+  throw typeError('ERR_INVALID_ARG_TYPE', `FIELD_MAX: mask must be a number or a bigint, got ${describe(mask)}`, 'the mask is a number (32-bit, GENMASK) or a bigint (64-bit, GENMASK_ULL).');
 }
 
 /**
@@ -180,13 +181,13 @@ export function FIELD_GET(mask: number | bigint, reg: number | bigint): number |
   if (checkPair(mask, reg, 'reg', 'FIELD_GET') === 'bigint') {
     const m = mask64(mask as bigint, 'FIELD_GET');
     const r = reg as bigint;
-    if (r < -(1n << 63n) || r > U64) throw rangeError('ERR_OUT_OF_RANGE', `FIELD_GET: reg ${hex(r)} does not fit 64 bits`);
+    if (r < -(1n << 63n) || r > U64) throw rangeError('ERR_OUT_OF_RANGE', `FIELD_GET: reg ${hex(r)} does not fit 64 bits`, 'a 64-bit register value is a bigint in -(2n ** 63n)..2n ** 64n - 1n.');
     return (BigInt.asUintN(64, r) & m.mask) >> m.shift;
   }
   const m = mask32(mask as number, 'FIELD_GET');
   const r = reg as number;
   if (!Number.isInteger(r) || r < -0x8000_0000 || r > U32) {
-    throw rangeError('ERR_OUT_OF_RANGE', `FIELD_GET: reg ${r} is not a 32-bit integer; use bigints for 64-bit registers`);
+    throw rangeError('ERR_OUT_OF_RANGE', `FIELD_GET: reg ${r} is not a 32-bit integer; use bigints for 64-bit registers`, 'a number register value is a 32-bit integer (-2^31..0xffffffff); use bigints (GENMASK_ULL masks) for 64-bit registers.');
   }
   return ((r & m.mask) >>> 0) / 2 ** m.shift;
 }
@@ -207,7 +208,7 @@ export function FIELD_PREP(mask: number | bigint, value: number | bigint): numbe
     const m = mask64(mask as bigint, 'FIELD_PREP');
     const v = value as bigint;
     if (v < 0n || v > m.max) {
-      throw rangeError('ERR_OUT_OF_RANGE', `FIELD_PREP: value ${hex(v)} does not fit the field ${hex(m.mask)} (0..${hex(m.max)})`);
+      throw rangeError('ERR_OUT_OF_RANGE', `FIELD_PREP: value ${hex(v)} does not fit the field ${hex(m.mask)} (0..${hex(m.max)})`, `the field ${hex(m.mask)} holds 0..${hex(m.max)}: pass a value in that range (FIELD_MAX gives the top).`);
     }
     return v << m.shift;
   }
@@ -215,7 +216,7 @@ export function FIELD_PREP(mask: number | bigint, value: number | bigint): numbe
   const v = value as number;
   if (!Number.isInteger(v) || v < 0 || v > m.max) {
     const shown = Number.isInteger(v) && v >= 0 ? hex(v) : String(v);
-    throw rangeError('ERR_OUT_OF_RANGE', `FIELD_PREP: value ${shown} does not fit the field ${hex(m.mask)} (0..${hex(m.max)})`);
+    throw rangeError('ERR_OUT_OF_RANGE', `FIELD_PREP: value ${shown} does not fit the field ${hex(m.mask)} (0..${hex(m.max)})`, `the field ${hex(m.mask)} holds 0..${hex(m.max)}: pass an integer in that range (FIELD_MAX gives the top).`);
   }
   return v * 2 ** m.shift;
 }

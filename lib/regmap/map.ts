@@ -42,7 +42,7 @@ export class RegisterMap<S extends RegisterMapSpec = RegisterMapSpec> implements
   /** Prefer {@link defineRegisterMap}; the same checks and errors. */
   constructor(spec: S) {
     if (spec === null || typeof spec !== 'object' || spec.registers === null || typeof spec.registers !== 'object') {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'a register map must be an object { registers: { NAME: { offset, ... } } }');
+      throw typeError('ERR_INVALID_ARG_TYPE', 'a register map must be an object { registers: { NAME: { offset, ... } } }', "define a map as { name: 'EDU', registers: { ID: { offset: 0x00, width: 4, access: 'ro' } } }.");
     }
     this.spec = spec;
     this.name = spec.name ?? 'regmap';
@@ -59,12 +59,12 @@ export class RegisterMap<S extends RegisterMapSpec = RegisterMapSpec> implements
     for (let i = 1; i < sorted.length; i++) {
       const [a, b] = [sorted[i - 1], sorted[i]];
       if (b.offset < a.offset + a.width) {
-        throw rangeError('ERR_INVALID_ARG_VALUE', `register ${this.name}.${b.name} (0x${b.offset.toString(16)}) overlaps ${a.name} (0x${a.offset.toString(16)})`);
+        throw rangeError('ERR_INVALID_ARG_VALUE', `register ${this.name}.${b.name} (0x${b.offset.toString(16)}) overlaps ${a.name} (0x${a.offset.toString(16)})`, 'registers of a map may not share bytes: give each its own offset (offset + width of one <= offset of the next).');
       }
     }
     const end = sorted.reduce((max, r) => Math.max(max, r.offset + r.width), 0);
     if (spec.size !== undefined && (typeof spec.size !== 'number' || !Number.isInteger(spec.size) || spec.size < end)) {
-      throw rangeError('ERR_OUT_OF_RANGE', `${this.name}: size ${describe(spec.size)} must be an integer number of bytes >= ${end} (the end of the last register)`);
+      throw rangeError('ERR_OUT_OF_RANGE', `${this.name}: size ${describe(spec.size)} must be an integer number of bytes >= ${end} (the end of the last register)`, `size is the bytes the map spans, an integer >= ${end}; leave it out to take the end of the last register.`);
     }
     this.size = spec.size ?? end;
   }
@@ -81,7 +81,7 @@ export class RegisterMap<S extends RegisterMapSpec = RegisterMapSpec> implements
   register(reg: RegisterName<S>): RegisterInfo {
     const info = this.byName.get(reg);
     if (info === undefined) {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `no register ${named(reg)} in register map ${this.name} (it has ${[...this.byName.keys()].join(', ')})`);
+      throw rangeError('ERR_INVALID_ARG_VALUE', `no register ${named(reg)} in register map ${this.name} (it has ${[...this.byName.keys()].join(', ')})`, `name one of the registers of ${this.name}: ${[...this.byName.keys()].join(', ')}.`);
     }
     return info;
   }
@@ -95,7 +95,7 @@ export class RegisterMap<S extends RegisterMapSpec = RegisterMapSpec> implements
     const found = info.fields.get(field);
     if (found === undefined) {
       const known = info.fields.size === 0 ? 'none' : [...info.fields.keys()].join(', ');
-      throw rangeError('ERR_INVALID_ARG_VALUE', `no field ${named(field)} in register ${this.name}.${reg} (its fields: ${known})`);
+      throw rangeError('ERR_INVALID_ARG_VALUE', `no field ${named(field)} in register ${this.name}.${reg} (its fields: ${known})`, `name one of the fields of ${this.name}.${reg}: ${known}.`);
     }
     return found;
   }
@@ -207,7 +207,7 @@ export class RegisterMap<S extends RegisterMapSpec = RegisterMapSpec> implements
    */
   attach(region: IoRegion): RegisterAccess<S, RegisterMap<S>> {
     if (region === null || typeof region !== 'object' || typeof region.readl !== 'function') {
-      throw typeError('ERR_INVALID_ARG_TYPE', `attach needs an IoRegion, got ${describe(region)}`);
+      throw typeError('ERR_INVALID_ARG_TYPE', `attach needs an IoRegion, got ${describe(region)}`, 'attach takes the region the registers are in: one that ioremap, mapFile, a UIO/PCI map() or new SimRegion returned.');
     }
     let accessor = this.accessors.get(region);
     if (accessor === undefined) {
@@ -224,7 +224,7 @@ export class RegisterMap<S extends RegisterMapSpec = RegisterMapSpec> implements
    */
   compose(info: RegisterInfo, fields: Record<string, unknown>, writing: boolean, polling = false): { value: Value; mask: Value; w1cSet: boolean } {
     if (fields === null || typeof fields !== 'object') {
-      throw typeError('ERR_INVALID_ARG_TYPE', `fields of ${this.name}.${info.name} must be an object { FIELD: value }, got ${describe(fields)}`);
+      throw typeError('ERR_INVALID_ARG_TYPE', `fields of ${this.name}.${info.name} must be an object { FIELD: value }, got ${describe(fields)}`, `pass the fields of ${this.name}.${info.name} as an object of field names and values, e.g. { FIELD: 1 }.`);
     }
     let value: Value = info.width === 8 ? 0n : 0;
     let mask: Value = value;

@@ -69,12 +69,14 @@ export function named(name: unknown): string {
 
 /** The TypeError `ERR_REGMAP_ACCESS` of a read of a write-only or a write of a read-only register or field. */
 export function accessError(message: string): ArgumentError {
-  return typeError('ERR_REGMAP_ACCESS', message);
+  const hint =
+    "the register map declares this register or field 'ro', 'wo' or 'rc': do only what its access allows, or correct the map if the hardware allows more.";
+  return typeError('ERR_REGMAP_ACCESS', message, hint);
 }
 
 function checkKind(kind: unknown, where: string): RegisterAccessKind {
   if (!REGISTER_ACCESS_KINDS.includes(kind as RegisterAccessKind)) {
-    throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: access must be one of ${REGISTER_ACCESS_KINDS.join(', ')}, got ${describe(kind)}`);
+    throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: access must be one of ${REGISTER_ACCESS_KINDS.join(', ')}, got ${describe(kind)}`, `access is one of ${REGISTER_ACCESS_KINDS.join(', ')}; leave it out for 'rw'.`);
   }
   return kind as RegisterAccessKind;
 }
@@ -88,14 +90,14 @@ function specValue(value: unknown, width: AccessWidth, where: string): Value {
     return value;
   }
   if (typeof value !== 'number' && (typeof value !== 'bigint' || width !== 8)) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be a number${width === 8 ? ' or a bigint' : ''}, got ${describe(value)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be a number${width === 8 ? ' or a bigint' : ''}, got ${describe(value)}`, width === 8 ? `${where} of a 64-bit register is a bigint (or a safe-integer number), e.g. 0x1n.` : `${where} of a ${width * 8}-bit register is a number, e.g. 0x1.`);
   }
-  throw rangeError('ERR_OUT_OF_RANGE', `${where} ${String(value)} does not fit a ${width * 8}-bit register (unsigned)`);
+  throw rangeError('ERR_OUT_OF_RANGE', `${where} ${String(value)} does not fit a ${width * 8}-bit register (unsigned)`, `${where} is unsigned and fits ${width * 8} bits: 0..0x${((1n << BigInt(width * 8)) - 1n).toString(16)}.`);
 }
 
 function resolveField(register: string, width: AccessWidth, regKind: RegisterAccessKind, name: string, spec: FieldSpec): FieldInfo {
   const where = `field ${register}.${name}`;
-  if (spec === null || typeof spec !== 'object') throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be an object { bits, ... }`);
+  if (spec === null || typeof spec !== 'object') throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be an object { bits, ... }`, "define a field as { bits: [msb, lsb] } or { bits: n }, with optional access and values, e.g. { bits: [7, 4], access: 'rw' }.");
   const { bits } = spec;
   let msb: number;
   let lsb: number;
@@ -104,15 +106,15 @@ function resolveField(register: string, width: AccessWidth, regKind: RegisterAcc
   } else if (Array.isArray(bits) && bits.length === 2) {
     [msb, lsb] = bits as readonly [number, number];
   } else {
-    throw typeError('ERR_INVALID_ARG_TYPE', `${where}: bits must be a bit number or [msb, lsb], got ${describe(bits)}`);
+    throw typeError('ERR_INVALID_ARG_TYPE', `${where}: bits must be a bit number or [msb, lsb], got ${describe(bits)}`, 'bits is one bit number (bits: 3) or [msb, lsb] with the high bit first (bits: [7, 4]).');
   }
   const top = width * 8 - 1;
   for (const bit of [msb, lsb]) {
     if (typeof bit !== 'number' || !Number.isInteger(bit) || bit < 0 || bit > top) {
-      throw rangeError('ERR_OUT_OF_RANGE', `${where}: bit ${String(bit)} is outside the ${width * 8}-bit register (0..${top})`);
+      throw rangeError('ERR_OUT_OF_RANGE', `${where}: bit ${String(bit)} is outside the ${width * 8}-bit register (0..${top})`, `bit numbers of a ${width * 8}-bit register are integers 0..${top}.`);
     }
   }
-  if (msb < lsb) throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: bits [${msb}, ${lsb}] must be [msb, lsb], high bit first`);
+  if (msb < lsb) throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: bits [${msb}, ${lsb}] must be [msb, lsb], high bit first`, `write the high bit first: bits: [${lsb}, ${msb}].`);
   const mask = width === 8 ? (msb === lsb ? BIT_ULL(msb) : GENMASK_ULL(msb, lsb)) : msb === lsb ? BIT(msb) : GENMASK(msb, lsb);
   const access = spec.access === undefined ? regKind : checkKind(spec.access, where);
   const allowed: Record<RegisterAccessKind, readonly RegisterAccessKind[]> = {
@@ -123,18 +125,18 @@ function resolveField(register: string, width: AccessWidth, regKind: RegisterAcc
     wo: ['wo'],
   };
   if (!allowed[regKind].includes(access)) {
-    throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: access '${access}' contradicts its register's '${regKind}'`);
+    throw rangeError('ERR_INVALID_ARG_VALUE', `${where}: access '${access}' contradicts its register's '${regKind}'`, `a field may not allow what its register forbids: make the field's access match '${regKind}', or change the register's.`);
   }
   const values = new Map<string, Value>();
   if (spec.values !== undefined) {
     if (spec.values === null || typeof spec.values !== 'object') {
-      throw typeError('ERR_INVALID_ARG_TYPE', `${where}: values must be an object { NAME: value }`);
+      throw typeError('ERR_INVALID_ARG_TYPE', `${where}: values must be an object { NAME: value }`, 'values names the field\'s values, e.g. values: { OFF: 0, ON: 1 }.');
     }
     for (const [valueName, raw] of Object.entries(spec.values)) {
       const value = specValue(raw, width, `${where}: value ${valueName}`);
       const fits = typeof mask === 'bigint' ? FIELD_FIT(mask, value as bigint) : FIELD_FIT(mask, value as number);
       if (!fits) {
-        throw rangeError('ERR_OUT_OF_RANGE', `${where}: value ${valueName} = ${String(value)} does not fit the field's ${msb - lsb + 1} bits`);
+        throw rangeError('ERR_OUT_OF_RANGE', `${where}: value ${valueName} = ${String(value)} does not fit the field's ${msb - lsb + 1} bits`, `a value of this ${msb - lsb + 1}-bit field is 0..${(2n ** BigInt(msb - lsb + 1)) - 1n}.`);
       }
       values.set(valueName, value);
     }
@@ -144,10 +146,10 @@ function resolveField(register: string, width: AccessWidth, regKind: RegisterAcc
 
 export function resolveRegister(mapName: string, name: string, spec: RegisterSpec): RegisterInfo {
   const where = `register ${mapName}.${name}`;
-  if (spec === null || typeof spec !== 'object') throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be an object { offset, ... }`);
+  if (spec === null || typeof spec !== 'object') throw typeError('ERR_INVALID_ARG_TYPE', `${where} must be an object { offset, ... }`, "define a register as { offset, width?, access?, reset?, fields? }, e.g. { offset: 0x04, width: 4, access: 'rw' }.");
   const width = spec.width ?? 4;
   if (width !== 1 && width !== 2 && width !== 4 && width !== 8) {
-    throw rangeError('ERR_OUT_OF_RANGE', `${where}: width must be 1, 2, 4 or 8 bytes, got ${describe(width)}`);
+    throw rangeError('ERR_OUT_OF_RANGE', `${where}: width must be 1, 2, 4 or 8 bytes, got ${describe(width)}`, 'width is the register\'s size in bytes: 1, 2, 4 (the default) or 8.');
   }
   checkAccess(spec.offset, width, Number.MAX_SAFE_INTEGER);
   const access = spec.access === undefined ? 'rw' : checkKind(spec.access, where);
@@ -157,13 +159,13 @@ export function resolveRegister(mapName: string, name: string, spec: RegisterSpe
   let w1cBits: Value = width === 8 ? 0n : 0;
   if (spec.fields !== undefined) {
     if (spec.fields === null || typeof spec.fields !== 'object') {
-      throw typeError('ERR_INVALID_ARG_TYPE', `${where}: fields must be an object { NAME: { bits } }`);
+      throw typeError('ERR_INVALID_ARG_TYPE', `${where}: fields must be an object { NAME: { bits } }`, 'fields maps field names to definitions, e.g. fields: { ENABLE: { bits: 0 }, MODE: { bits: [3, 1] } }.');
     }
     for (const [fieldName, fieldSpec] of Object.entries(spec.fields)) {
       const field = resolveField(`${mapName}.${name}`, width, access, fieldName, fieldSpec);
       if (!isZero(and(fieldBits, field.mask))) {
         const other = [...fields.values()].find((f) => !isZero(and(f.mask, field.mask)));
-        throw rangeError('ERR_INVALID_ARG_VALUE', `field ${mapName}.${name}.${fieldName} overlaps field ${other?.name}`);
+        throw rangeError('ERR_INVALID_ARG_VALUE', `field ${mapName}.${name}.${fieldName} overlaps field ${other?.name}`, 'fields of one register may not share bits: give each its own [msb, lsb] range.');
       }
       fieldBits = or(fieldBits, field.mask);
       if (field.access === 'w1c') w1cBits = or(w1cBits, field.mask);
@@ -183,7 +185,7 @@ export function fieldInput(mapName: string, info: RegisterInfo, field: FieldInfo
     const named = field.values.get(raw);
     if (named === undefined) {
       const known = field.values.size === 0 ? 'it has no named values' : `its values: ${[...field.values.keys()].join(', ')}`;
-      throw rangeError('ERR_INVALID_ARG_VALUE', `no value '${raw}' for field ${mapName}.${info.name}.${field.name} (${known})`);
+      throw rangeError('ERR_INVALID_ARG_VALUE', `no value '${raw}' for field ${mapName}.${info.name}.${field.name} (${known})`, `name one of the field's values (${known}), or pass its number.`);
     }
     return named;
   }

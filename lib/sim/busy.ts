@@ -39,9 +39,9 @@ export class BusyCountdown {
     this.reads = options.reads ?? 3;
     this.timeUs = options.timeUs ?? 10_000;
     if (!Number.isInteger(this.reads) || this.reads < 0) {
-      throw rangeError('ERR_OUT_OF_RANGE', `reads must be a non-negative integer, got ${this.reads}`);
+      throw rangeError('ERR_OUT_OF_RANGE', `reads must be a non-negative integer, got ${this.reads}`, 'reads is how many reads the register stays busy for: an integer >= 0.');
     }
-    if (!(this.timeUs >= 0)) throw rangeError('ERR_OUT_OF_RANGE', `timeUs must be >= 0 microseconds, got ${this.timeUs}`);
+    if (!(this.timeUs >= 0)) throw rangeError('ERR_OUT_OF_RANGE', `timeUs must be >= 0 microseconds, got ${this.timeUs}`, 'timeUs is how long the register stays busy, in microseconds: a number >= 0.');
     this.onDone = options.onDone;
   }
 

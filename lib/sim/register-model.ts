@@ -190,13 +190,13 @@ export class RegisterModel implements SimDevice {
   constructor(options: RegisterModelOptions) {
     const size = options.size ?? options.buffer?.byteLength;
     if (typeof size !== 'number' || !Number.isInteger(size) || size <= 0) {
-      throw rangeError('ERR_OUT_OF_RANGE', `size must be a positive integer number of bytes, got ${String(size)}`);
+      throw rangeError('ERR_OUT_OF_RANGE', `size must be a positive integer number of bytes, got ${String(size)}`, 'size is the register file\'s length in bytes, a positive integer, e.g. 4096.');
     }
     if (options.buffer !== undefined && !(options.buffer instanceof Uint8Array)) {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'buffer must be a Uint8Array');
+      throw typeError('ERR_INVALID_ARG_TYPE', 'buffer must be a Uint8Array', 'buffer is the backing store, a Uint8Array (a Buffer is one), at least size bytes long.');
     }
     if (options.buffer !== undefined && options.buffer.byteLength < size) {
-      throw rangeError('ERR_OUT_OF_RANGE', `buffer holds ${options.buffer.byteLength} bytes, less than size ${size}`);
+      throw rangeError('ERR_OUT_OF_RANGE', `buffer holds ${options.buffer.byteLength} bytes, less than size ${size}`, `pass a buffer of at least ${size} bytes, or a smaller size.`);
     }
     this.size = size;
     this.bytes = options.buffer ?? new Uint8Array(size);
@@ -210,11 +210,11 @@ export class RegisterModel implements SimDevice {
 
   private add(definition: RegisterDefinition): void {
     if (definition === null || typeof definition !== 'object') {
-      throw typeError('ERR_INVALID_ARG_TYPE', 'each register must be an object { offset, width, ... }');
+      throw typeError('ERR_INVALID_ARG_TYPE', 'each register must be an object { offset, width, ... }', "define a register as { offset, width, name?, read?, write? }, e.g. { offset: 0x04, width: 4, name: 'CTRL' }.");
     }
     const { offset, width, name } = definition;
     if (width !== 1 && width !== 2 && width !== 4 && width !== 8) {
-      throw rangeError('ERR_OUT_OF_RANGE', `register width must be 1, 2, 4 or 8 bytes, got ${String(width)}`);
+      throw rangeError('ERR_OUT_OF_RANGE', `register width must be 1, 2, 4 or 8 bytes, got ${String(width)}`, 'a register\'s width is its size in bytes: 1, 2, 4 or 8.');
     }
     checkAccess(offset, width, this.size);
     const register = new Register(this, definition);
@@ -225,11 +225,12 @@ export class RegisterModel implements SimDevice {
         throw rangeError(
           'ERR_INVALID_ARG_VALUE',
           `register ${label(definition)} overlaps register ${label(other.register)}`,
+          'registers of a model may not share bytes: give each its own offset (offset + width of one <= offset of the next).',
         );
       }
     }
     if (name !== undefined) {
-      if (this.byName.has(name)) throw rangeError('ERR_INVALID_ARG_VALUE', `register name '${name}' is used twice`);
+      if (this.byName.has(name)) throw rangeError('ERR_INVALID_ARG_VALUE', `register name '${name}' is used twice`, 'give each register of a model its own name.');
       this.byName.set(name, register);
     }
     neighbours.push(register);
@@ -325,7 +326,7 @@ export class RegisterModel implements SimDevice {
   private mustFind(ref: RegisterRef): Register {
     const register = this.lookup(ref);
     if (register === undefined) {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `no register ${typeof ref === 'number' ? `at 0x${ref.toString(16)}` : `'${ref}'`}`);
+      throw rangeError('ERR_INVALID_ARG_VALUE', `no register ${typeof ref === 'number' ? `at 0x${ref.toString(16)}` : `'${ref}'`}`, 'name a register the model defines, by its name or its offset.');
     }
     return register;
   }

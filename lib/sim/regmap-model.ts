@@ -134,7 +134,7 @@ function definitionOf(info: RegisterInfo, hooks: RegisterHooks, woReads: NonNull
 export function createRegisterModel<S extends RegisterMapSpec>(map: RegisterMap<S>, options: RegisterModelFromMapOptions<S> = {}): RegisterModel {
   const size = options.size ?? options.buffer?.byteLength ?? map.size;
   if (size < map.size && map.registerNames.some((n) => map.offset(n) + map.width(n) > size)) {
-    throw rangeError('ERR_OUT_OF_RANGE', `size ${size} is smaller than register map ${map.name} (${map.size} bytes)`);
+    throw rangeError('ERR_OUT_OF_RANGE', `size ${size} is smaller than register map ${map.name} (${map.size} bytes)`, `size is at least the map's ${map.size} bytes; leave it out to take the map's size.`);
   }
   return new RegisterModel({
     size,

@@ -8,9 +8,9 @@
  * asserted when unmasked interrupts again at once.
  * @module
  */
-import { checkWaitOptions } from '../core/checks.js';
-import { abortError, irqClosedError, rangeError, systemErrorByCode } from '../core/errors.js';
-import { interruptEvents, type AbortSignalLike, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
+import { beginWait } from '../core/checks.js';
+import { abortError, irqClosedError, rangeError, systemErrorByCode, waitPendingError } from '../core/errors.js';
+import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
 
 /** Options of a {@link SimInterrupts}. */
 export interface SimInterruptsOptions {
@@ -55,7 +55,7 @@ export class SimInterrupts implements InterruptSource {
     this.path = `sim:${options.name ?? 'irq'}`;
     this.trigger = options.trigger ?? 'level';
     if (this.trigger !== 'level' && this.trigger !== 'edge') {
-      throw rangeError('ERR_INVALID_ARG_VALUE', `trigger must be 'level' or 'edge', got ${String(this.trigger)}`);
+      throw rangeError('ERR_INVALID_ARG_VALUE', `trigger must be 'level' or 'edge', got ${String(this.trigger)}`, "trigger is 'level' (the line stays asserted until cleared) or 'edge' (each raise is one event).");
     }
   }
 
@@ -121,15 +121,10 @@ export class SimInterrupts implements InterruptSource {
   wait(options: InterruptWaitOptions = {}): Promise<InterruptEvent> {
     if (this.isClosed) return Promise.reject(irqClosedError(this.path));
     if (this.waiter !== undefined) return Promise.reject(waitPendingError(this.path));
-    let timeoutMs: number | undefined;
-    let signal: AbortSignalLike | undefined;
-    try {
-      // The same check as every backend (lib/core/checks.ts).
-      ({ timeoutMs, signal } = checkWaitOptions(options));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    // The same start as every backend (lib/core/checks.ts).
+    const begun = beginWait(options);
+    if (begun instanceof Promise) return begun;
+    const { timeoutMs, signal } = begun;
     if (this.eventCount !== this.reported) return Promise.resolve(this.report());
     if (timeoutMs === 0) return Promise.reject(this.timeoutError(0));
 
@@ -223,9 +218,3 @@ export class SimInterrupts implements InterruptSource {
   }
 }
 
-/** The error a second concurrent wait rejects with: `code` `ERR_IRQ_WAIT_PENDING` (as the UIO backend's). */
-function waitPendingError(path: string): Error {
-  const err = new Error(`a wait is already pending on ${path}`) as Error & { code: string };
-  err.code = 'ERR_IRQ_WAIT_PENDING';
-  return err;
-}

@@ -86,7 +86,7 @@ export class SimIommu implements DmaDevice {
     const m = this.#maps.get(buffer?.dma_handle);
     if (m === undefined) {
       if (typeof buffer?.dma_handle === 'bigint') return;
-      throw typeError('ERR_INVALID_ARG_VALUE', 'not a DMA buffer of this simulated device');
+      throw typeError('ERR_INVALID_ARG_VALUE', 'not a DMA buffer of this simulated device', 'pass a buffer that this simulated device\'s dma_alloc_coherent returned, and free it only once.');
     }
     this.#maps.delete(m.iova);
     this.#iova.free(m.iova);

@@ -44,11 +44,11 @@ export class SimPciConfig implements PciConfigSpace {
   }
 
   #check(where: number, width: number): void {
-    if (typeof where !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `config offset must be a number, got ${typeof where}`);
+    if (typeof where !== 'number') throw typeError('ERR_INVALID_ARG_TYPE', `config offset must be a number, got ${typeof where}`, `a config offset is an integer number in 0..${256 - width}, a multiple of ${width}.`);
     if (!Number.isInteger(where) || where < 0 || where + width > 256) {
-      throw rangeError('ERR_OUT_OF_RANGE', `config offset ${String(where)} (+${width}) is outside the 256-byte config space`);
+      throw rangeError('ERR_OUT_OF_RANGE', `config offset ${String(where)} (+${width}) is outside the 256-byte config space`, `a config offset is an integer number in 0..${256 - width}, a multiple of ${width}.`);
     }
-    if (where % width !== 0) throw rangeError('ERR_UNALIGNED', `config offset 0x${where.toString(16)} is not aligned for a ${width * 8}-bit access`);
+    if (where % width !== 0) throw rangeError('ERR_UNALIGNED', `config offset 0x${where.toString(16)} is not aligned for a ${width * 8}-bit access`, `a ${width * 8}-bit config access needs an offset that is a multiple of ${width}.`);
   }
 
   readConfig(where: number, width: 1 | 2 | 4): number {

@@ -29,9 +29,16 @@ export function builtProject(name: string): string {
   if (existsSync(marker(dist)) && statSync(marker(dist)).mtimeMs >= sources) return dist;
   const out = join(projectRoot, '.cache', name);
   if (existsSync(marker(out)) && statSync(marker(out)).mtimeMs >= sources) return out;
-  execFileSync(process.execPath, [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', out], {
-    cwd: projectRoot,
-    stdio: 'pipe',
-  });
+  try {
+    execFileSync(process.execPath, [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', out], {
+      cwd: projectRoot,
+      stdio: 'pipe',
+    });
+  } catch (e) {
+    // Type errors elsewhere in the tree still emit JavaScript (the type-check reports them); a failed emit does not.
+    if (!(existsSync(marker(out)) && statSync(marker(out)).mtimeMs >= sources)) {
+      throw new Error(`could not compile the project into ${out}: run npm run build`, { cause: e });
+    }
+  }
   return out;
 }

@@ -19,8 +19,6 @@ export interface ErrorRow<C, S = unknown> {
   group: string;
   /** The bad input or condition, in words (markdown). */
   condition: string;
-  /** The call as a driver would write it (shown in the docs). */
-  call: string;
   /** Error class: `RangeError`, `TypeError` or `Error`. `null` with `code: null`: the call must not throw. */
   errorClass: 'RangeError' | 'TypeError' | 'Error' | 'AbortError' | null;
   /** The error's `code`, or null for a row documenting a call that succeeds (double iounmap). */
@@ -50,6 +48,8 @@ export interface Outcome {
   errorClass: string | null;
   code: string | null;
   message: string;
+  /** The error's `hint`, if it has one. */
+  hint?: string;
   /** A child process's own leak check (rows that run as another user). */
   child?: { before: Snapshot; after: Snapshot };
 }
@@ -91,7 +91,8 @@ function describeThrown(e: unknown): Outcome {
   if (e instanceof ChildOutcome) return e.outcome;
   const err = e as Error & { code?: unknown };
   const errorClass = err?.name === 'AbortError' ? 'AbortError' : (err?.constructor?.name ?? typeof e);
-  return { errorClass, code: (err?.code as string | undefined) ?? null, message: String(err?.message ?? e) };
+  const hint = (err as { hint?: unknown })?.hint;
+  return { errorClass, code: (err?.code as string | undefined) ?? null, message: String(err?.message ?? e), hint: typeof hint === 'string' ? hint : undefined };
 }
 
 async function capture(call: () => unknown): Promise<Outcome> {
@@ -123,8 +124,9 @@ export async function checkRow<C extends BaseContext>(row: ErrorRow<C, any>, mak
     const before = snapshot();
     const outcome = await capture(() => row.act(state, t));
     const after = snapshot();
-    const { child, ...seen } = outcome;
+    const { child, hint, ...seen } = outcome;
     expect(seen).toEqual({ errorClass: row.errorClass, code: row.code, message: row.code === null ? '' : expand(row.message, t.vars) });
+    if (row.code !== null) expect(hint?.trim() ?? '', `${row.code} has no hint`).not.toBe('');
     if (child) expect(child.after, 'the child process leaked a descriptor or a mapping').toEqual(child.before);
     if (!row.faultMapsPage) expect(after, 'the failing call left something open or mapped').toEqual(before);
     await row.after?.(state, t);
@@ -152,7 +154,7 @@ import { fileURLToPath } from 'node:url';
       await (async () => { ${body} })();
       out = { errorClass: null, code: null, message: '' };
     } catch (e) {
-      out = { errorClass: e?.name === 'AbortError' ? 'AbortError' : e?.constructor?.name, code: e?.code ?? null, message: String(e?.message ?? e) };
+      out = { errorClass: e?.name === 'AbortError' ? 'AbortError' : e?.constructor?.name, code: e?.code ?? null, message: String(e?.message ?? e), hint: typeof e?.hint === 'string' ? e.hint : undefined };
     }
     out.child = { before, after: snap() };
     process.stdout.write(JSON.stringify(out));`;
@@ -212,7 +214,13 @@ export function renderErrorsMarkdown(
   host: ErrorRow<any, any>[],
   guest: ErrorRow<any, any>[],
   placeholders: Record<string, string>,
+  calls: Map<string, SourceCall>,
 ): string {
+  const callOf = (r: ErrorRow<any, any>): string => {
+    const call = calls.get(r.condition);
+    if (call === undefined) throw new Error(`errors table: no act in the source for '${r.condition}'`);
+    return call.shown;
+  };
   const rows = [...host.map((r) => ({ r, where: 'host' })), ...guest.map((r) => ({ r, where: 'guest' }))];
   const groups = [...new Set(rows.map(({ r }) => r.group))];
   const errors = rows.filter(({ r }) => r.code !== null).length;
@@ -228,11 +236,14 @@ export function renderErrorsMarkdown(
     '`/dev/mem`, UIO, PCI sysfs, a non-root user). Each checks the class, the `code` and the exact message, that the',
     'failing call left no file descriptor open and nothing mapped (from `/proc/self/fd` and `/proc/self/maps`), and',
     'that everything is back where it started after the row. The host test also fails when this file differs from the',
-    'rows, so the two cannot drift.',
+    'rows, so the two cannot drift. The call column is generated from each row\'s `act` as written in the source',
+    '(harness names shown as a driver writes them: `t.file` as `file`, run-time values as `<name>`), so a row cannot',
+    'show one call and run another.',
     '',
     'System call errors (`EACCES`, `ENOENT`, …) also carry `errno` (negative, as Node\'s fs errors), `syscall`,',
     '`path` and `hint`; the message is Node\'s fs message and the hint, `CODE: description, syscall \'path\' (hint)`.',
-    'Argument errors are `RangeError` / `TypeError` with a Node-style `code`. Placeholders in messages:',
+    'Argument errors are `RangeError` / `TypeError` with a Node-style `code`; every error here also carries a one-line',
+    '`hint` (for an argument error: what a valid value looks like), checked non-empty by each row. Placeholders in messages:',
     '',
     '| placeholder | stands for |',
     '| --- | --- |',
@@ -244,7 +255,7 @@ export function renderErrorsMarkdown(
     for (const { r, where } of rows.filter(({ r }) => r.group === group)) {
       const n = rows.findIndex((x) => x.r === r) + 1;
       out.push(
-        `| ${n} | ${where} | ${cell(r.condition)} | ${code(r.call)} | ${r.errorClass ?? '—'} | ${r.code === null ? '— (no error)' : '`' + r.code + '`'} | ${r.code === null ? cell(r.message) : code(docMessage(r.message))} |`,
+        `| ${n} | ${where} | ${cell(r.condition)} | ${code(callOf(r))} | ${r.errorClass ?? '—'} | ${r.code === null ? '— (no error)' : '`' + r.code + '`'} | ${r.code === null ? cell(r.message) : code(docMessage(r.message))} |`,
       );
     }
     out.push('');
@@ -252,33 +263,48 @@ export function renderErrorsMarkdown(
   return out.join('\n');
 }
 
+/** A row's `act` as its source file has it. */
+export interface SourceCall {
+  /** The act as written (the whole function). */
+  source: string;
+  /** Its body in the docs' spelling: the call column. */
+  shown: string;
+}
+
 /**
- * The calls each row's `act` makes, read from the rows' source file with the TypeScript parser (not typed by
- * hand): for each object literal with `condition` and `act`, the act's body as written, with the harness's
- * spelling turned into the docs' (`t.file` → `file`, `t.dir` → `dir`, `any(x)` / `any<T>(x)` → `x`).
- * @returns condition → the normalized call texts of the rows with that condition (in source order)
+ * The call column of docs/errors.md, generated from the code that runs: for each object literal with a
+ * string-literal `condition` and an arrow or function `act` in a rows file, the act's body as written in the source
+ * (read with the TypeScript parser, so literals stay as typed: `0x1000`, not the 4096 a transpiled
+ * `Function.prototype.toString` gives), in the docs' spelling ({@link normalizeCall}). No row types its call by
+ * hand, so no row can show one call and run another; {@link callNames} ties each row's run-time `act` to the
+ * source shown.
+ * @returns condition → the row's act as the source has it, and as the docs show it
+ * @throws when two rows share a condition (the column could not tell them apart)
  */
-export async function actCallsInSource(file: string): Promise<Map<string, string[]>> {
+export async function sourceCalls(...files: string[]): Promise<Map<string, SourceCall>> {
   const ts = (await import('typescript')).default;
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
-  const out = new Map<string, string[]>();
-  const visit = (node: import('typescript').Node): void => {
-    if (ts.isObjectLiteralExpression(node)) {
-      const prop = (name: string) =>
-        node.properties.find((p): p is import('typescript').PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText(source) === name);
-      const condition = prop('condition')?.initializer;
-      const act = prop('act')?.initializer;
-      if (condition && act && ts.isStringLiteralLike(condition) && (ts.isArrowFunction(act) || ts.isFunctionExpression(act))) {
-        out.set(condition.text, [...(out.get(condition.text) ?? []), normalizeCall(act.body.getText(source))]);
+  const out = new Map<string, SourceCall>();
+  for (const file of files) {
+    const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+    const visit = (node: import('typescript').Node): void => {
+      if (ts.isObjectLiteralExpression(node)) {
+        const prop = (name: string) =>
+          node.properties.find((p): p is import('typescript').PropertyAssignment => ts.isPropertyAssignment(p) && p.name.getText(source) === name);
+        const condition = prop('condition')?.initializer;
+        const act = prop('act')?.initializer;
+        if (condition && act && ts.isStringLiteralLike(condition) && (ts.isArrowFunction(act) || ts.isFunctionExpression(act))) {
+          if (out.has(condition.text)) throw new Error(`errors table: two rows with the condition '${condition.text}'`);
+          out.set(condition.text, { source: act.getText(source), shown: normalizeCall(act.body.getText(source)) });
+        }
       }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
   return out;
 }
 
-/** The docs' spelling of harness code (see {@link actCallsInSource}); also used on the hand-written `call`. */
+/** The docs' spelling of harness code (see {@link sourceCalls}): `t.file` → `file`, `any(x)` → `x`, `t.vars.x` → `<x>`… */
 export function normalizeCall(text: string): string {
   let s = text.replace(/\s+/g, ' ').trim();
   if (s.startsWith('{') && s.endsWith('}')) s = s.slice(1, -1).trim();
@@ -295,28 +321,22 @@ export function normalizeCall(text: string): string {
   s = s.replace(/\bu8\(/g, 'new Uint8Array(');
   s = s.replace(/\(\(([^()]*) as unknown\) as \w+\)/g, '($1)').replace(/ as unknown as \w+/g, '');
   s = s.replace(/(\w+(?:\.\w+)*)\.call\(\w+\)/g, '$1()'); // f.call(r) is r.f()
+  // Run-time values as the docs' placeholders.
+  s = s.replace(/\$\{JSON\.stringify\(t\.vars\.(\w+)\)\}/g, "'<$1>'").replace(/\$\{t\.vars\.(\w+)\}/g, '<$1>').replace(/\bt\.vars\.(\w+)/g, '<$1>');
+  s = s.replace(/\$\{(\w+)\}/g, '<$1>'); // `${t.file}.missing` reads '<file>.missing', as the messages show it
   s = s.replace(/[`"]/g, "'");
-  s = s.replace(/asNobody\((['`])m\.(.*)\1\)/, '$2');
-  return s.replace(/^await /, '');
+  s = s.replace(/^asNobody\('m\.(.*)'\)$/, '$1 // as nobody');
+  return s.replace(/^await /, '').replace(/; await /g, '; ');
 }
 
 /**
- * True when the shown call `shown` makes the call `act` does: each of the act's statements, from its method
- * name on (the receiver may be named otherwise: `r`, `ro`, `dev`, `pci`), appears in it; a run-time value
- * (`t.vars.x`, a template's `${…}`) matches any one argument.
+ * The names called in `code`, in order (`r.readl(0x1000)` → `['readl']`): what a run-time `act.toString()` and the
+ * source text shown for it must share, whatever the transpiler did to literals, types and spacing.
  */
-export function showsCall(shown: string, act: string): boolean {
-  const s = normalizeCall(shown);
-  return act
-    .split(/;\s*/)
-    .map((c) => c.trim().replace(/^await /, ''))
-    .filter(Boolean)
-    .every((c) => {
-      const tail = c.replace(/^[\w.]*?\b(?=[A-Za-z_]\w*\()/, '');
-      const pattern = tail
-        .split(/(\$\{[^}]*\}|\bt\.vars\.\w+)/)
-        .map((part, k) => (k % 2 === 1 ? "[^,()]*" : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-        .join('');
-      return new RegExp(pattern).test(s);
-    });
+export function callNames(code: string): string[] {
+  // A transpiler may call an import as (0, __vite_ssr_import_1__.mapFile)(…): that is a call of mapFile.
+  const plain = code.replace(/\(0,\s*[\w$]+\.([\w$]+)\)/g, '$1').replace(/\bany(<(?:=>|[^<>])*>)?\(/g, '(');
+  return [...plain.matchAll(/([A-Za-z_$][\w$]*)\s*(?:<[^<>()]*>)?\(/g)]
+    .map((m) => m[1])
+    .filter((n) => !['any', 'u8', 'async', 'function'].includes(n));
 }

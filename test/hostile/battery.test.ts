@@ -55,4 +55,6 @@ const HEADER = `Hostile inputs against the public API, each case with the exact 
 in batches of 150 per child, the ones that might (sizes past one ArrayBuffer, FIFOs, the map budget, worker
 termination mid-poll, raw native calls) each in a child of its own; a child that dies or stalls has its cases
 run again alone, so a crash or hang is pinned on its case. The per-accessor cases are generated from the region
-surface's method names. \`npm run docs:reliability\` regenerates the table below.`;
+surface's method names. Every error outcome also needs a non-empty \`code\` and \`hint\` on the error: one without
+either reads \`throws <code> <class> NO_HINT\` (or \`NO_CODE\`) and counts as wrong, so "as expected" below means the
+right code, class and a hint. \`npm run docs:reliability\` regenerates the table below.`;

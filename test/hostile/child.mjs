@@ -55,10 +55,13 @@ function show(v) {
   return 'object';
 }
 
+// Every error of bad input carries a non-empty `code` and `hint` (issue 15): one without either shows it in the
+// outcome text (`NO_CODE`, `NO_HINT`), so the case comes out wrong.
 function showError(e) {
   if (!(e instanceof Error)) return `throws non-Error ${show(e)}`;
-  const code = e.code === undefined ? 'NO_CODE' : String(e.code);
-  return `throws ${code} ${e.name === 'AbortError' ? 'AbortError' : e.constructor.name}`;
+  const code = typeof e.code === 'string' && e.code.length > 0 ? e.code : 'NO_CODE';
+  const hint = typeof e.hint === 'string' && e.hint.trim().length > 0 ? '' : ' NO_HINT';
+  return `throws ${code} ${e.name === 'AbortError' ? 'AbortError' : e.constructor.name}${hint}`;
 }
 
 const ctx = { dir, SIZE, patternByte, built: input.built, root: input.root };
