@@ -8,13 +8,19 @@
  *    freeing the same memory without the IOMMU (mmap + MAP_POPULATE + munmap, what dma_alloc_coherent does
  *    before it maps).
  * 2. Interrupt wake-up: from just before the raise write to edu's 0x60 to the awaiting JS code (VfioInterrupts.wait
- *    on the eventfd, through libuv), against the C program vfio-irq-latency.c blocked in read() on the same kind of
- *    eventfd, for INTx and MSI; rows alternate within each round, so they share the emulation's drift.
+ *    on the eventfd), against the C program vfio-irq-latency.c blocked in read() on the same kind of eventfd, for
+ *    INTx and MSI; and MSI-X on QEMU's NVMe (edu has none), fired from the kernel side (SET_IRQS DATA_NONE|TRIGGER,
+ *    VfioInterrupts.trigger()), not by a command completion. Two JS rows each: "JS" as shipped (a wait whose
+ *    eventfd has already fired resolves without a turn of the event loop) and "JS loop" with that fast path off
+ *    (addon irqSetTryRead(false): every wake-up through libuv's epoll_wait, as before it existed). Rows alternate
+ *    (their order rotates each round), so they share the emulation's drift.
  * 3. One edu DMA round trip of 4000 bytes through dma_alloc_coherent buffers (dominated by edu's 100 ms timer).
  * Emulation figures (QEMU TCG), not hardware. Prints a text table on stdout.
  * @module
  */
 import { spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listPciDevices, openVfio, pci_set_master, vfioContainer } from '../../lib/index.js';
 import { addon } from '../../lib/linux/addon.js';
@@ -39,6 +45,10 @@ const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const edu = listPciDevices().find((d) => d.vendor === 0x1234 && d.device === 0x11e8 && d.driver === 'vfio-pci');
 if (edu === undefined) throw new Error('no edu bound to vfio-pci: run inside test/vm/run.sh --iommu');
 const group = Number(process.env.MMIO_VM_VFIO_GROUP);
+const nvme = process.env.MMIO_VM_NVME_VFIO;
+if (nvme === undefined || nvme === '') throw new Error('no NVMe controller on vfio-pci: run inside test/vm/run.sh --iommu --nvme');
+const nvmeGroup = Number(basename(readlinkSync(`/sys/bus/pci/devices/${nvme}/iommu_group`)));
+type Mode = 'intx' | 'msi' | 'msix';
 
 function mapDmaCosts(): string[] {
   const lines = ['MAP_DMA / UNMAP_DMA (median of 30, µs; baseline: mmap + populate + munmap of the same size)', 'size      baseline  MAP_DMA  ratio  UNMAP_DMA  ratio'];
@@ -76,13 +86,43 @@ function mapDmaCosts(): string[] {
   return lines;
 }
 
-function cLatencies(mode: 'intx' | 'msi'): number[] {
-  const r = spawnSync(opts['c-binary']!, [String(group), edu!.bdf, mode, String(ITER), String(WARM), String(RAISE)], { encoding: 'utf8', timeout: 120_000 });
+function cLatencies(mode: Mode): number[] {
+  const args = mode === 'msix' ? [String(nvmeGroup), nvme!, 'msix-trigger'] : [String(group), edu!.bdf, mode];
+  const r = spawnSync(opts['c-binary']!, [...args, String(ITER), String(WARM), String(RAISE)], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`the C program failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim().split('\n').map(Number);
 }
 
-async function jsLatencies(mode: 'intx' | 'msi'): Promise<number[]> {
+/** MSI-X vector 0 of the NVMe controller, fired from the kernel side each time. */
+async function jsTriggerLatencies(): Promise<number[]> {
+  const dev = openVfio(nvme!);
+  try {
+    const [vector] = dev.enableIrqs('msix', 1);
+    const out: number[] = [];
+    for (let i = -WARM; i < ITER; i++) {
+      const t0 = process.hrtime.bigint();
+      vector.trigger();
+      const event = await vector.wait();
+      const t1 = process.hrtime.bigint();
+      if (event.missed !== 0) throw new Error(`${event.missed + 1} signals for one trigger`);
+      if (i >= 0) out.push(Number(t1 - t0));
+    }
+    return out;
+  } finally {
+    dev.close();
+  }
+}
+
+async function jsLatencies(mode: Mode, fastPath: boolean): Promise<number[]> {
+  addon().irqSetTryRead(fastPath);
+  try {
+    return mode === 'msix' ? await jsTriggerLatencies() : await jsEduLatencies(mode);
+  } finally {
+    addon().irqSetTryRead(true);
+  }
+}
+
+async function jsEduLatencies(mode: 'intx' | 'msi'): Promise<number[]> {
   const dev = openVfio(edu!.bdf);
   try {
     const bar = dev.map(0);
@@ -109,20 +149,31 @@ async function main(): Promise<void> {
   if (opts['c-binary'] === undefined) throw new Error('--c-binary is required (run.ts builds it on the host)');
   const out = mapDmaCosts();
   log('MAP_DMA done; interrupts…');
-  const rows: Record<string, number[]> = { 'C intx': [], 'JS intx': [], 'C msi': [], 'JS msi': [] };
+  const modes: Mode[] = ['intx', 'msi', 'msix'];
+  const who = ['C', 'JS loop', 'JS'] as const;
+  const rows: Record<string, number[]> = {};
+  for (const m of modes) for (const w of who) rows[`${w} ${m}`] = [];
+  const run = async (w: (typeof who)[number], m: Mode): Promise<void> => {
+    const got = w === 'C' ? cLatencies(m) : await jsLatencies(m, w === 'JS');
+    rows[`${w} ${m}`].push(...got);
+  };
   for (let r = 0; r < ROUNDS; r++) {
-    for (const mode of r % 2 ? (['msi', 'intx'] as const) : (['intx', 'msi'] as const)) {
-      const pair = r % 2 ? [async () => rows[`JS ${mode}`].push(...(await jsLatencies(mode))), async () => rows[`C ${mode}`].push(...cLatencies(mode))] : [async () => rows[`C ${mode}`].push(...cLatencies(mode)), async () => rows[`JS ${mode}`].push(...(await jsLatencies(mode)))];
-      for (const step of pair) await step();
+    for (let k = 0; k < modes.length; k++) {
+      const m = modes[(k + r) % modes.length];
+      for (let j = 0; j < who.length; j++) await run(who[(j + r) % who.length], m);
     }
     log(`round ${r + 1}/${ROUNDS}`);
   }
-  out.push('', `interrupt wake-up, raise write -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`, 'row       median     p99    min   ratio to C (median)');
-  for (const mode of ['intx', 'msi']) {
-    const c = summarize(rows[`C ${mode}`]);
-    for (const who of ['C', 'JS']) {
-      const s = summarize(rows[`${who} ${mode}`]);
-      out.push(`${`${who} ${mode}`.padEnd(9)} ${us(s.median).padStart(7)} ${us(s.p99).padStart(7)} ${us(s.min).padStart(6)}   ${(s.median / c.median).toFixed(2)}`);
+  out.push(
+    '',
+    `interrupt wake-up, raise write (msix: SET_IRQS trigger) -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`,
+    'row            median     p99    min   ratio to C (median)',
+  );
+  for (const m of modes) {
+    const c = summarize(rows[`C ${m}`]);
+    for (const w of who) {
+      const s = summarize(rows[`${w} ${m}`]);
+      out.push(`${`${w} ${m}`.padEnd(14)} ${us(s.median).padStart(7)} ${us(s.p99).padStart(7)} ${us(s.min).padStart(6)}   ${(s.median / c.median).toFixed(2)}`);
     }
   }
   const dev = openVfio(edu!.bdf);

@@ -48,6 +48,9 @@ export class IrqWaiter {
     }
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     const native = addon();
+    // Already fired (an eventfd with signals pending): no turn of the event loop (epoll_wait, a callback).
+    const ready = native.irqTryRead(handle);
+    if (ready >= 0) return Promise.resolve(event(ready));
     return new Promise<InterruptEvent>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle = (): void => {
