@@ -6,9 +6,10 @@
  *
  * Sync points: before each doorbell write (the driver's data, which the device is about to read), and after each
  * completion: a `*_poll_timeout*` that succeeded, an interrupt wait, a read of a completion register (the device's
- * data, which the driver is about to read). Who wrote a byte cannot be seen from user space; a byte is attributed
- * to the side the sync point stands for, so the device's writes must be seen at a completion before the next
- * doorbell (name the status register of a driver that polls by plain reads in `completions`).
+ * data, which the driver is about to read). By default every register write is a doorbell and every register read
+ * a completion. Who wrote a byte cannot be seen from user space; a byte is attributed to the side the sync point
+ * stands for, so the device's writes must be seen at a completion before the next doorbell (with `completions`
+ * narrowed, keep the status register the driver polls among them).
  * @module
  */
 import type { DmaCoherent, DmaDevice } from '../core/dma.js';
@@ -47,7 +48,7 @@ export class DmaRecorder {
   readonly device: DmaDevice;
   readonly #live = new Map<DmaCoherent, { buf: number; shadow: Uint8Array }>();
   readonly #doorbells: ReadonlySet<number> | undefined;
-  readonly #completions: ReadonlySet<number>;
+  readonly #completions: ReadonlySet<number> | undefined;
   #next = 1;
 
   /**
@@ -61,7 +62,7 @@ export class DmaRecorder {
     private readonly emit: (step: UntimedDmaStep) => void,
   ) {
     this.#doorbells = settings.doorbells === 'all' ? undefined : new Set(settings.doorbells);
-    this.#completions = new Set(settings.completions);
+    this.#completions = settings.completions === 'all' ? undefined : new Set(settings.completions);
     const config = inner as Partial<PciConfigSpace>;
     const own: Record<PropertyKey, unknown> = {
       setDmaMask: (mask: bigint): void => {
@@ -111,7 +112,7 @@ export class DmaRecorder {
 
   /** Whether a read at `offset` is a completion. */
   isCompletion(offset: number): boolean {
-    return this.#completions.has(offset);
+    return this.#completions === undefined || this.#completions.has(offset);
   }
 
   /** A sync point: record what changed in the live buffers since the last one (nothing when nothing did). */

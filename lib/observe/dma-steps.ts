@@ -15,7 +15,8 @@
  * A `dma-data` step holds only the bytes that changed since the previous sync point (runs of hex bytes, nearby runs
  * merged), never whole buffers: at a `doorbell` (before a register write that may start a transfer) they are what
  * the driver put there for the device, at a `completion` (after a poll that succeeded, an interrupt wait, a read
- * of a completion register) what the device wrote. A sync point where nothing changed records no step.
+ * of a completion register) what the device wrote (and what the driver wrote since the previous sync point, which
+ * cannot be told apart from it). A sync point where nothing changed records no step.
  * @module
  */
 
@@ -99,8 +100,11 @@ export type RecordedDmaStep = RecordedConfigAccess | RecordedDmaMask | RecordedD
 export interface RecordingDmaSettings {
   /** Register offsets whose writes are doorbells, or `'all'` (every single register write; the default). */
   doorbells: number[] | 'all';
-  /** Register offsets whose reads are completions (besides every poll that succeeds and every interrupt wait). */
-  completions: number[];
+  /**
+   * Register offsets whose reads are completions, or `'all'` (every single register read; the default); polls
+   * that succeed and interrupt waits are completions anyway.
+   */
+  completions: number[] | 'all';
 }
 
 /** The ops of {@link RecordedDmaStep}. */
@@ -132,7 +136,8 @@ export function formatDmaStep(step: RecordedDmaStep): string {
 
 /** The header's `dma` as JSON. */
 export function formatDmaSettings(settings: RecordingDmaSettings): unknown {
-  return { doorbells: settings.doorbells === 'all' ? 'all' : settings.doorbells.map(hex), completions: settings.completions.map(hex) };
+  const list = (l: number[] | 'all') => (l === 'all' ? 'all' : l.map(hex));
+  return { doorbells: list(settings.doorbells), completions: list(settings.completions) };
 }
 
 /** A parse error: the caller turns it into `ERR_INVALID_RECORDING` naming the line. */
@@ -194,10 +199,10 @@ export function parseDmaStep(obj: Record<string, unknown>, timeNs: number, fail:
 export function parseDmaSettings(raw: unknown, fail: Fail): RecordingDmaSettings {
   const obj = raw as Record<string, unknown> | null;
   if (obj === null || typeof obj !== 'object') throw fail('the header\'s dma must be { doorbells, completions }');
-  let doorbells: RecordingDmaSettings['doorbells'];
-  if (obj.doorbells === 'all') doorbells = 'all';
-  else if (Array.isArray(obj.doorbells)) doorbells = obj.doorbells.map((o: unknown) => offsetOf(o, 'a doorbell offset', fail));
-  else throw fail('the header\'s dma.doorbells must be "all" or an array of offsets');
-  if (!Array.isArray(obj.completions)) throw fail('the header\'s dma.completions must be an array of offsets');
-  return { doorbells, completions: obj.completions.map((o: unknown) => offsetOf(o, 'a completion offset', fail)) };
+  const list = (l: unknown, name: string): number[] | 'all' => {
+    if (l === 'all') return 'all';
+    if (!Array.isArray(l)) throw fail(`the header's dma.${name} must be "all" or an array of offsets`);
+    return l.map((o: unknown) => offsetOf(o, `a ${name} offset`, fail));
+  };
+  return { doorbells: list(obj.doorbells, 'doorbells'), completions: list(obj.completions, 'completions') };
 }

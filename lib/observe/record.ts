@@ -12,8 +12,8 @@
  *   `dma_set_mask`, `dma_alloc_coherent` (size, `dma_handle`), `dma_free_coherent`, config-space accesses, and at
  *   each sync point the bytes of the DMA buffers that changed since the previous one (lib/observe/dma-record.ts):
  *   before each doorbell write (`options.doorbells`, default every single register write) what the driver put
- *   there for the device, after each completion (a poll that succeeded, an interrupt wait, a read at one of
- *   `options.completions`) what the device wrote.
+ *   there for the device, after each completion (a poll that succeeded, an interrupt wait, a register read:
+ *   `options.completions`, default every single one) what the device wrote.
  *
  * Cost: each access appends one row to typed-array columns in memory (no object per access, no I/O) and reads
  * the clock (`performance.now()`); nothing is formatted or written until {@link RecordingRegion.flush},
@@ -74,9 +74,10 @@ export interface RecordOptions {
    */
   doorbells?: readonly number[];
   /**
-   * With `dma`: register offsets whose reads tell the driver that the device is done (a status register polled
-   * by plain reads): after each, the bytes the device changed are recorded (and a replay writes them). Polls that
-   * succeed and interrupt waits are completions anyway. Default none.
+   * With `dma`: register offsets whose reads may tell the driver that the device is done (the status register it
+   * polls): after each, the bytes the device changed are recorded (and a replay writes them). Polls that succeed
+   * and interrupt waits are completions anyway. Default: every single register read (a memcmp per live buffer
+   * each); narrow it for a driver that reads registers in a hot loop while large buffers are live.
    */
   completions?: readonly number[];
 }
@@ -144,7 +145,10 @@ export function recordRegion(region: IoRegion, file: string, options: RecordOpti
   const settings =
     dma === undefined
       ? undefined
-      : { doorbells: options.doorbells === undefined ? ('all' as const) : offsets(options.doorbells, 'doorbells'), completions: options.completions === undefined ? [] : offsets(options.completions, 'completions') };
+      : {
+          doorbells: options.doorbells === undefined ? ('all' as const) : offsets(options.doorbells, 'doorbells'),
+          completions: options.completions === undefined ? ('all' as const) : offsets(options.completions, 'completions'),
+        };
   return new Recorder(region, file, options.irq, flushEvery, options.meta, dma, settings);
 }
 
