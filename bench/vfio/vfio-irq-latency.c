@@ -15,34 +15,14 @@
 // write to the device: the kernel signals the vector's eventfd; no message crosses the (emulated) bus. BAR0 is
 // not mapped and <raise-value> is unused.
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
-static volatile uint8_t* bar0;
-
-static void die(const char* what) {
-  fprintf(stderr, "vfio-irq-latency: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint32_t readl(size_t offset) { return *(volatile uint32_t*)(bar0 + offset); }
-static void writel(uint32_t value, size_t offset) { *(volatile uint32_t*)(bar0 + offset) = value; }
+#include "../bench-c.h"
 
 static void set_irqs(int device, uint32_t index, uint32_t flags, int count, const int32_t* fds) {
   char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
@@ -57,6 +37,7 @@ static void set_irqs(int device, uint32_t index, uint32_t flags, int count, cons
 }
 
 int main(int argc, char** argv) {
+  bench_program = "vfio-irq-latency";
   if (argc != 7) {
     fprintf(stderr, "usage: vfio-irq-latency <group> <bdf> <intx|msi|msix-trigger> <iterations> <warm-up> <raise-value>\n");
     return 2;
@@ -99,8 +80,7 @@ int main(int argc, char** argv) {
   set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1, &efd);
   if (!msix) writel(readl(0x24), 0x64);
 
-  uint64_t* latencies = calloc((size_t)(iterations > 0 ? iterations : 1), sizeof *latencies);
-  if (latencies == NULL) die("calloc");
+  latencies latencies = latencies_new(iterations);
   for (long i = -warm_up; i < iterations; i++) {
     if (intx) set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL);
     const uint64_t t0 = now_ns();
@@ -117,7 +97,7 @@ int main(int argc, char** argv) {
         fprintf(stderr, "vfio-irq-latency: %llu signals for one trigger\n", (unsigned long long)signals);
         return 1;
       }
-      if (i >= 0) latencies[i] = t1 - t0;
+      latencies_put(&latencies, i, t1 - t0);
       continue;
     }
     const uint32_t status = readl(0x24);
@@ -130,8 +110,8 @@ int main(int argc, char** argv) {
       fprintf(stderr, "vfio-irq-latency: %llu signals for one interrupt\n", (unsigned long long)signals);
       return 1;
     }
-    if (i >= 0) latencies[i] = t1 - t0;
+    latencies_put(&latencies, i, t1 - t0);
   }
-  for (long i = 0; i < iterations; i++) printf("%llu\n", (unsigned long long)latencies[i]);
+  latencies_print(&latencies);
   return 0;
 }
