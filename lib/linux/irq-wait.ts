@@ -48,7 +48,7 @@ export class IrqWaiter {
     }
     if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     const native = addon();
-    // Already fired (an eventfd with signals pending): no turn of the event loop (epoll_wait, a callback).
+    // Already fired (a count or signals to read): no turn of the event loop (epoll_wait, a callback).
     const ready = native.irqTryRead(handle);
     if (ready >= 0) return Promise.resolve(event(ready));
     return new Promise<InterruptEvent>((resolve, reject) => {
