@@ -104,7 +104,8 @@ export interface RecordingRegion extends IoRegion {
 }
 
 /**
- * Record every access to `region` (and, with `options.irq`, every interrupt wait and line control) into `file`.
+ * Record every access to `region` (and, with `options.irq`, every interrupt wait and line control; with
+ * `options.dma`, the device's DMA calls, config-space accesses and the DMA buffers' changed bytes) into `file`.
  * The file is created (or truncated) with its header now, so a bad path fails here; steps are buffered in
  * memory and appended on `flush()`, `iounmap()`, at process exit, or every `flushEvery` steps.
  *
@@ -113,9 +114,10 @@ export interface RecordingRegion extends IoRegion {
  *
  * @param region any backend's region (the real device while recording)
  * @param file the trace file to write (JSON lines, see the module description)
- * @returns the recording region; pass it (and its `irq`) to the driver in place of the originals
+ * @returns the recording region; pass it (and its `irq`, its `dma`) to the driver in place of the originals
  * @throws the file system's error for `file` (`ENOENT`, `EACCES`…); TypeError `ERR_INVALID_ARG_TYPE` for a
- *   region that is not one or a `file` that is not a string; RangeError `ERR_OUT_OF_RANGE` for a bad
+ *   region that is not one, a `file` that is not a string, a `dma` that is not a DmaDevice, or `doorbells` /
+ *   `completions` that are not arrays of offsets inside the region; RangeError `ERR_OUT_OF_RANGE` for a bad
  *   `flushEvery`; TypeError from `JSON.stringify` for `meta` that is not JSON.
  */
 export function recordRegion<O extends RecordOptions>(
