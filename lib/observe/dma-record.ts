@@ -27,6 +27,11 @@ const asBuffer = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, 
 /** Append the runs where `cur` differs from `shadow` to `out`, and bring `shadow` up to date. */
 export function diffInto(buf: number, cur: Uint8Array, shadow: Uint8Array, out: DmaChange[]): void {
   if (asBuffer(cur).equals(asBuffer(shadow))) return;
+  diffRuns(buf, cur, shadow, out);
+}
+
+/** {@link diffInto} once the two are known to differ. */
+function diffRuns(buf: number, cur: Uint8Array, shadow: Uint8Array, out: DmaChange[]): void {
   const n = cur.length;
   let i = 0;
   while (i < n) {
@@ -46,7 +51,8 @@ export function diffInto(buf: number, cur: Uint8Array, shadow: Uint8Array, out: 
 export class DmaRecorder {
   /** The stand-in: the device's own object, its DMA and config calls recorded. */
   readonly device: DmaDevice;
-  readonly #live = new Map<DmaCoherent, { buf: number; shadow: Uint8Array }>();
+  /** Each live buffer's number and shadow, with Buffer views of both made once (a sync is a memcmp of the two). */
+  readonly #live = new Map<DmaCoherent, { buf: number; shadow: Uint8Array; shadowView: Buffer; cpu: Uint8Array; cpuView: Buffer }>();
   readonly #doorbells: ReadonlySet<number> | undefined;
   readonly #completions: ReadonlySet<number> | undefined;
   #next = 1;
@@ -72,7 +78,8 @@ export class DmaRecorder {
       allocCoherent: (size: number): DmaCoherent => {
         const buffer = inner.allocCoherent(size);
         const buf = this.#next++;
-        this.#live.set(buffer, { buf, shadow: new Uint8Array(buffer.cpu.length) });
+        const shadow = new Uint8Array(buffer.cpu.length);
+        this.#live.set(buffer, { buf, shadow, shadowView: asBuffer(shadow), cpu: buffer.cpu, cpuView: asBuffer(buffer.cpu) });
         emit({ op: 'dma-alloc', buf, size: buffer.size, dma_handle: buffer.dma_handle });
         // Zeroed at allocation, as the shadow; anything else is recorded at the first sync point.
         return buffer;
@@ -119,9 +126,9 @@ export class DmaRecorder {
   sync(at: DmaSyncPoint): void {
     if (this.#live.size === 0) return;
     const changes: DmaChange[] = [];
-    for (const [buffer, { buf, shadow }] of this.#live) {
-      if (buffer.cpu.length !== shadow.length) continue; // freed behind our back (garbage collection, close)
-      diffInto(buf, buffer.cpu, shadow, changes);
+    for (const [buffer, entry] of this.#live) {
+      if (buffer.cpu !== entry.cpu || entry.cpu.length !== entry.shadow.length) continue; // freed behind our back (close)
+      if (!entry.cpuView.equals(entry.shadowView)) diffRuns(entry.buf, entry.cpu, entry.shadow, changes);
     }
     if (changes.length > 0) this.emit({ op: 'dma-data', at, changes });
   }
