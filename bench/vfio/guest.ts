@@ -23,7 +23,7 @@ import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { listPciDevices, openVfio, pci_set_master, vfioContainer, type InterruptEvent } from '../../lib/index.js';
+import { dma_alloc_coherent, dma_set_mask, DMA_BIT_MASK, listPciDevices, openVfio, pci_set_master, vfioContainer, type InterruptEvent } from '../../lib/index.js';
 import { addon } from '../../lib/linux/addon.js';
 import { eduDmaRoundTrip } from '../../examples/edu/driver.js';
 import { summarize } from '../stats.js';
@@ -31,6 +31,7 @@ import { summarize } from '../stats.js';
 const { values: opts } = parseArgs({
   options: {
     'c-binary': { type: 'string' },
+    'nvme-binary': { type: 'string' },
     rounds: { type: 'string', default: '5' },
     iterations: { type: 'string', default: '200' },
     'warm-up': { type: 'string', default: '100' },
@@ -46,10 +47,10 @@ const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const edu = listPciDevices().find((d) => d.vendor === 0x1234 && d.device === 0x11e8 && d.driver === 'vfio-pci');
 if (edu === undefined) throw new Error('no edu bound to vfio-pci: run inside test/vm/run.sh --iommu');
 const group = Number(process.env.MMIO_VM_VFIO_GROUP);
-const nvme = process.env.MMIO_VM_NVME_VFIO;
+const nvme = process.env.MMIO_VM_NVME_VFIO?.split(' ')[0];
 if (nvme === undefined || nvme === '') throw new Error('no NVMe controller on vfio-pci: run inside test/vm/run.sh --iommu --nvme');
 const nvmeGroup = Number(basename(readlinkSync(`/sys/bus/pci/devices/${nvme}/iommu_group`)));
-type Mode = 'intx' | 'msi' | 'msix';
+type Mode = 'intx' | 'msi' | 'msix' | 'nvme';
 
 function mapDmaCosts(): string[] {
   const lines = ['MAP_DMA / UNMAP_DMA (median of 30, µs; baseline: mmap + populate + munmap of the same size)', 'size      baseline  MAP_DMA  ratio  UNMAP_DMA  ratio'];
@@ -89,7 +90,10 @@ function mapDmaCosts(): string[] {
 
 function cLatencies(mode: Mode): number[] {
   const args = mode === 'msix' ? [String(nvmeGroup), nvme!, 'msix-trigger'] : [String(group), edu!.bdf, mode];
-  const r = spawnSync(opts['c-binary']!, [...args, String(ITER), String(WARM), String(RAISE)], { encoding: 'utf8', timeout: 120_000 });
+  const r =
+    mode === 'nvme'
+      ? spawnSync(opts['nvme-binary']!, [String(nvmeGroup), nvme!, String(ITER), String(WARM)], { encoding: 'utf8', timeout: 120_000 })
+      : spawnSync(opts['c-binary']!, [...args, String(ITER), String(WARM), String(RAISE)], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`the C program failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim().split('\n').map(Number);
 }
@@ -116,6 +120,63 @@ async function jsTriggerLatencies(pending: boolean): Promise<number[]> {
   }
 }
 
+/**
+ * MSI-X vector 0 of the NVMe controller signalled by real command completions: an admin queue pair in DMA memory,
+ * a Get Features (Number of Queues) per iteration, timed from the SQ0 tail doorbell write to the awaited wait (as
+ * nvme-irq-latency.c does in C).
+ */
+async function jsNvmeLatencies(pending: boolean): Promise<number[]> {
+  const ENTRIES = 16;
+  const dev = openVfio(nvme!);
+  try {
+    const bar = dev.map(0);
+    pci_set_master(dev);
+    dma_set_mask(dev, DMA_BIT_MASK(64));
+    const [vector] = dev.enableIrqs('msix', 1);
+    const sq = dma_alloc_coherent(dev, 4096);
+    const cq = dma_alloc_coherent(dev, 4096);
+    const ready = (r: number) => bar.readl_poll_timeout(0x1c, (v) => (v & 1) === r, 100, 5_000_000);
+    bar.writel(0, 0x14);
+    await ready(0);
+    bar.writel(((ENTRIES - 1) << 16) | (ENTRIES - 1), 0x24);
+    bar.writeq(sq.dma_handle, 0x28);
+    bar.writeq(cq.dma_handle, 0x30);
+    bar.writel(1 | (6 << 16) | (4 << 20), 0x14);
+    await ready(1);
+    const sqw = new Uint32Array(sq.cpu.buffer, sq.cpu.byteOffset, 1024);
+    const cqw = new Uint32Array(cq.cpu.buffer, cq.cpu.byteOffset, 1024);
+    let tail = 0;
+    let head = 0;
+    let phase = 1;
+    const out: number[] = [];
+    for (let i = -WARM; i < ITER; i++) {
+      const cid = i & 0xffff;
+      sqw.fill(0, tail * 16, tail * 16 + 16);
+      sqw[tail * 16] = 0x0a | (cid << 16); // Get Features
+      sqw[tail * 16 + 10] = 0x07; // Number of Queues
+      tail = (tail + 1) % ENTRIES;
+      const t0 = process.hrtime.bigint();
+      let waiting: Promise<InterruptEvent> | undefined;
+      if (pending) waiting = vector.wait();
+      bar.writel(tail, 0x1000);
+      await (waiting ?? vector.wait());
+      const t1 = process.hrtime.bigint();
+      const dw3 = cqw[head * 4 + 3];
+      if ((dw3 & 0xffff) !== cid || ((dw3 >>> 16) & 1) !== phase || dw3 >>> 17 !== 0) {
+        throw new Error(`completion dw3 0x${dw3.toString(16)} for command 0x${cid.toString(16)} (phase ${phase})`);
+      }
+      head = (head + 1) % ENTRIES;
+      if (head === 0) phase ^= 1;
+      bar.writel(head, 0x1004);
+      if (i >= 0) out.push(Number(t1 - t0));
+    }
+    bar.writel(0, 0x14);
+    return out;
+  } finally {
+    dev.close();
+  }
+}
+
 /** `JS`: raise, then wait (as shipped); `JS loop`: the same with the fast path off; `JS pending`: wait, then raise. */
 type JsRow = 'JS' | 'JS loop' | 'JS pending';
 
@@ -123,6 +184,7 @@ async function jsLatencies(mode: Mode, row: JsRow): Promise<number[]> {
   addon().irqSetTryRead(row !== 'JS loop');
   const pending = row === 'JS pending';
   try {
+    if (mode === 'nvme') return await jsNvmeLatencies(pending);
     return mode === 'msix' ? await jsTriggerLatencies(pending) : await jsEduLatencies(mode, pending);
   } finally {
     addon().irqSetTryRead(true);
@@ -155,10 +217,10 @@ async function jsEduLatencies(mode: 'intx' | 'msi', pending: boolean): Promise<n
 }
 
 async function main(): Promise<void> {
-  if (opts['c-binary'] === undefined) throw new Error('--c-binary is required (run.ts builds it on the host)');
+  if (opts['c-binary'] === undefined || opts['nvme-binary'] === undefined) throw new Error('--c-binary and --nvme-binary are required (run.ts builds them on the host)');
   const out = mapDmaCosts();
   log('MAP_DMA done; interrupts…');
-  const modes: Mode[] = ['intx', 'msi', 'msix'];
+  const modes: Mode[] = ['intx', 'msi', 'msix', 'nvme'];
   const who = ['C', 'JS loop', 'JS', 'JS pending'] as const;
   const rows: Record<string, number[]> = {};
   for (const m of modes) for (const w of who) rows[`${w} ${m}`] = [];
@@ -175,7 +237,7 @@ async function main(): Promise<void> {
   }
   out.push(
     '',
-    `interrupt wake-up, raise write (msix: SET_IRQS trigger) -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`,
+    `interrupt wake-up, raise write (msix: SET_IRQS trigger; nvme: SQ0 doorbell of a Get Features, MSI-X 0 on its completion) -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`,
     'row              median     p99    min   ratio to C (median)',
   );
   for (const m of modes) {

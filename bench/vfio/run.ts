@@ -12,9 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { buildC } from '../c-build.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const c = buildC(join(repo, 'bench', 'vfio', 'vfio-irq-latency.c'), join(repo, 'node_modules', '.cache', 'mmio-bench'));
-process.stderr.write(`built ${c.binary} (${c.compiler}); booting the guest…\n`);
-const r = spawnSync(join(repo, 'test', 'vm', 'run.sh'), ['--iommu', '--nvme', '--', process.execPath, join(repo, 'dist', 'bench', 'vfio', 'guest.js'), '--c-binary', c.binary, ...process.argv.slice(2)], {
+const cache = join(repo, 'node_modules', '.cache', 'mmio-bench');
+const c = buildC(join(repo, 'bench', 'vfio', 'vfio-irq-latency.c'), cache);
+const nvme = buildC(join(repo, 'bench', 'vfio', 'nvme-irq-latency.c'), cache);
+process.stderr.write(`built ${c.binary} and ${nvme.binary} (${c.compiler}); booting the guest…\n`);
+const r = spawnSync(join(repo, 'test', 'vm', 'run.sh'), ['--iommu', '--nvme', '--', process.execPath, join(repo, 'dist', 'bench', 'vfio', 'guest.js'), '--c-binary', c.binary, '--nvme-binary', nvme.binary, ...process.argv.slice(2)], {
   cwd: repo,
   stdio: 'inherit',
 });
