@@ -1,6 +1,7 @@
-// What the bench's interrupt-latency C programs share (bench/irq/irq-latency.c, bench/vfio/vfio-irq-latency.c):
-// failing loudly, CLOCK_MONOTONIC in ns, 32-bit access to a mapped BAR, and the latency buffer printed one ns
-// value per line after the warm-up (the JS side, bench/stats.ts, takes medians and percentiles). Included as
+// What the bench's interrupt-latency C programs share (bench/irq/irq-latency.c, bench/vfio/vfio-irq-latency.c,
+// bench/vfio/nvme-irq-latency.c): failing loudly, CLOCK_MONOTONIC in ns, 32-bit access to a mapped BAR, and the
+// latency buffer printed one ns value per line after the warm-up (the JS side, bench/stats.ts, takes medians and
+// percentiles). Included as
 // "../bench-c.h"; bench/c-build.ts hashes it with each program, so a change rebuilds them. Never shipped.
 #ifndef MMIO_BENCH_C_H
 #define MMIO_BENCH_C_H

@@ -1,8 +1,9 @@
 /**
- * `npm run bench:vfio`: VFIO figures in the QEMU guest (test/vm/run.sh --iommu): MAP_DMA/UNMAP_DMA cost per size
- * against allocation without the IOMMU, interrupt wake-up (INTx, MSI on edu; MSI-X on QEMU's NVMe) of awaiting JS against a C program blocked
- * on the same kind of eventfd, and an edu DMA round trip. Builds the C program (vfio-irq-latency.c) with the host's
- * cc, boots the guest (--iommu --nvme) with bench/vfio/guest.ts, prints its table. Options are passed to guest.ts.
+ * `npm run bench:vfio`: VFIO figures in the QEMU guest (test/vm/run.sh --iommu --nvme): MAP_DMA/UNMAP_DMA cost
+ * per size against allocation without the IOMMU, interrupt wake-up (INTx, MSI on edu; MSI-X on QEMU's NVMe, by a
+ * kernel-side trigger and by a command completion) of awaiting JS against C programs blocked on the same kind of
+ * eventfd, and an edu DMA round trip. Builds the C programs (vfio-irq-latency.c, nvme-irq-latency.c) with the
+ * host's cc, boots the guest with bench/vfio/guest.ts, prints its table. Options are passed to guest.ts.
  * Emulation figures, not hardware.
  * @module
  */
