@@ -1,17 +1,18 @@
 /**
- * The guest half of `npm run bench:vfio` (run by bench/vfio/run.ts inside `test/vm/run.sh --iommu`, where the last
- * edu is bound to vfio-pci):
+ * The guest half of `npm run bench:vfio` (run by bench/vfio/run.ts inside `test/vm/run.sh --iommu --nvme`, where
+ * the last edu and the NVMe controller are bound to vfio-pci):
  *
- *   node dist/bench/vfio/guest.js --c-binary PATH [--rounds N] [--iterations N] [--warm-up N]
+ *   node dist/bench/vfio/guest.js --c-binary PATH --nvme-binary PATH [--rounds N] [--iterations N] [--warm-up N]
  *
  * 1. VFIO_IOMMU_MAP_DMA and UNMAP_DMA of 4 KiB .. 16 MiB, against the baseline of the same run: allocating and
  *    freeing the same memory without the IOMMU (mmap + MAP_POPULATE + munmap, what dma_alloc_coherent does
  *    before it maps).
  * 2. Interrupt wake-up: from just before the raise write to edu's 0x60 to the awaiting JS code (VfioInterrupts.wait
  *    on the eventfd), against the C program vfio-irq-latency.c blocked in read() on the same kind of eventfd, for
- *    INTx and MSI; and MSI-X on QEMU's NVMe (edu has none), fired from the kernel side (SET_IRQS DATA_NONE|TRIGGER,
- *    VfioInterrupts.trigger()), not by a command completion. Two JS rows each: "JS" as shipped (a wait whose
- *    eventfd has already fired resolves without a turn of the event loop) and "JS loop" with that fast path off
+ *    INTx and MSI; MSI-X on QEMU's NVMe (edu has none) fired from the kernel side (SET_IRQS DATA_NONE|TRIGGER,
+ *    VfioInterrupts.trigger()), and MSI-X vector 0 signalled by real completions of a Get Features on an admin
+ *    queue pair (from the SQ0 doorbell write; C: nvme-irq-latency.c). Three JS rows each: "JS" as shipped (a wait
+ *    whose eventfd has already fired resolves without a turn of the event loop), "JS loop" with that fast path off
  *    (addon irqSetTryRead(false): every wake-up through libuv's epoll_wait, as before it existed), and "JS pending":
  *    the wait started before the raise (a handler loop's pattern: the fast path cannot apply, the wake-up goes
  *    through the event loop). Rows alternate (their order rotates each round), so they share the emulation's drift.
