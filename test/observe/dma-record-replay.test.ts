@@ -268,6 +268,37 @@ describe('replaying DMA with no device', () => {
   });
 });
 
+describe('a recording made on the real edu through VFIO (test/fixtures/edu-dma.vfio.jsonl)', () => {
+  const FIXTURE = new URL('../fixtures/edu-dma.vfio.jsonl', import.meta.url).pathname;
+
+  it('replays the unchanged demo, DMA included, with the results the hardware gave', async () => {
+    const recording = readRecording(FIXTURE);
+    expect(recording.header.version).toBe(2);
+    expect(recording.header.path).toMatch(/^vfio:/);
+    using replay = replayRegion(FIXTURE);
+    const { trace, path, ...results } = await runEduDemo(replay, replay.irq, replay.dma);
+    void path;
+    const expected = (recording.header.meta as { results: Record<string, unknown>; accesses: number }).results as { dma: { handles: string[] } };
+    expect(results).toEqual({ ...expected, dma: { ...expected.dma, handles: expected.dma.handles.map((h) => BigInt(h)) } });
+    expect(results.dma?.match).toBe(true);
+    expect(trace).toHaveLength((recording.header.meta as { accesses: number }).accesses);
+    replay.finish();
+  });
+
+  it('fails at the doorbell when the demo sends other bytes', async () => {
+    using replay = replayRegion(FIXTURE);
+    const regs = replay;
+    const { eduDmaRoundTrip: roundTrip, eduIdentify, eduCheckLiveness, eduFactorial, eduInterruptRoundTrip } = await import('../../examples/edu/driver.js');
+    eduIdentify(regs);
+    eduCheckLiveness(regs, 0x1234_5678);
+    await eduFactorial(regs, 10);
+    await eduInterruptRoundTrip(regs, replay.irq);
+    const other = demoDmaPattern();
+    other[100] ^= 0x80;
+    await expect(roundTrip(regs, replay.dma, other)).rejects.toThrow(/the driver's DMA data differs before the write W64 \+0x080: buffer 1 \(dma_handle 0x1000, 4000 bytes\) at \+0x64/);
+  });
+});
+
 describe('the version-2 format', () => {
   const header2 = '{"format":"mmio-recording","version":2,"path":"sim:edu","phys":"0x0","size":4096,"started":"","dma":{"doorbells":"all","completions":["0x98"]}}';
   const bad = (line: string, header = header2) => () => parseRecording(`${header}\n${line}\n`, 'x.jsonl');
@@ -304,4 +335,3 @@ describe('the version-2 format', () => {
   });
 });
 
-void demoDmaPattern;
