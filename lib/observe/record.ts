@@ -136,11 +136,15 @@ export function recordRegion(region: IoRegion, file: string, options: RecordOpti
   }
   const dma = options.dma;
   if (dma !== undefined && (dma === null || typeof dma !== 'object' || typeof dma.allocCoherent !== 'function')) {
-    throw typeError('ERR_INVALID_ARG_TYPE', `options.dma must be a DmaDevice, got ${describe(dma)}`);
+    throw Object.assign(typeError('ERR_INVALID_ARG_TYPE', `options.dma must be a DmaDevice, got ${describe(dma)}`), {
+      hint: 'pass the device the driver is given for DMA: a VfioDevice (openVfio), openPhysDma\'s device, or the simulated edu (createSimEdu).',
+    });
   }
   const offsets = (list: unknown, name: string): number[] => {
     if (!Array.isArray(list) || !list.every((o) => Number.isSafeInteger(o) && o >= 0 && o < region.size)) {
-      throw typeError('ERR_INVALID_ARG_TYPE', `options.${name} must be an array of register offsets in 0..${region.size - 1}, got ${describe(list)}`);
+      throw Object.assign(typeError('ERR_INVALID_ARG_TYPE', `options.${name} must be an array of register offsets in 0..${region.size - 1}, got ${describe(list)}`), {
+        hint: `list the byte offsets of the registers (e.g. [0x98]), or leave ${name} out for every register.`,
+      });
     }
     return [...list] as number[];
   };

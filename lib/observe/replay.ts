@@ -208,6 +208,8 @@ class Cursor {
     const step = this.index + 1;
     const err = new Error(`replay of ${this.source} diverged at step ${step} (line ${step + 1}): ${detail}`) as ReplayDivergedError;
     err.code = 'ERR_REPLAY_DIVERGED';
+    // One line saying what to do, as every error of the package carries.
+    (err as { hint?: string }).hint = `the driver's DMA buffers do not hold what was recorded at step ${step}: compare what it puts there (or what it expects back) with the recording's line ${step + 1}, or record it again.`;
     err.step = step;
     err.expected = this.steps[this.index];
     err.actual = { op: 'write' };

@@ -123,7 +123,7 @@ describe('recording DMA', () => {
 
   it('rejects a bad dma option and bad doorbell offsets', () => {
     const edu = makeEdu();
-    expect(() => recordRegion(edu.regs, traceFile(), { dma: {} as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => recordRegion(edu.regs, traceFile(), { dma: {} as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', hint: expect.stringMatching(/VfioDevice/) }));
     expect(() => recordRegion(edu.regs, traceFile(), { dma: edu, doorbells: [-4] })).toThrow(/doorbells must be an array of register offsets/);
     expect(() => recordRegion(edu.regs, traceFile(), { dma: edu, completions: [1 << 30] })).toThrow(/completions/);
   });
@@ -185,6 +185,7 @@ describe('replaying DMA with no device', () => {
     changed[17] ^= 0xff;
     const err = (await eduDmaRoundTrip(replay, replay.dma, changed, { sleepUs: 100 }).catch((e: unknown) => e)) as ReplayDivergedError;
     expect(err.code).toBe('ERR_REPLAY_DIVERGED');
+    expect((err as { hint?: string }).hint).toMatch(/^the driver's DMA buffers do not hold what was recorded at step \d+/);
     expect(err.message).toMatch(
       new RegExp(`the driver's DMA data differs before the write W64 \\+0x080: buffer 1 \\(dma_handle 0x[0-9a-f]+, 500 bytes\\) at \\+0x11 holds 0x${changed[17].toString(16).padStart(2, '0')}, the recording has 0x${payload[17].toString(16).padStart(2, '0')} \\(1 byte differ\\)`),
     );
