@@ -1,13 +1,14 @@
 /**
  * Building the bench's C programs (bench/c/volatile-loop.c, bench/irq/irq-latency.c) with `$CC` (default cc) at
- * run time, into a cache folder: they are measuring instruments, never shipped. A build is reused while the source
- * and the compiler are the same (their hash names the executable).
+ * run time, into a cache folder: they are measuring instruments, never shipped. A build is reused while the source,
+ * the local headers it includes (`#include "../bench-c.h"`: bench/bench-c.h, the interrupt benches' shared timing
+ * and output code) and the compiler are the same (their hash names the executable).
  * @module
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /** A built C program. */
 export interface BuiltC {
@@ -29,7 +30,10 @@ export function buildC(source: string, cacheDir: string): BuiltC {
   } catch {
     throw new Error(`no C compiler (${cc}) found: install one (Debian: apt-get install gcc) or set CC`);
   }
-  const hash = createHash('sha256').update(readFileSync(source)).update(compiler).digest('hex').slice(0, 16);
+  const text = readFileSync(source, 'utf8');
+  const hasher = createHash('sha256').update(text);
+  for (const [, header] of text.matchAll(/^#include "([^"]+)"/gm)) hasher.update(readFileSync(resolve(dirname(source), header)));
+  const hash = hasher.update(compiler).digest('hex').slice(0, 16);
   const binary = join(cacheDir, `${basename(source, '.c')}-${hash}`);
   if (!existsSync(binary)) {
     mkdirSync(cacheDir, { recursive: true });

@@ -108,7 +108,20 @@ export {
   type RecordedTimeout,
   type RecordedWait,
   type RecordedLineControl,
+  type RecordingVersion,
 } from './observe/recording-format.js';
+export {
+  type RecordedConfigAccess,
+  type RecordedDmaMask,
+  type RecordedDmaAlloc,
+  type RecordedDmaFree,
+  type RecordedDmaData,
+  type RecordedDmaStep,
+  type DmaChange,
+  type DmaSyncPoint,
+  type RecordingDmaSettings,
+} from './observe/dma-steps.js';
+export { ReplayDma } from './observe/dma-replay.js';
 export {
   replayRegion,
   describeStep,

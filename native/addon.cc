@@ -81,6 +81,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("irqFd", Napi::Function::New(env, IrqFd, "irqFd"));
   exports.Set("irqWait", Napi::Function::New(env, IrqWait, "irqWait"));
   exports.Set("irqCancel", Napi::Function::New(env, IrqCancel, "irqCancel"));
+  exports.Set("irqTryRead", Napi::Function::New(env, IrqTryRead, "irqTryRead"));
+  exports.Set("irqSetTryRead", Napi::Function::New(env, IrqSetTryRead, "irqSetTryRead"));
   exports.Set("irqControl", Napi::Function::New(env, IrqControl, "irqControl"));
   exports.Set("irqSetIntxDisabled", Napi::Function::New(env, IrqSetIntxDisabled, "irqSetIntxDisabled"));
   exports.Set("irqClose", Napi::Function::New(env, IrqClose, "irqClose"));

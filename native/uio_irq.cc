@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -212,6 +213,32 @@ Napi::Value IrqWait(const Napi::CallbackInfo& info) {
   irq->callback = Napi::Persistent(info[1].As<Napi::Function>());
   uv_ref(AsHandle(w));
   return env.Undefined();
+}
+
+// The wait's fast path: when the interrupt has already fired, a wait needs no turn of the event loop. One
+// non-blocking read (both descriptors are O_NONBLOCK: the eventfd by EFD_NONBLOCK, /dev/uioN by IrqOpen), the
+// same read OnReadable makes: an eventfd's signals, or UIO's event count. -1 when nothing is pending (EAGAIN),
+// the handle is closed, a wait is pending, or the fast path is switched off (the benches compare both paths in
+// one boot). Any other read error is left for the poll path to report.
+static std::atomic<bool> try_read_enabled{true};  // process-wide; workers share the addon
+
+Napi::Value IrqTryRead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IrqHandle* irq = Unwrap(info);
+  if (!try_read_enabled || irq->fd < 0 || !irq->callback.IsEmpty()) return Napi::Number::New(env, -1);
+  if (irq->eventfd) {
+    uint64_t signals = 0;
+    const ssize_t n = read(irq->fd, &signals, sizeof signals);
+    return Napi::Number::New(env, n == sizeof signals ? static_cast<double>(signals) : -1);
+  }
+  uint32_t count = 0;
+  const ssize_t n = read(irq->fd, &count, sizeof count);
+  return Napi::Number::New(env, n == sizeof count ? static_cast<double>(count) : -1);
+}
+
+Napi::Value IrqSetTryRead(const Napi::CallbackInfo& info) {
+  try_read_enabled = info[0].ToBoolean();
+  return info.Env().Undefined();
 }
 
 Napi::Value IrqCancel(const Napi::CallbackInfo& info) {

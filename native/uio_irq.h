@@ -20,6 +20,8 @@ Napi::Value IrqFd(const Napi::CallbackInfo& info);
 Napi::Value IrqWait(const Napi::CallbackInfo& info);
 // irqCancel(handle): stops a pending wait; its callback is not called.
 Napi::Value IrqCancel(const Napi::CallbackInfo& info);
+Napi::Value IrqTryRead(const Napi::CallbackInfo& info);
+Napi::Value IrqSetTryRead(const Napi::CallbackInfo& info);
 // irqControl(handle, enable) -> 0 or an errno (ENOSYS where the driver has no irqcontrol).
 Napi::Value IrqControl(const Napi::CallbackInfo& info);
 // irqSetIntxDisabled(handle, disabled): set or clear PCI_COMMAND's Interrupt Disable bit through the

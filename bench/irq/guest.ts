@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { openUio } from '../../lib/index.js';
+import { addon } from '../../lib/linux/addon.js';
 import { describeMachine } from '../machine.js';
 import { cLatencies } from './c-program.js';
 import { jsLatencies } from './js-latency.js';
@@ -68,6 +69,13 @@ async function main(): Promise<void> {
         return cLatencies(binary, info.devicePath, pciConfig, iterations, warmUp, RAISE);
       case 'js-raise-then-wait':
         return jsLatencies(info.devicePath, 'raise-then-wait', iterations, warmUp, RAISE);
+      case 'js-raise-then-wait-loop':
+        addon().irqSetTryRead(false);
+        try {
+          return await jsLatencies(info.devicePath, 'raise-then-wait', iterations, warmUp, RAISE);
+        } finally {
+          addon().irqSetTryRead(true);
+        }
       case 'js-wait-then-raise':
         return jsLatencies(info.devicePath, 'wait-then-raise', iterations, warmUp, RAISE);
     }

@@ -18,15 +18,11 @@
 // Exits 1 on any failed system call or device check, and if an interrupt is lost (the event count must grow
 // by exactly one per iteration). A 120 s alarm ends a run that hangs in read().
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "../bench-c.h"
 
 #define EDU_IRQ_STATUS 0x24
 #define EDU_IRQ_RAISE 0x60
@@ -35,23 +31,8 @@
 #define INTX_DISABLE_IN_HIGH_BYTE 0x04
 #define RUN_TIMEOUT_S 120
 
-static volatile uint8_t* bar0;
 static int uio_fd;
 static int config_fd = -1;  // -1 while irqcontrol works (drivers that have it)
-
-static void die(const char* what) {
-  fprintf(stderr, "irq-latency: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint32_t readl(size_t offset) { return *(volatile uint32_t*)(bar0 + offset); }
-static void writel(uint32_t value, size_t offset) { *(volatile uint32_t*)(bar0 + offset) = value; }
 
 static void unmask(void) {
   if (config_fd < 0) {
@@ -68,6 +49,7 @@ static void unmask(void) {
 }
 
 int main(int argc, char** argv) {
+  bench_program = "irq-latency";
   if (argc != 6) {
     fprintf(stderr, "usage: irq-latency <uio-device> <pci-config> <iterations> <warm-up> <raise-value>\n");
     return 2;
@@ -94,8 +76,7 @@ int main(int argc, char** argv) {
   // Start from a quiet device: nothing raised, nothing pending.
   writel(readl(EDU_IRQ_STATUS), EDU_IRQ_ACK);
 
-  uint64_t* latencies = calloc((size_t)(iterations > 0 ? iterations : 1), sizeof *latencies);
-  if (latencies == NULL) die("calloc");
+  latencies latencies = latencies_new(iterations);
   uint32_t last = 0;
   for (long i = -warm_up; i < iterations; i++) {
     unmask();
@@ -116,8 +97,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     last = count;
-    if (i >= 0) latencies[i] = t1 - t0;
+    latencies_put(&latencies, i, t1 - t0);
   }
-  for (long i = 0; i < iterations; i++) printf("%llu\n", (unsigned long long)latencies[i]);
+  latencies_print(&latencies);
   return 0;
 }

@@ -7,7 +7,7 @@
 import type { Machine } from '../machine.js';
 
 /** The rows, in table order: the C baseline first. */
-export const IRQ_ROWS = ['c-read', 'js-raise-then-wait', 'js-wait-then-raise'] as const;
+export const IRQ_ROWS = ['c-read', 'js-raise-then-wait', 'js-raise-then-wait-loop', 'js-wait-then-raise'] as const;
 
 /** One row's id. */
 export type IrqRow = (typeof IRQ_ROWS)[number];
@@ -21,6 +21,10 @@ export const ROW_INFO: Record<IrqRow, { name: string; path: string }> = {
   'js-raise-then-wait': {
     name: 'mmio: raise, then await irq.wait()',
     path: 'writel(raise) → dev.irq.wait() → await resolves (as eduInterruptRoundTrip)',
+  },
+  'js-raise-then-wait-loop': {
+    name: 'mmio: raise, then await, fast path off',
+    path: 'as the row above with addon irqSetTryRead(false): the wake-up through the event loop (before the fast path)',
   },
   'js-wait-then-raise': {
     name: 'mmio: wait pending, raise, await',

@@ -1,22 +1,30 @@
 /**
- * The guest half of `npm run bench:vfio` (run by bench/vfio/run.ts inside `test/vm/run.sh --iommu`, where the last
- * edu is bound to vfio-pci):
+ * The guest half of `npm run bench:vfio` (run by bench/vfio/run.ts inside `test/vm/run.sh --iommu --nvme`, where
+ * the last edu and the NVMe controller are bound to vfio-pci):
  *
- *   node dist/bench/vfio/guest.js --c-binary PATH [--rounds N] [--iterations N] [--warm-up N]
+ *   node dist/bench/vfio/guest.js --c-binary PATH --nvme-binary PATH [--rounds N] [--iterations N] [--warm-up N]
  *
  * 1. VFIO_IOMMU_MAP_DMA and UNMAP_DMA of 4 KiB .. 16 MiB, against the baseline of the same run: allocating and
  *    freeing the same memory without the IOMMU (mmap + MAP_POPULATE + munmap, what dma_alloc_coherent does
  *    before it maps).
  * 2. Interrupt wake-up: from just before the raise write to edu's 0x60 to the awaiting JS code (VfioInterrupts.wait
- *    on the eventfd, through libuv), against the C program vfio-irq-latency.c blocked in read() on the same kind of
- *    eventfd, for INTx and MSI; rows alternate within each round, so they share the emulation's drift.
+ *    on the eventfd), against the C program vfio-irq-latency.c blocked in read() on the same kind of eventfd, for
+ *    INTx and MSI; MSI-X on QEMU's NVMe (edu has none) fired from the kernel side (SET_IRQS DATA_NONE|TRIGGER,
+ *    VfioInterrupts.trigger()), and MSI-X vector 0 signalled by real completions of a Get Features on an admin
+ *    queue pair (from the SQ0 doorbell write; C: nvme-irq-latency.c). Three JS rows each: "JS" as shipped (a wait
+ *    whose eventfd has already fired resolves without a turn of the event loop), "JS loop" with that fast path off
+ *    (addon irqSetTryRead(false): every wake-up through libuv's epoll_wait, as before it existed), and "JS pending":
+ *    the wait started before the raise (a handler loop's pattern: the fast path cannot apply, the wake-up goes
+ *    through the event loop). Rows alternate (their order rotates each round), so they share the emulation's drift.
  * 3. One edu DMA round trip of 4000 bytes through dma_alloc_coherent buffers (dominated by edu's 100 ms timer).
  * Emulation figures (QEMU TCG), not hardware. Prints a text table on stdout.
  * @module
  */
 import { spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { listPciDevices, openVfio, pci_set_master, vfioContainer } from '../../lib/index.js';
+import { dma_alloc_coherent, dma_set_mask, DMA_BIT_MASK, listPciDevices, openVfio, pci_set_master, vfioContainer, type InterruptEvent } from '../../lib/index.js';
 import { addon } from '../../lib/linux/addon.js';
 import { eduDmaRoundTrip } from '../../examples/edu/driver.js';
 import { summarize } from '../stats.js';
@@ -24,6 +32,7 @@ import { summarize } from '../stats.js';
 const { values: opts } = parseArgs({
   options: {
     'c-binary': { type: 'string' },
+    'nvme-binary': { type: 'string' },
     rounds: { type: 'string', default: '5' },
     iterations: { type: 'string', default: '200' },
     'warm-up': { type: 'string', default: '100' },
@@ -39,6 +48,10 @@ const log = (m: string): void => void process.stderr.write(`${m}\n`);
 const edu = listPciDevices().find((d) => d.vendor === 0x1234 && d.device === 0x11e8 && d.driver === 'vfio-pci');
 if (edu === undefined) throw new Error('no edu bound to vfio-pci: run inside test/vm/run.sh --iommu');
 const group = Number(process.env.MMIO_VM_VFIO_GROUP);
+const nvme = process.env.MMIO_VM_NVME_VFIO?.split(' ')[0];
+if (nvme === undefined || nvme === '') throw new Error('no NVMe controller on vfio-pci: run inside test/vm/run.sh --iommu --nvme');
+const nvmeGroup = Number(basename(readlinkSync(`/sys/bus/pci/devices/${nvme}/iommu_group`)));
+type Mode = 'intx' | 'msi' | 'msix' | 'nvme';
 
 function mapDmaCosts(): string[] {
   const lines = ['MAP_DMA / UNMAP_DMA (median of 30, µs; baseline: mmap + populate + munmap of the same size)', 'size      baseline  MAP_DMA  ratio  UNMAP_DMA  ratio'];
@@ -76,13 +89,110 @@ function mapDmaCosts(): string[] {
   return lines;
 }
 
-function cLatencies(mode: 'intx' | 'msi'): number[] {
-  const r = spawnSync(opts['c-binary']!, [String(group), edu!.bdf, mode, String(ITER), String(WARM), String(RAISE)], { encoding: 'utf8', timeout: 120_000 });
+function cLatencies(mode: Mode): number[] {
+  const args = mode === 'msix' ? [String(nvmeGroup), nvme!, 'msix-trigger'] : [String(group), edu!.bdf, mode];
+  const r =
+    mode === 'nvme'
+      ? spawnSync(opts['nvme-binary']!, [String(nvmeGroup), nvme!, String(ITER), String(WARM)], { encoding: 'utf8', timeout: 120_000 })
+      : spawnSync(opts['c-binary']!, [...args, String(ITER), String(WARM), String(RAISE)], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`the C program failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim().split('\n').map(Number);
 }
 
-async function jsLatencies(mode: 'intx' | 'msi'): Promise<number[]> {
+/** MSI-X vector 0 of the NVMe controller, fired from the kernel side each time. */
+async function jsTriggerLatencies(pending: boolean): Promise<number[]> {
+  const dev = openVfio(nvme!);
+  try {
+    const [vector] = dev.enableIrqs('msix', 1);
+    const out: number[] = [];
+    for (let i = -WARM; i < ITER; i++) {
+      const t0 = process.hrtime.bigint();
+      let waiting: Promise<InterruptEvent> | undefined;
+      if (pending) waiting = vector.wait();
+      vector.trigger();
+      const event = await (waiting ?? vector.wait());
+      const t1 = process.hrtime.bigint();
+      if (event.missed !== 0) throw new Error(`${event.missed + 1} signals for one trigger`);
+      if (i >= 0) out.push(Number(t1 - t0));
+    }
+    return out;
+  } finally {
+    dev.close();
+  }
+}
+
+/**
+ * MSI-X vector 0 of the NVMe controller signalled by real command completions: an admin queue pair in DMA memory,
+ * a Get Features (Number of Queues) per iteration, timed from the SQ0 tail doorbell write to the awaited wait (as
+ * nvme-irq-latency.c does in C).
+ */
+async function jsNvmeLatencies(pending: boolean): Promise<number[]> {
+  const ENTRIES = 16;
+  const dev = openVfio(nvme!);
+  try {
+    const bar = dev.map(0);
+    pci_set_master(dev);
+    dma_set_mask(dev, DMA_BIT_MASK(64));
+    const [vector] = dev.enableIrqs('msix', 1);
+    const sq = dma_alloc_coherent(dev, 4096);
+    const cq = dma_alloc_coherent(dev, 4096);
+    const ready = (r: number) => bar.readl_poll_timeout(0x1c, (v) => (v & 1) === r, 100, 5_000_000);
+    bar.writel(0, 0x14);
+    await ready(0);
+    bar.writel(((ENTRIES - 1) << 16) | (ENTRIES - 1), 0x24);
+    bar.writeq(sq.dma_handle, 0x28);
+    bar.writeq(cq.dma_handle, 0x30);
+    bar.writel(1 | (6 << 16) | (4 << 20), 0x14);
+    await ready(1);
+    const sqw = new Uint32Array(sq.cpu.buffer, sq.cpu.byteOffset, 1024);
+    const cqw = new Uint32Array(cq.cpu.buffer, cq.cpu.byteOffset, 1024);
+    let tail = 0;
+    let head = 0;
+    let phase = 1;
+    const out: number[] = [];
+    for (let i = -WARM; i < ITER; i++) {
+      const cid = i & 0xffff;
+      sqw.fill(0, tail * 16, tail * 16 + 16);
+      sqw[tail * 16] = 0x0a | (cid << 16); // Get Features
+      sqw[tail * 16 + 10] = 0x07; // Number of Queues
+      tail = (tail + 1) % ENTRIES;
+      const t0 = process.hrtime.bigint();
+      let waiting: Promise<InterruptEvent> | undefined;
+      if (pending) waiting = vector.wait();
+      bar.writel(tail, 0x1000);
+      await (waiting ?? vector.wait());
+      const t1 = process.hrtime.bigint();
+      const dw3 = cqw[head * 4 + 3];
+      if ((dw3 & 0xffff) !== cid || ((dw3 >>> 16) & 1) !== phase || dw3 >>> 17 !== 0) {
+        throw new Error(`completion dw3 0x${dw3.toString(16)} for command 0x${cid.toString(16)} (phase ${phase})`);
+      }
+      head = (head + 1) % ENTRIES;
+      if (head === 0) phase ^= 1;
+      bar.writel(head, 0x1004);
+      if (i >= 0) out.push(Number(t1 - t0));
+    }
+    bar.writel(0, 0x14);
+    return out;
+  } finally {
+    dev.close();
+  }
+}
+
+/** `JS`: raise, then wait (as shipped); `JS loop`: the same with the fast path off; `JS pending`: wait, then raise. */
+type JsRow = 'JS' | 'JS loop' | 'JS pending';
+
+async function jsLatencies(mode: Mode, row: JsRow): Promise<number[]> {
+  addon().irqSetTryRead(row !== 'JS loop');
+  const pending = row === 'JS pending';
+  try {
+    if (mode === 'nvme') return await jsNvmeLatencies(pending);
+    return mode === 'msix' ? await jsTriggerLatencies(pending) : await jsEduLatencies(mode, pending);
+  } finally {
+    addon().irqSetTryRead(true);
+  }
+}
+
+async function jsEduLatencies(mode: 'intx' | 'msi', pending: boolean): Promise<number[]> {
   const dev = openVfio(edu!.bdf);
   try {
     const bar = dev.map(0);
@@ -92,8 +202,10 @@ async function jsLatencies(mode: 'intx' | 'msi'): Promise<number[]> {
     const out: number[] = [];
     for (let i = -WARM; i < ITER; i++) {
       const t0 = process.hrtime.bigint();
+      let waiting: Promise<InterruptEvent> | undefined;
+      if (pending) waiting = irq.wait();
       bar.writel(RAISE, 0x60);
-      await irq.wait();
+      await (waiting ?? irq.wait());
       const t1 = process.hrtime.bigint();
       bar.writel(bar.readl(0x24), 0x64);
       irq.unmask();
@@ -106,23 +218,34 @@ async function jsLatencies(mode: 'intx' | 'msi'): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  if (opts['c-binary'] === undefined) throw new Error('--c-binary is required (run.ts builds it on the host)');
+  if (opts['c-binary'] === undefined || opts['nvme-binary'] === undefined) throw new Error('--c-binary and --nvme-binary are required (run.ts builds them on the host)');
   const out = mapDmaCosts();
   log('MAP_DMA done; interrupts…');
-  const rows: Record<string, number[]> = { 'C intx': [], 'JS intx': [], 'C msi': [], 'JS msi': [] };
+  const modes: Mode[] = ['intx', 'msi', 'msix', 'nvme'];
+  const who = ['C', 'JS loop', 'JS', 'JS pending'] as const;
+  const rows: Record<string, number[]> = {};
+  for (const m of modes) for (const w of who) rows[`${w} ${m}`] = [];
+  const run = async (w: (typeof who)[number], m: Mode): Promise<void> => {
+    const got = w === 'C' ? cLatencies(m) : await jsLatencies(m, w);
+    rows[`${w} ${m}`].push(...got);
+  };
   for (let r = 0; r < ROUNDS; r++) {
-    for (const mode of r % 2 ? (['msi', 'intx'] as const) : (['intx', 'msi'] as const)) {
-      const pair = r % 2 ? [async () => rows[`JS ${mode}`].push(...(await jsLatencies(mode))), async () => rows[`C ${mode}`].push(...cLatencies(mode))] : [async () => rows[`C ${mode}`].push(...cLatencies(mode)), async () => rows[`JS ${mode}`].push(...(await jsLatencies(mode)))];
-      for (const step of pair) await step();
+    for (let k = 0; k < modes.length; k++) {
+      const m = modes[(k + r) % modes.length];
+      for (let j = 0; j < who.length; j++) await run(who[(j + r) % who.length], m);
     }
     log(`round ${r + 1}/${ROUNDS}`);
   }
-  out.push('', `interrupt wake-up, raise write -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`, 'row       median     p99    min   ratio to C (median)');
-  for (const mode of ['intx', 'msi']) {
-    const c = summarize(rows[`C ${mode}`]);
-    for (const who of ['C', 'JS']) {
-      const s = summarize(rows[`${who} ${mode}`]);
-      out.push(`${`${who} ${mode}`.padEnd(9)} ${us(s.median).padStart(7)} ${us(s.p99).padStart(7)} ${us(s.min).padStart(6)}   ${(s.median / c.median).toFixed(2)}`);
+  out.push(
+    '',
+    `interrupt wake-up, raise write (msix: SET_IRQS trigger; nvme: SQ0 doorbell of a Get Features, MSI-X 0 on its completion) -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`,
+    'row              median     p99    min   ratio to C (median)',
+  );
+  for (const m of modes) {
+    const c = summarize(rows[`C ${m}`]);
+    for (const w of who) {
+      const s = summarize(rows[`${w} ${m}`]);
+      out.push(`${`${w} ${m}`.padEnd(16)} ${us(s.median).padStart(7)} ${us(s.p99).padStart(7)} ${us(s.min).padStart(6)}   ${(s.median / c.median).toFixed(2)}`);
     }
   }
   const dev = openVfio(edu!.bdf);

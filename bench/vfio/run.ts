@@ -1,8 +1,9 @@
 /**
- * `npm run bench:vfio`: VFIO figures in the QEMU guest (test/vm/run.sh --iommu): MAP_DMA/UNMAP_DMA cost per size
- * against allocation without the IOMMU, interrupt wake-up (INTx, MSI) of awaiting JS against a C program blocked
- * on the same kind of eventfd, and an edu DMA round trip. Builds the C program (vfio-irq-latency.c) with the host's
- * cc, boots the guest with bench/vfio/guest.ts, prints its table. Options are passed to guest.ts.
+ * `npm run bench:vfio`: VFIO figures in the QEMU guest (test/vm/run.sh --iommu --nvme): MAP_DMA/UNMAP_DMA cost
+ * per size against allocation without the IOMMU, interrupt wake-up (INTx, MSI on edu; MSI-X on QEMU's NVMe, by a
+ * kernel-side trigger and by a command completion) of awaiting JS against C programs blocked on the same kind of
+ * eventfd, and an edu DMA round trip. Builds the C programs (vfio-irq-latency.c, nvme-irq-latency.c) with the
+ * host's cc, boots the guest with bench/vfio/guest.ts, prints its table. Options are passed to guest.ts.
  * Emulation figures, not hardware.
  * @module
  */
@@ -12,9 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { buildC } from '../c-build.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const c = buildC(join(repo, 'bench', 'vfio', 'vfio-irq-latency.c'), join(repo, 'node_modules', '.cache', 'mmio-bench'));
-process.stderr.write(`built ${c.binary} (${c.compiler}); booting the guest…\n`);
-const r = spawnSync(join(repo, 'test', 'vm', 'run.sh'), ['--iommu', '--', process.execPath, join(repo, 'dist', 'bench', 'vfio', 'guest.js'), '--c-binary', c.binary, ...process.argv.slice(2)], {
+const cache = join(repo, 'node_modules', '.cache', 'mmio-bench');
+const c = buildC(join(repo, 'bench', 'vfio', 'vfio-irq-latency.c'), cache);
+const nvme = buildC(join(repo, 'bench', 'vfio', 'nvme-irq-latency.c'), cache);
+process.stderr.write(`built ${c.binary} and ${nvme.binary} (${c.compiler}); booting the guest…\n`);
+const r = spawnSync(join(repo, 'test', 'vm', 'run.sh'), ['--iommu', '--nvme', '--', process.execPath, join(repo, 'dist', 'bench', 'vfio', 'guest.js'), '--c-binary', c.binary, '--nvme-binary', nvme.binary, ...process.argv.slice(2)], {
   cwd: repo,
   stdio: 'inherit',
 });

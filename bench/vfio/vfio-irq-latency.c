@@ -2,42 +2,27 @@
 // edu on vfio-pci does to take one interrupt. Built with the host's cc by bench/vfio/run.ts, run inside the
 // QEMU guest (test/vm/run.sh --iommu), never shipped.
 //
-//   vfio-irq-latency <group-number> <bdf> <intx|msi> <iterations> <warm-up> <raise-value>
+//   vfio-irq-latency <group-number> <bdf> <intx|msi|msix-trigger> <iterations> <warm-up> <raise-value>
 //
 // Set-up as include/uapi/linux/vfio.h describes: container, group, type1v2 IOMMU, device fd, BAR0 mmapped, bus
 // mastering on (MSI is a memory write), one eventfd wired with VFIO_DEVICE_SET_IRQS. Per iteration: (INTx:
 // unmask with SET_IRQS ACTION_UNMASK), CLOCK_MONOTONIC, write <raise-value> to edu's raise register (0x60),
 // block in read() of the eventfd, CLOCK_MONOTONIC, acknowledge (0x64). Prints one latency in ns per line after
 // the <warm-up> unrecorded iterations. Exits 1 on any failure; a 120 s alarm ends a run that hangs.
+//
+// msix-trigger (QEMU's NVMe; edu has no MSI-X): MSI-X vector 0 wired to the eventfd, and each iteration fires it
+// from the kernel side with SET_IRQS DATA_NONE|ACTION_TRIGGER (what VfioInterrupts.trigger() does) instead of a
+// write to the device: the kernel signals the vector's eventfd; no message crosses the (emulated) bus. BAR0 is
+// not mapped and <raise-value> is unused.
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
-static volatile uint8_t* bar0;
-
-static void die(const char* what) {
-  fprintf(stderr, "vfio-irq-latency: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
-
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint32_t readl(size_t offset) { return *(volatile uint32_t*)(bar0 + offset); }
-static void writel(uint32_t value, size_t offset) { *(volatile uint32_t*)(bar0 + offset) = value; }
+#include "../bench-c.h"
 
 static void set_irqs(int device, uint32_t index, uint32_t flags, int count, const int32_t* fds) {
   char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
@@ -52,11 +37,13 @@ static void set_irqs(int device, uint32_t index, uint32_t flags, int count, cons
 }
 
 int main(int argc, char** argv) {
+  bench_program = "vfio-irq-latency";
   if (argc != 7) {
-    fprintf(stderr, "usage: vfio-irq-latency <group> <bdf> <intx|msi> <iterations> <warm-up> <raise-value>\n");
+    fprintf(stderr, "usage: vfio-irq-latency <group> <bdf> <intx|msi|msix-trigger> <iterations> <warm-up> <raise-value>\n");
     return 2;
   }
   const int intx = strcmp(argv[3], "intx") == 0;
+  const int msix = strcmp(argv[3], "msix-trigger") == 0;
   const long iterations = strtol(argv[4], NULL, 0);
   const long warm_up = strtol(argv[5], NULL, 0);
   const uint32_t raise = (uint32_t)strtoul(argv[6], NULL, 0);
@@ -73,11 +60,13 @@ int main(int argc, char** argv) {
   const int device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
   if (device < 0) die("VFIO_GROUP_GET_DEVICE_FD");
 
-  struct vfio_region_info bar = {.argsz = sizeof bar, .index = VFIO_PCI_BAR0_REGION_INDEX};
-  if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &bar) != 0) die("VFIO_DEVICE_GET_REGION_INFO");
-  void* map = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, device, (off_t)bar.offset);
-  if (map == MAP_FAILED) die("mmap(BAR0)");
-  bar0 = map;
+  if (!msix) {
+    struct vfio_region_info bar = {.argsz = sizeof bar, .index = VFIO_PCI_BAR0_REGION_INDEX};
+    if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &bar) != 0) die("VFIO_DEVICE_GET_REGION_INFO");
+    void* map = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, device, (off_t)bar.offset);
+    if (map == MAP_FAILED) die("mmap(BAR0)");
+    bar0 = map;
+  }
   struct vfio_region_info cfg = {.argsz = sizeof cfg, .index = VFIO_PCI_CONFIG_REGION_INDEX};
   if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &cfg) != 0) die("VFIO_DEVICE_GET_REGION_INFO(config)");
   uint16_t command;
@@ -87,20 +76,30 @@ int main(int argc, char** argv) {
 
   const int32_t efd = eventfd(0, EFD_CLOEXEC);
   if (efd < 0) die("eventfd");
-  const uint32_t index = intx ? VFIO_PCI_INTX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
+  const uint32_t index = intx ? VFIO_PCI_INTX_IRQ_INDEX : msix ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
   set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1, &efd);
-  writel(readl(0x24), 0x64);
+  if (!msix) writel(readl(0x24), 0x64);
 
-  uint64_t* latencies = calloc((size_t)(iterations > 0 ? iterations : 1), sizeof *latencies);
-  if (latencies == NULL) die("calloc");
+  latencies latencies = latencies_new(iterations);
   for (long i = -warm_up; i < iterations; i++) {
     if (intx) set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL);
     const uint64_t t0 = now_ns();
-    writel(raise, 0x60);
+    if (msix)
+      set_irqs(device, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 1, NULL);
+    else
+      writel(raise, 0x60);
     uint64_t signals;
     const ssize_t n = read(efd, &signals, sizeof signals);
     const uint64_t t1 = now_ns();
     if (n != (ssize_t)sizeof signals) die("read(eventfd)");
+    if (msix) {
+      if (signals != 1) {
+        fprintf(stderr, "vfio-irq-latency: %llu signals for one trigger\n", (unsigned long long)signals);
+        return 1;
+      }
+      latencies_put(&latencies, i, t1 - t0);
+      continue;
+    }
     const uint32_t status = readl(0x24);
     writel(status, 0x64);
     if ((status & raise) != raise) {
@@ -111,8 +110,8 @@ int main(int argc, char** argv) {
       fprintf(stderr, "vfio-irq-latency: %llu signals for one interrupt\n", (unsigned long long)signals);
       return 1;
     }
-    if (i >= 0) latencies[i] = t1 - t0;
+    latencies_put(&latencies, i, t1 - t0);
   }
-  for (long i = 0; i < iterations; i++) printf("%llu\n", (unsigned long long)latencies[i]);
+  latencies_print(&latencies);
   return 0;
 }

@@ -147,6 +147,13 @@ export interface Addon extends VfioAddon {
   irqOpen(path: string, configPath?: string): IrqHandle;
   irqWait(handle: IrqHandle, callback: (errno: number, count: number) => void): void;
   irqCancel(handle: IrqHandle): void;
+  /**
+   * A wait's fast path: one non-blocking read of the handle (an eventfd's signals, UIO's event count), or -1 when
+   * nothing is pending (or the handle is closed, has a wait pending, or the fast path is off).
+   */
+  irqTryRead(handle: IrqHandle): number;
+  /** Switch {@link Addon.irqTryRead} on (default) or off, process-wide: for the benches' before/after rows only. */
+  irqSetTryRead(enabled: boolean): void;
   /** Returns 0 or an errno (ENOSYS where the driver has no irqcontrol). */
   irqControl(handle: IrqHandle, enable: boolean): number;
   /** Set or clear PCI_COMMAND's Interrupt Disable bit in the `configPath` given to irqOpen (kept open until irqClose). */

@@ -41,6 +41,9 @@ export class IrqWaiter {
     if (begun instanceof Promise) return begun;
     const { timeoutMs, signal } = begun;
     const native = addon();
+    // Already fired (a count or signals to read): no turn of the event loop (epoll_wait, a callback).
+    const ready = native.irqTryRead(handle);
+    if (ready >= 0) return Promise.resolve(event(ready));
     return new Promise<InterruptEvent>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle = (): void => {

@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { addon, type NativeHandle, type NativeIommuInfo } from './addon.js';
 import { fsError, vfioCall, vfioSetupError } from './vfio-errors.js';
 import { IovaAllocator } from '../core/iova-allocator.js';
+import { fdHolders, groupBusyHint } from './fd-holders.js';
 
 /** /dev/vfio/vfio. */
 export const VFIO_CONTAINER_PATH = '/dev/vfio/vfio';
@@ -169,8 +170,9 @@ export class VfioContainer {
    * Attach IOMMU group `group` (open /dev/vfio/N, check viability, VFIO_GROUP_SET_CONTAINER, and for the first
    * group VFIO_SET_IOMMU and VFIO_IOMMU_GET_INFO). A group already attached is counted, not reopened.
    * @returns the group's descriptor.
-   * @throws SystemError from open (`EACCES`: the user does not own /dev/vfio/N; `ENOENT`, `EBUSY`: another
-   *   process holds the group); VfioSetupError `ERR_VFIO_GROUP_NOT_VIABLE` naming the devices that keep it so,
+   * @throws SystemError from open (`EACCES`: the user does not own /dev/vfio/N; `ENOENT`; `EBUSY`: the group is
+   *   in another container — another thread of this process, e.g. a worker that called openVfio, or another
+   *   process: the hint says which, naming the process); VfioSetupError `ERR_VFIO_GROUP_NOT_VIABLE` naming the devices that keep it so,
    *   `ERR_VFIO_NO_IOMMU` when the kernel offers no type1 IOMMU; VfioIoctlError `EPERM` from VFIO_SET_IOMMU
    *   (no interrupt remapping: the allow_unsafe_interrupts hint).
    */
@@ -189,7 +191,7 @@ export class VfioContainer {
       const code = (e as { code?: string }).code;
       throw fsError(e, 'open', path,
         code === 'EACCES' ? `the group's device file belongs to another user: give it to this user (chown, or a udev rule for vfio groups) and raise RLIMIT_MEMLOCK for the DMA memory`
-        : code === 'EBUSY' ? 'another process has this IOMMU group open: a group belongs to one container at a time'
+        : code === 'EBUSY' ? groupBusyHint(path, fdHolders(path))
         : code === 'ENOENT' ? 'no such VFIO group: bind the device to vfio-pci first'
         : undefined);
     }

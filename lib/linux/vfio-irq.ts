@@ -13,7 +13,7 @@ import { addon, type IrqHandle } from './addon.js';
 import { IrqWaiter } from './irq-wait.js';
 import { irqClosedError, systemErrorByCode } from '../core/errors.js';
 import { interruptEvents, type InterruptEvent, type InterruptSource, type InterruptWaitOptions } from '../core/interrupts.js';
-import { vfioCall } from './vfio-errors.js';
+import { vfioCall, vfioError } from './vfio-errors.js';
 
 /** VFIO_PCI_*_IRQ_INDEX. */
 export const VFIO_PCI_INTX_IRQ_INDEX = 0;
@@ -30,6 +30,9 @@ export const VFIO_IRQ_SET_ACTION_TRIGGER = 1 << 5;
 
 /** Which kind of vector a {@link VfioInterrupts} is. */
 export type VfioIrqKind = 'intx' | 'msi' | 'msix' | 'err' | 'req';
+
+/** The VFIO_PCI_*_IRQ_INDEX of each kind (made once: trigger() is on the bench's timed path). */
+const IRQ_INDEX: Readonly<Record<VfioIrqKind, number>> = { intx: VFIO_PCI_INTX_IRQ_INDEX, msi: VFIO_PCI_MSI_IRQ_INDEX, msix: VFIO_PCI_MSIX_IRQ_INDEX, err: VFIO_PCI_ERR_IRQ_INDEX, req: VFIO_PCI_REQ_IRQ_INDEX };
 
 /** One VFIO interrupt vector as an {@link InterruptSource}. Made by the device (`VfioDevice.enableIrqs`). */
 export class VfioInterrupts implements InterruptSource {
@@ -97,8 +100,11 @@ export class VfioInterrupts implements InterruptSource {
    */
   trigger(): void {
     if (this.#handle === undefined) throw irqClosedError(this.path);
-    const index = { intx: VFIO_PCI_INTX_IRQ_INDEX, msi: VFIO_PCI_MSI_IRQ_INDEX, msix: VFIO_PCI_MSIX_IRQ_INDEX, err: VFIO_PCI_ERR_IRQ_INDEX, req: VFIO_PCI_REQ_IRQ_INDEX }[this.kind];
-    vfioCall(this.path, () => addon().vfioDeviceSetIrqs(this.#deviceFd, index, this.vector, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 1));
+    try {
+      addon().vfioDeviceSetIrqs(this.#deviceFd, IRQ_INDEX[this.kind], this.vector, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 1);
+    } catch (e) {
+      throw vfioError(e, this.path);
+    }
   }
 
   #timeoutAdvice(): string {

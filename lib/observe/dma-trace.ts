@@ -2,8 +2,9 @@
  * A trace of a device's DMA buffer management: `dma_set_mask`, `dma_alloc_coherent`, `dma_free_coherent` (and so
  * `dma_map_single` / `dma_unmap_single`, which use them), for any {@link DmaDevice} (a VFIO device, the simulated
  * edu). Register accesses are traced by `traceRegion` as always; together they show what a driver did. DMA
- * payloads are **not** recorded (the device moves them, not the CPU: no access to see), only sizes and bus
- * addresses. Record/replay does not cover DMA.
+ * payloads are **not** traced (the device moves them, not the CPU: no access to see), only sizes and bus
+ * addresses. Record/replay does record them, as diffs at sync points: `recordRegion(..., { dma })`
+ * (lib/observe/dma-record.ts).
  * @module
  */
 import type { DmaCoherent, DmaDevice } from '../core/dma.js';

@@ -7,7 +7,13 @@
  * value on the bus, time, and `via` for accessors other than plain reads and writes), plus:
  * - `timeout`: a `*_poll_timeout*` that gave up (after its reads), so a replay gives up at the same read;
  * - `wait`, `unmask`, `mask`: interrupt waits (with the event count, or the error) and line control, when an
- *   {@link InterruptSource} is recorded along (`options.irq`).
+ *   {@link InterruptSource} is recorded along (`options.irq`);
+ * - with `options.dma` (a {@link DmaDevice}: VFIO, physdma, the simulated edu; file format version 2): its
+ *   `dma_set_mask`, `dma_alloc_coherent` (size, `dma_handle`), `dma_free_coherent`, config-space accesses, and at
+ *   each sync point the bytes of the DMA buffers that changed since the previous one (lib/observe/dma-record.ts):
+ *   before each doorbell write (`options.doorbells`, default every single register write) what the driver put
+ *   there for the device, after each completion (a poll that succeeded, an interrupt wait, a register read:
+ *   `options.completions`, default every single one) what the device wrote.
  *
  * Cost: each access appends one row to typed-array columns in memory (no object per access, no I/O) and reads
  * the clock (`performance.now()`); nothing is formatted or written until {@link RecordingRegion.flush},
@@ -37,7 +43,13 @@ import {
   type RecordedWait,
   type RecordingHeader,
 } from './recording-format.js';
+import type { RecordingDmaSettings } from './dma-steps.js';
 import type { traceRegion } from './trace.js'; // for the documentation's links
+import type { DmaDevice } from '../core/dma.js';
+import type { PollAccessor, ReadAccessor, WriteAccessor } from '../core/region-base.js';
+import type { BusValue } from '../core/bus-value.js';
+import type { PollCondition, PollOptions } from '../core/io-region.js';
+import { DmaRecorder, type UntimedDmaStep } from './dma-record.js';
 
 /** Options of {@link recordRegion}. */
 export interface RecordOptions {
@@ -50,6 +62,24 @@ export interface RecordOptions {
   flushEvery?: number;
   /** JSON data for the header's `meta` (e.g. the kernel version, the device's serial). */
   meta?: unknown;
+  /**
+   * A DMA device to record along (a VFIO device, physdma, the simulated edu): use the returned region's `dma` in
+   * its place. Its DMA calls, config-space accesses and the changed bytes of its buffers are recorded (version 2).
+   */
+  dma?: DmaDevice;
+  /**
+   * With `dma`: the register offsets whose writes may start a transfer (doorbells): before each, the bytes the
+   * driver changed in the DMA buffers are recorded (and a replay checks them). Default: every single register
+   * write (each compares the live buffers with their shadows: a memcmp per buffer).
+   */
+  doorbells?: readonly number[];
+  /**
+   * With `dma`: register offsets whose reads may tell the driver that the device is done (the status register it
+   * polls): after each, the bytes the device changed are recorded (and a replay writes them). Polls that succeed
+   * and interrupt waits are completions anyway. Default: every single register read (a memcmp per live buffer
+   * each); narrow it for a driver that reads registers in a hot loop while large buffers are live.
+   */
+  completions?: readonly number[];
 }
 
 /** An {@link IoRegion} that records its accesses to a trace file (from {@link recordRegion}). */
@@ -60,6 +90,8 @@ export interface RecordingRegion extends IoRegion {
   readonly inner: IoRegion;
   /** The recorded interrupt source standing in for `options.irq`, if one was given. */
   readonly irq: InterruptSource | undefined;
+  /** The recorded DMA device standing in for `options.dma` (the same object's other methods), if one was given. */
+  readonly dma: DmaDevice | undefined;
   /** Steps recorded so far (written or still buffered). */
   readonly steps: number;
   /**
@@ -72,7 +104,8 @@ export interface RecordingRegion extends IoRegion {
 }
 
 /**
- * Record every access to `region` (and, with `options.irq`, every interrupt wait and line control) into `file`.
+ * Record every access to `region` (and, with `options.irq`, every interrupt wait and line control; with
+ * `options.dma`, the device's DMA calls, config-space accesses and the DMA buffers' changed bytes) into `file`.
  * The file is created (or truncated) with its header now, so a bad path fails here; steps are buffered in
  * memory and appended on `flush()`, `iounmap()`, at process exit, or every `flushEvery` steps.
  *
@@ -81,17 +114,17 @@ export interface RecordingRegion extends IoRegion {
  *
  * @param region any backend's region (the real device while recording)
  * @param file the trace file to write (JSON lines, see the module description)
- * @returns the recording region; pass it (and its `irq`) to the driver in place of the originals
+ * @returns the recording region; pass it (and its `irq`, its `dma`) to the driver in place of the originals
  * @throws the file system's error for `file` (`ENOENT`, `EACCES`…); TypeError `ERR_INVALID_ARG_TYPE` for a
- *   region that is not one or a `file` that is not a string; RangeError `ERR_OUT_OF_RANGE` for a bad
+ *   region that is not one, a `file` that is not a string, a `dma` that is not a DmaDevice, or `doorbells` /
+ *   `completions` that are not arrays of offsets inside the region; RangeError `ERR_OUT_OF_RANGE` for a bad
  *   `flushEvery`; TypeError from `JSON.stringify` for `meta` that is not JSON.
  */
-export function recordRegion(
+export function recordRegion<O extends RecordOptions>(
   region: IoRegion,
   file: string,
-  options: RecordOptions & { irq: InterruptSource },
-): RecordingRegion & { readonly irq: InterruptSource };
-export function recordRegion(region: IoRegion, file: string, options?: RecordOptions): RecordingRegion;
+  options?: O,
+): RecordingRegion & (O extends { irq: InterruptSource } ? { readonly irq: InterruptSource } : unknown) & (O extends { dma: infer D } ? { readonly dma: D } : unknown);
 export function recordRegion(region: IoRegion, file: string, options: RecordOptions = {}): RecordingRegion {
   if (region === null || typeof region !== 'object' || typeof region.readl !== 'function') {
     throw typeError('ERR_INVALID_ARG_TYPE', `recordRegion needs an IoRegion, got ${describe(region)}`, 'pass the region to record: one that ioremap, mapFile, a UIO/PCI map() or new SimRegion returned.');
@@ -101,7 +134,33 @@ export function recordRegion(region: IoRegion, file: string, options: RecordOpti
   if (typeof flushEvery !== 'number' || !(flushEvery >= 1)) {
     throw rangeError('ERR_OUT_OF_RANGE', `flushEvery must be a number of steps >= 1 (or Infinity), got ${describe(flushEvery)}`, 'flushEvery is a number of steps, an integer >= 1, or Infinity to write the file only at close().');
   }
-  return new Recorder(region, file, options.irq, flushEvery, options.meta);
+  const dma = options.dma;
+  if (dma !== undefined && (dma === null || typeof dma !== 'object' || typeof dma.allocCoherent !== 'function')) {
+    throw argTypeError(`options.dma must be a DmaDevice, got ${describe(dma)}`, 'pass the device the driver is given for DMA: a VfioDevice (openVfio), openPhysDma\'s device, or the simulated edu (createSimEdu).');
+  }
+  const offsets = (list: unknown, name: string): number[] => {
+    if (!Array.isArray(list) || !list.every((o) => Number.isSafeInteger(o) && o >= 0 && o < region.size)) {
+      throw argTypeError(`options.${name} must be an array of register offsets in 0..${region.size - 1}, got ${describe(list)}`, `list the byte offsets of the registers (e.g. [0x98]), or leave ${name} out for every register.`);
+    }
+    return [...list] as number[];
+  };
+  const settings =
+    dma === undefined
+      ? undefined
+      : {
+          doorbells: options.doorbells === undefined ? ('all' as const) : offsets(options.doorbells, 'doorbells'),
+          completions: options.completions === undefined ? ('all' as const) : offsets(options.completions, 'completions'),
+        };
+  return new Recorder(region, file, options.irq, flushEvery, options.meta, dma, settings);
+}
+
+/**
+ * `ERR_INVALID_ARG_TYPE` with its hint. typeError is being given a required hint parameter on main (harden2); the
+ * cast lets this compile against both signatures, and the hint is set either way. Once merged: typeError(code,
+ * message, hint).
+ */
+function argTypeError(message: string, hint: string): Error {
+  return Object.assign((typeError as (code: string, message: string, hint: string) => Error)('ERR_INVALID_ARG_TYPE', message, hint), { hint });
 }
 
 const VIA_NONE = 0;
@@ -111,7 +170,7 @@ const VIA_NONE = 0;
  * `performance.now()` (a double; no BigInt allocation). Rare data (waits) goes to a side map.
  */
 class StepBuffer {
-  /** Step kinds: 0 read, 1 write, 2 timeout, 3 wait, 4 unmask, 5 mask. */
+  /** Step kinds: 0 read, 1 write, 2 timeout, 3 wait, 4 unmask, 5 mask, 6 a DMA or config step (in `extra`). */
   private kind: Uint8Array;
   private width: Uint8Array;
   private via: Uint8Array;
@@ -119,7 +178,7 @@ class StepBuffer {
   private value: Float64Array;
   private value64: BigUint64Array | undefined;
   private time: Float64Array;
-  private readonly extra = new Map<number, Omit<RecordedWait, 'op' | 'timeNs'>>();
+  private readonly extra = new Map<number, Omit<RecordedWait, 'op' | 'timeNs'> | UntimedDmaStep>();
   private readonly vias = ['', ...OBSERVED_VIAS];
   length = 0;
 
@@ -171,8 +230,8 @@ class StepBuffer {
     this.access(kind, 8, offset, 0, via);
   }
 
-  /** Append an interrupt step (3 wait, 4 unmask, 5 mask). */
-  irq(kind: number, extra?: Omit<RecordedWait, 'op' | 'timeNs'>): void {
+  /** Append an interrupt step (3 wait, 4 unmask, 5 mask) or a DMA step (6, the step in `extra`). */
+  irq(kind: number, extra?: Omit<RecordedWait, 'op' | 'timeNs'> | UntimedDmaStep): void {
     if (extra !== undefined) this.extra.set(this.length, extra);
     this.access(kind, 1, 0, 0, VIA_NONE);
   }
@@ -192,7 +251,9 @@ class StepBuffer {
       } else if (kind === 2) {
         step = { op: 'timeout', width: this.width[i] as AccessWidth, offset: this.offset[i], via: this.vias[this.via[i]], timeNs };
       } else if (kind === 3) {
-        step = { op: 'wait', ...this.extra.get(i), timeNs };
+        step = { op: 'wait', ...(this.extra.get(i) as Omit<RecordedWait, 'op' | 'timeNs'>), timeNs };
+      } else if (kind === 6) {
+        step = { ...(this.extra.get(i) as UntimedDmaStep), timeNs } as RecordedStep;
       } else {
         step = { op: kind === 4 ? 'unmask' : 'mask', timeNs };
       }
@@ -232,6 +293,9 @@ function flushAllAtExit(): void {
  */
 class Recorder extends ObservingRegion implements RecordingRegion {
   readonly irq: InterruptSource | undefined;
+  readonly dma: DmaDevice | undefined;
+  /** The DMA buffers' shadows and sync points, with `options.dma`. */
+  readonly dmaRecorder: DmaRecorder | undefined;
   private readonly buffer: StepBuffer;
   private readonly start = performance.now();
   private written = 0;
@@ -242,6 +306,8 @@ class Recorder extends ObservingRegion implements RecordingRegion {
     irq: InterruptSource | undefined,
     private readonly flushEvery: number,
     meta: unknown,
+    dma?: DmaDevice,
+    dmaSettings?: RecordingDmaSettings,
   ) {
     super(inner);
     this.buffer = new StepBuffer(Math.min(flushEvery, 4096));
@@ -258,9 +324,13 @@ class Recorder extends ObservingRegion implements RecordingRegion {
       header.irq = typeof irqPath === 'string' ? irqPath : 'irq';
     }
     if (meta !== undefined) header.meta = meta;
+    if (dmaSettings !== undefined) header.dma = dmaSettings;
+    else header.version = 1;
     const line = formatHeader(header) + '\n';
     writeFileSync(file, line);
     this.irq = irq === undefined ? undefined : new RecordingInterrupts(irq, this);
+    this.dmaRecorder = dma === undefined ? undefined : new DmaRecorder(dma, dmaSettings!, (step) => this.irqStep(6, step));
+    this.dma = this.dmaRecorder?.device;
     live.add(this);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -272,8 +342,8 @@ class Recorder extends ObservingRegion implements RecordingRegion {
     return this.written + this.buffer.length;
   }
 
-  /** Record an interrupt step (3 wait, 4 unmask, 5 mask). */
-  irqStep(kind: number, extra?: Omit<RecordedWait, 'op' | 'timeNs'>): void {
+  /** Record an interrupt step (3 wait, 4 unmask, 5 mask) or a DMA step (6). */
+  irqStep(kind: number, extra?: Omit<RecordedWait, 'op' | 'timeNs'> | UntimedDmaStep): void {
     this.buffer.irq(kind, extra);
     if (this.buffer.length >= this.flushEvery) this.flush();
   }
@@ -284,6 +354,33 @@ class Recorder extends ObservingRegion implements RecordingRegion {
     if (width === 8) this.buffer.access64(kind, offset, value as bigint, v);
     else this.buffer.access(kind, width, offset, value as number, v);
     if (this.buffer.length >= this.flushEvery) this.flush();
+  }
+
+  /** A doorbell: the driver's DMA data is recorded before the write reaches the device. */
+  protected override write(via: WriteAccessor, value: number | bigint, offset: number, width: AccessWidth): void {
+    if (this.dmaRecorder?.isDoorbell(offset)) this.dmaRecorder.sync('doorbell');
+    super.write(via, value, offset, width);
+  }
+
+  /** A read of a completion register: the device's DMA data is recorded after it. */
+  protected override read(via: ReadAccessor, offset: number, width: AccessWidth): BusValue {
+    const value = super.read(via, offset, width);
+    if (this.dmaRecorder?.isCompletion(offset)) this.dmaRecorder.sync('completion');
+    return value;
+  }
+
+  /** A busy-wait poll that succeeded is a completion. */
+  protected override pollSync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, delayUs: number, timeoutUs: number): T {
+    const value = super.pollSync(call, width, offset, cond, delayUs, timeoutUs);
+    this.dmaRecorder?.sync('completion');
+    return value;
+  }
+
+  /** A sleeping poll that succeeded is a completion. */
+  protected override async pollAsync<T extends number | bigint>(call: PollAccessor, width: AccessWidth, offset: number, cond: PollCondition<T>, sleepUs: number, timeoutUs: number, options?: PollOptions): Promise<T> {
+    const value = await super.pollAsync(call, width, offset, cond, sleepUs, timeoutUs, options);
+    this.dmaRecorder?.sync('completion');
+    return value;
   }
 
   /** A poll that gave up: a `timeout` step after its reads, so a replay gives up at the same read. */
@@ -331,9 +428,11 @@ class RecordingInterrupts implements InterruptSource {
       const recorded: RecordedWait['error'] = { message: String(e?.message ?? error) };
       if (typeof e?.code === 'string') recorded.code = e.code;
       this.recorder.irqStep(3, { error: recorded });
+      this.recorder.dmaRecorder?.sync('completion');
       throw error;
     }
     this.recorder.irqStep(3, { count: event.count, missed: event.missed });
+    this.recorder.dmaRecorder?.sync('completion');
     return event;
   }
 

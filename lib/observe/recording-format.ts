@@ -2,7 +2,7 @@
  * The recording format that `recordRegion` (lib/observe/record.ts) writes and `replayRegion` (lib/observe/replay.ts) reads: its types, its writer
  * and its parser, in one place.
  *
- * ## File format (JSON lines, version 1)
+ * ## File format (JSON lines, version 1; version 2 adds DMA)
  * The first line is the header, every further line one step, in order (step N is on line N + 1):
  * ```
  * {"format":"mmio-recording","version":1,"path":"/dev/uio0","phys":"0xfea00000","size":1048576,"irq":"/dev/uio0","started":"2025-01-01T00:00:00.000Z"}
@@ -17,6 +17,12 @@
  * Offsets and values are hex strings (values: two digits per byte; 64-bit values do not fit a JSON number);
  * `t` is nanoseconds since the recording started (monotonic clock); the header's `meta` holds anything the
  * recorder was given (JSON).
+ *
+ * Version 2 is written when a DMA device is recorded along (`recordRegion(..., { dma })`): the header gains
+ * `dma` (`{"doorbells":"all","completions":[]}`: which accesses are sync points), and steps gain config-space
+ * accesses, `dma-mask`, `dma-alloc`, `dma-free` and `dma-data` (the bytes that changed in the DMA buffers at a
+ * sync point), described in lib/observe/dma-steps.ts. Recordings without DMA are still written as version 1, and
+ * both versions are read.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -24,18 +30,29 @@ import { describe } from '../core/checks.js';
 import { typeError } from '../core/errors.js';
 import type { AccessWidth } from '../core/io-region.js';
 import type { TraceEntry } from './trace.js'; // for the documentation's links
+import {
+  DMA_STEP_OPS,
+  formatDmaSettings,
+  formatDmaStep,
+  parseDmaSettings,
+  parseDmaStep,
+  type RecordedDmaStep,
+  type RecordingDmaSettings,
+} from './dma-steps.js';
 
 /** The header's `format` value. */
 export const RECORDING_FORMAT = 'mmio-recording';
-/** The file format version this library writes and reads. */
-export const RECORDING_VERSION = 1;
+/** The newest file format version this library writes and reads (2: with DMA; recordings without DMA are written as 1). */
+export const RECORDING_VERSION = 2;
+/** The versions this library reads. */
+export type RecordingVersion = 1 | 2;
 
 /** The first line of a recording: what was recorded, when, and anything the recorder added. */
 export interface RecordingHeader {
   /** Always {@link RECORDING_FORMAT}. */
   format: typeof RECORDING_FORMAT;
-  /** Always {@link RECORDING_VERSION}. */
-  version: typeof RECORDING_VERSION;
+  /** 1, or 2 when DMA was recorded (`dma` is then present). */
+  version: RecordingVersion;
   /** The recorded region's `path` (e.g. `/dev/uio0`, `/dev/mem`, `sim:edu`). */
   path: string;
   /** The recorded region's `phys`. */
@@ -48,6 +65,8 @@ export interface RecordingHeader {
   started: string;
   /** Anything JSON the recorder was given (`options.meta`), e.g. what the run returned. */
   meta?: unknown;
+  /** Version 2: a DMA device was recorded along, with these sync points. */
+  dma?: RecordingDmaSettings;
 }
 
 /** A read or write of the region: one bus access, as {@link TraceEntry} records it. */
@@ -103,7 +122,7 @@ export interface RecordedLineControl {
 }
 
 /** One step of a recording. */
-export type RecordedStep = RecordedAccess | RecordedTimeout | RecordedWait | RecordedLineControl;
+export type RecordedStep = RecordedAccess | RecordedTimeout | RecordedWait | RecordedLineControl | RecordedDmaStep;
 
 /** A whole recording: the header and the steps in order (step N is `steps[N - 1]`). */
 export interface Recording {
@@ -136,8 +155,11 @@ export function formatStep(step: RecordedStep): string {
       return step.error !== undefined
         ? JSON.stringify({ op: 'wait', error: step.error, t: step.timeNs })
         : JSON.stringify({ op: 'wait', count: step.count, missed: step.missed, t: step.timeNs });
-    default:
+    case 'unmask':
+    case 'mask':
       return JSON.stringify({ op: step.op, t: step.timeNs });
+    default:
+      return formatDmaStep(step);
   }
 }
 
@@ -145,7 +167,7 @@ export function formatStep(step: RecordedStep): string {
 export function formatHeader(header: RecordingHeader): string {
   const line: Record<string, unknown> = {
     format: RECORDING_FORMAT,
-    version: RECORDING_VERSION,
+    version: header.dma === undefined ? 1 : 2,
     path: header.path,
     phys: `0x${header.phys.toString(16)}`,
     size: header.size,
@@ -153,6 +175,7 @@ export function formatHeader(header: RecordingHeader): string {
   if (header.irq !== undefined) line.irq = header.irq;
   line.started = header.started;
   if (header.meta !== undefined) line.meta = header.meta;
+  if (header.dma !== undefined) line.dma = formatDmaSettings(header.dma);
   return JSON.stringify(line);
 }
 
@@ -186,7 +209,7 @@ function invalid(source: string, line: number, message: string): InvalidRecordin
 
 // Parsing.
 
-const OPS = new Set(['read', 'write', 'timeout', 'wait', 'unmask', 'mask']);
+const OPS = new Set(['read', 'write', 'timeout', 'wait', 'unmask', 'mask', ...DMA_STEP_OPS]);
 
 function parseHex(raw: unknown, what: string, source: string, line: number): bigint {
   if (typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0) return BigInt(raw);
@@ -201,12 +224,16 @@ function parseWidth(raw: unknown, source: string, line: number): AccessWidth {
   return raw;
 }
 
-function parseStep(obj: Record<string, unknown>, source: string, line: number): RecordedStep {
+function parseStep(obj: Record<string, unknown>, source: string, line: number, version: RecordingVersion): RecordedStep {
   const op = obj.op;
   if (typeof op !== 'string' || !OPS.has(op)) {
     throw invalid(source, line, `op must be one of ${[...OPS].join(', ')}, got ${JSON.stringify(op)}`);
   }
   const timeNs = typeof obj.t === 'number' && Number.isFinite(obj.t) ? obj.t : 0;
+  if (DMA_STEP_OPS.includes(op)) {
+    if (version < 2) throw invalid(source, line, `a ${op} step needs a version-2 recording (with the header's dma)`);
+    return parseDmaStep(obj, timeNs, (message) => invalid(source, line, message));
+  }
   if (op === 'read' || op === 'write' || op === 'timeout') {
     const width = parseWidth(obj.width, source, line);
     const offset = Number(parseHex(obj.offset, 'offset', source, line));
@@ -242,12 +269,13 @@ function parseStep(obj: Record<string, unknown>, source: string, line: number): 
 
 function parseHeader(obj: Record<string, unknown>, source: string): RecordingHeader {
   if (obj.format !== RECORDING_FORMAT) throw invalid(source, 1, `not an mmio recording: the first line must have "format": "${RECORDING_FORMAT}"`);
-  if (obj.version !== RECORDING_VERSION) throw invalid(source, 1, `recording version ${String(obj.version)} is not supported (this library reads version ${RECORDING_VERSION})`);
+  if (obj.version !== 1 && obj.version !== 2) throw invalid(source, 1, `recording version ${String(obj.version)} is not supported (this library reads versions 1 and 2)`);
+  if (obj.version === 2 && obj.dma === undefined) throw invalid(source, 1, 'a version-2 header needs dma { doorbells, completions }');
   if (typeof obj.path !== 'string') throw invalid(source, 1, 'the header needs path (a string)');
   if (!Number.isSafeInteger(obj.size) || (obj.size as number) <= 0) throw invalid(source, 1, 'the header needs size (a positive integer)');
   const header: RecordingHeader = {
     format: RECORDING_FORMAT,
-    version: RECORDING_VERSION,
+    version: obj.version,
     path: obj.path,
     phys: parseHex(obj.phys ?? '0x0', 'phys', source, 1),
     size: obj.size as number,
@@ -255,6 +283,7 @@ function parseHeader(obj: Record<string, unknown>, source: string): RecordingHea
   };
   if (typeof obj.irq === 'string') header.irq = obj.irq;
   if (obj.meta !== undefined) header.meta = obj.meta;
+  if (obj.version === 2) header.dma = parseDmaSettings(obj.dma, (message) => invalid(source, 1, message));
   return header;
 }
 
@@ -262,7 +291,7 @@ function parseHeader(obj: Record<string, unknown>, source: string): RecordingHea
  * Parse the text of a trace file.
  * @param text the JSON lines (blank lines are ignored)
  * @param source a name for messages (the file name)
- * @throws Error `ERR_INVALID_RECORDING` naming the line for anything that is not a valid version-1 recording.
+ * @throws Error `ERR_INVALID_RECORDING` naming the line for anything that is not a valid version-1 or -2 recording.
  */
 export function parseRecording(text: string, source = '<recording>'): Recording {
   if (typeof text !== 'string') throw typeError('ERR_INVALID_ARG_TYPE', `text must be a string, got ${describe(text)}`, 'pass the recording file\'s text as a string (e.g. from readFileSync(file, \'utf8\')).');
@@ -284,7 +313,7 @@ export function parseRecording(text: string, source = '<recording>'): Recording 
       header = parseHeader(obj as Record<string, unknown>, source);
     } else {
       if (line !== steps.length + 2) throw invalid(source, line, 'blank lines may only come at the end (step N is on line N + 1)');
-      steps.push(parseStep(obj as Record<string, unknown>, source, line));
+      steps.push(parseStep(obj as Record<string, unknown>, source, line, header.version));
     }
   });
   if (header === undefined) throw invalid(source, 1, 'empty: no header line');

@@ -21,6 +21,11 @@
  * the recording expected and what the driver did; the replay stays failed, and every later step throws the same
  * error. {@link ReplayRegion.finish} checks that nothing recorded was left over.
  *
+ * A version-2 recording (made with `recordRegion(..., { dma })`) also replays the DMA device: `replay.dma` is a
+ * {@link DmaDevice} and {@link PciConfigSpace} to give the driver in the device's place (lib/observe/dma-replay.ts):
+ * allocations at the recorded bus addresses, the driver's data checked at each doorbell, the device's data written
+ * into the buffers at each completion.
+ *
  * Record/replay assumes one deterministic order of accesses (a driver that does one thing at a time, as the
  * kernel's do under a lock); concurrent tasks that interleave differently will diverge.
  * @module
@@ -40,19 +45,32 @@ import {
   type Recording,
 } from './recording-format.js';
 import type { BusValue } from '../core/bus-value.js';
+import type { ReadAccessor, WriteAccessor } from '../core/region-base.js';
+import type { DmaDevice } from '../core/dma.js';
+import type { PciConfigSpace } from '../core/pci-config.js';
+import { ReplayDma } from './dma-replay.js';
 import type { SimDevice } from '../sim/sim-device.js';
 import { SimRegion } from '../sim/sim-region.js';
 
 /** What the driver did at a step where the replay diverged. */
 export interface ReplayAttempt {
-  /** The operation: an access, an interrupt call, or `'end'` (the driver finished, from {@link ReplayRegion.finish}). */
-  op: 'read' | 'write' | 'wait' | 'unmask' | 'mask' | 'end';
+  /**
+   * The operation: an access, an interrupt call, a DMA or config call (version 2), or `'end'` (the driver
+   * finished, from {@link ReplayRegion.finish}).
+   */
+  op: 'read' | 'write' | 'wait' | 'unmask' | 'mask' | 'end' | 'config-read' | 'config-write' | 'dma-mask' | 'dma-alloc' | 'dma-free';
   /** Access width in bytes (accesses only). */
   width?: AccessWidth;
   /** Byte offset (accesses only). */
   offset?: number;
   /** The value written, on the bus (writes only). */
   value?: number | bigint;
+  /** `dma-alloc`: the size asked, in bytes. */
+  size?: number;
+  /** `dma-mask`: the mask. */
+  mask?: bigint;
+  /** `dma-free`: the buffer's number in the recording. */
+  buf?: number;
 }
 
 /**
@@ -92,8 +110,21 @@ export function describeStep(step: RecordedStep | undefined): string {
       return step.error === undefined
         ? `an interrupt wait (count ${step.count}, missed ${step.missed})`
         : `an interrupt wait failing with ${step.error.code ?? 'an error'}`;
-    default:
+    case 'unmask':
+    case 'mask':
       return `${step.op}() of the interrupt line`;
+    case 'config-read':
+      return `pci_read_config (${step.width} bytes at ${hex(step.offset, 0)}) = ${hex(step.value, step.width)}`;
+    case 'config-write':
+      return `pci_write_config (${step.width} bytes at ${hex(step.offset, 0)}) = ${hex(step.value, step.width)}`;
+    case 'dma-mask':
+      return `dma_set_mask(0x${step.mask.toString(16)})`;
+    case 'dma-alloc':
+      return `dma_alloc_coherent of ${step.size} bytes (buffer ${step.buf}, dma_handle 0x${step.dma_handle.toString(16)})`;
+    case 'dma-free':
+      return `dma_free_coherent of buffer ${step.buf}`;
+    default:
+      return `the DMA data at a ${step.at} (${step.changes.length} changed run${step.changes.length === 1 ? '' : 's'})`;
   }
 }
 
@@ -107,6 +138,16 @@ function describeAttempt(attempt: ReplayAttempt): string {
       return 'an interrupt wait';
     case 'end':
       return 'no more steps (the driver finished)';
+    case 'config-read':
+      return `pci_read_config (${attempt.width} bytes at ${hex(attempt.offset ?? 0, 0)})`;
+    case 'config-write':
+      return `pci_write_config (${attempt.width} bytes at ${hex(attempt.offset ?? 0, 0)}) = ${hex(attempt.value ?? 0, attempt.width ?? 4)}`;
+    case 'dma-mask':
+      return `dma_set_mask(0x${(attempt.mask ?? 0n).toString(16)})`;
+    case 'dma-alloc':
+      return `dma_alloc_coherent of ${attempt.size} bytes`;
+    case 'dma-free':
+      return `dma_free_coherent of buffer ${attempt.buf}`;
     default:
       return `${attempt.op}() of the interrupt line`;
   }
@@ -154,6 +195,32 @@ class Cursor {
     return step;
   }
 
+  /** The next step, not consumed. */
+  peek(): RecordedStep | undefined {
+    return this.steps[this.index];
+  }
+
+  /** Consume the next step unchecked. */
+  skip(): void {
+    this.index++;
+  }
+
+  /** Diverge with `detail` as the message's end (the replay's earlier failure, if there was one). */
+  fail(detail: string): never {
+    if (this.failure !== undefined) throw this.failure;
+    const step = this.index + 1;
+    const err = new Error(`replay of ${this.source} diverged at step ${step} (line ${step + 1}): ${detail}`) as ReplayDivergedError;
+    err.code = 'ERR_REPLAY_DIVERGED';
+    // One line saying what to do, as every error of the package carries.
+    (err as { hint?: string }).hint = `the driver's DMA buffers do not hold what was recorded at step ${step}: compare what it puts there (or what it expects back) with the recording's line ${step + 1}, or record it again.`;
+    err.step = step;
+    err.expected = this.steps[this.index];
+    err.actual = { op: 'write' };
+    err.source = this.source;
+    this.failure = err;
+    throw err;
+  }
+
   /** Consume a `timeout` step of the poll at (width, offset) if one comes next. */
   takeTimeout(call: string, width: AccessWidth, offset: number): boolean {
     if (this.failure !== undefined) throw this.failure;
@@ -198,6 +265,12 @@ export class ReplayRegion extends SimRegion {
   readonly source: string;
   /** The recorded interrupt source's stand-in: waits, unmasks and masks are steps of the same recording. */
   readonly irq: ReplayInterrupts;
+  /**
+   * The recorded DMA device's stand-in (version 2): give it to the driver where it was given the device. On a
+   * version-1 recording it has nothing to replay: each call diverges.
+   */
+  readonly dma: DmaDevice & PciConfigSpace;
+  readonly #dma: ReplayDma;
   private readonly cursor: Cursor;
 
   /** Prefer {@link replayRegion}. */
@@ -208,7 +281,22 @@ export class ReplayRegion extends SimRegion {
     this.recording = recording;
     this.source = source;
     this.cursor = cursor;
-    this.irq = new ReplayInterrupts(cursor, `replay:${recording.header.irq ?? 'irq'}`);
+    this.#dma = new ReplayDma(cursor, recording.header.dma);
+    this.dma = this.#dma;
+    this.irq = new ReplayInterrupts(cursor, `replay:${recording.header.irq ?? 'irq'}`, () => this.#dma.completion());
+  }
+
+  /** A doorbell write first checks the driver's DMA data. */
+  protected override write(via: WriteAccessor, value: number | bigint, offset: number, width: AccessWidth): void {
+    this.#dma.beforeWrite(offset);
+    super.write(via, value, offset, width);
+  }
+
+  /** A read of a completion register then writes the device's DMA data. */
+  protected override read(via: ReadAccessor, offset: number, width: AccessWidth): BusValue {
+    const value = super.read(via, offset, width);
+    this.#dma.afterRead(offset);
+    return value;
   }
 
   /** Steps used so far. */
@@ -245,7 +333,10 @@ export class ReplayRegion extends SimRegion {
     checkMicros(timeoutUs, 'timeoutUs');
     for (;;) {
       const value = readByWidth(this, width, offset) as T;
-      if (test(value)) return value;
+      if (test(value)) {
+        this.#dma.completion();
+        return value;
+      }
       if (this.cursor.takeTimeout(call, width, offset)) throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
     }
   }
@@ -263,7 +354,10 @@ export class ReplayRegion extends SimRegion {
     for (;;) {
       if (signal?.aborted) throw abortError(signal.reason);
       const value = readByWidth(this, width, offset) as T;
-      if (test(value)) return value;
+      if (test(value)) {
+        this.#dma.completion();
+        return value;
+      }
       if (this.cursor.takeTimeout(call, width, offset)) throw pollTimeoutError(call, offset, value, timeoutUs, this.path);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -287,6 +381,8 @@ export class ReplayInterrupts implements InterruptSource {
     private readonly cursor: Cursor,
     /** `replay:<recorded interrupt source's path>`. */
     readonly path: string,
+    /** After each wait's step: the device's DMA data at the completion. */
+    private readonly completion: () => void = () => {},
   ) {}
 
   /**
@@ -298,6 +394,7 @@ export class ReplayInterrupts implements InterruptSource {
     if (this.closed) throw irqClosedError(this.path);
     checkWaitOptions(options); // checked as every backend checks them, then not used: the recording decides
     const step = this.cursor.take({ op: 'wait' }, (s) => s.op === 'wait') as RecordedWait;
+    this.completion();
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (step.error !== undefined) {
       const err = new Error(step.error.message) as Error & { code?: string };

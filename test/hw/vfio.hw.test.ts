@@ -3,6 +3,7 @@
  * mastering, reset, and the set-up errors with their codes and hints.
  */
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   listPciDevices,
@@ -79,6 +80,32 @@ describe('VFIO: opening the edu bound to vfio-pci', () => {
     expect(err?.hint).toMatch(/already open/);
     // the failed open left the group attached for the device that holds it
     expect(bar.readl(0)).toBe(EDU_ID);
+  });
+
+  it('a worker thread that opens the device this thread holds gets EBUSY naming the other thread (one container per group)', async () => {
+    const lib = new URL('../../dist/lib/index.js', import.meta.url).href;
+    const worker = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       import(workerData.lib).then((m) => {
+         try { m.openVfio(workerData.bdf).close(); parentPort.postMessage({ opened: true }); }
+         catch (e) { parentPort.postMessage({ code: e.code, syscall: e.syscall, path: e.path, hint: e.hint, message: e.message }); }
+       });`,
+      { eval: true, workerData: { lib, bdf: findVfioEdu().bdf } },
+    );
+    const got = await new Promise<Record<string, string>>((resolve, reject) => worker.once('message', resolve).once('error', reject));
+    await worker.terminate();
+    expect(got).toMatchObject({ code: 'EBUSY', syscall: 'open', path: `/dev/vfio/${dev.info.group}` });
+    expect(got.hint).toMatch(/another thread of this process .* has \/dev\/vfio\/\d+ open in its own container, and VFIO allows one container per group: open the device in one thread .*postMessage/);
+    expect(bar.readl(0)).toBe(EDU_ID); // this thread's device is untouched
+  });
+
+  it('another process that opens it gets EBUSY naming this process', () => {
+    const lib = new URL('../../dist/lib/index.js', import.meta.url).href;
+    const script = `const m = await import(${JSON.stringify(lib)});
+      try { m.openVfio(${JSON.stringify(findVfioEdu().bdf)}).close(); console.log('{}'); } catch (e) { console.log(JSON.stringify({ code: e.code, hint: e.hint })); }`;
+    const got = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { code?: string; hint?: string };
+    expect(got.code).toBe('EBUSY');
+    expect(got.hint).toMatch(new RegExp(`^process ${process.pid} has /dev/vfio/\\d+ open \\(a group belongs to one container at a time\\)`));
   });
 
 });

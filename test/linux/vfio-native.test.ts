@@ -102,6 +102,42 @@ describe('VfioInterrupts over an eventfd (signalled by hand)', () => {
     }
   });
 
+  it('a wait on a vector that has already fired resolves before any turn of the event loop (the fast path); switched off, the same through the loop', async () => {
+    const irq = new VfioInterrupts('msi', 0, 'test', -1);
+    // Settled within microtasks only (no I/O, no timer, no immediate can run in between)?
+    const firstSettled = async (wait: Promise<unknown>): Promise<string> => {
+      let settled = false;
+      wait.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      return settled ? 'wait' : 'event-loop turn';
+    };
+    try {
+      signal(irq.eventfd, 2n);
+      expect(await firstSettled(irq.wait())).toBe('wait');
+      expect(irq.count).toBe(2);
+      addon().irqSetTryRead(false);
+      signal(irq.eventfd, 1n);
+      const slow = irq.wait();
+      expect(await firstSettled(slow)).toBe('event-loop turn');
+      expect(await slow).toEqual({ count: 3, missed: 0 });
+    } finally {
+      addon().irqSetTryRead(true);
+      irq.close();
+    }
+    // nothing pending, a closed handle, another wait pending: -1, and the poll path takes over
+    const idle = new VfioInterrupts('msi', 0, 'test', -1);
+    try {
+      const waiting = idle.wait({ timeoutMs: 50 });
+      expect(await firstSettled(waiting)).toBe('event-loop turn');
+      await expect(waiting).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    } finally {
+      idle.close();
+    }
+  });
+
   it('timeouts, aborts, a second wait, close during a wait, waits after close', async () => {
     const irq = new VfioInterrupts('msix', 3, 'test', -1);
     await expect(irq.wait({ timeoutMs: 20 })).rejects.toMatchObject({ code: 'ETIMEDOUT', hint: expect.stringMatching(/pci_set_master/) });

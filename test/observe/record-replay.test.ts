@@ -379,7 +379,8 @@ describe('trace files', () => {
     };
     bad('', 1, /empty/);
     bad('{"format":"other"}', 1, /not an mmio recording/);
-    bad(header.replace('"version":1', '"version":2'), 1, /recording version 2 is not supported/);
+    bad(header.replace('"version":1', '"version":3'), 1, /recording version 3 is not supported/);
+    bad(header.replace('"version":1', '"version":2'), 1, /a version-2 header needs dma/);
     bad(`${header}\n{"op":"read","width":4,"offset":"0x0","value":"0x1"}\nnot json`, 3, /not JSON/);
     bad(`${header}\n{"op":"peek"}`, 2, /op must be one of/);
     bad(`${header}\n{"op":"read","width":3,"offset":"0x0","value":"0x1"}`, 2, /width must be/);
