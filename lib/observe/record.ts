@@ -136,11 +136,11 @@ export function recordRegion(region: IoRegion, file: string, options: RecordOpti
   }
   const dma = options.dma;
   if (dma !== undefined && (dma === null || typeof dma !== 'object' || typeof dma.allocCoherent !== 'function')) {
-    throw argTypeError(`options.dma must be a DmaDevice, got ${describe(dma)}`, 'pass the device the driver is given for DMA: a VfioDevice (openVfio), openPhysDma\'s device, or the simulated edu (createSimEdu).');
+    throw typeError('ERR_INVALID_ARG_TYPE', `options.dma must be a DmaDevice, got ${describe(dma)}`, 'pass the device the driver is given for DMA: a VfioDevice (openVfio), openPhysDma\'s device, or the simulated edu (createSimEdu).');
   }
   const offsets = (list: unknown, name: string): number[] => {
     if (!Array.isArray(list) || !list.every((o) => Number.isSafeInteger(o) && o >= 0 && o < region.size)) {
-      throw argTypeError(`options.${name} must be an array of register offsets in 0..${region.size - 1}, got ${describe(list)}`, `list the byte offsets of the registers (e.g. [0x98]), or leave ${name} out for every register.`);
+      throw typeError('ERR_INVALID_ARG_TYPE', `options.${name} must be an array of register offsets in 0..${region.size - 1}, got ${describe(list)}`, `list the byte offsets of the registers (e.g. [0x98]), or leave ${name} out for every register.`);
     }
     return [...list] as number[];
   };
@@ -152,15 +152,6 @@ export function recordRegion(region: IoRegion, file: string, options: RecordOpti
           completions: options.completions === undefined ? ('all' as const) : offsets(options.completions, 'completions'),
         };
   return new Recorder(region, file, options.irq, flushEvery, options.meta, dma, settings);
-}
-
-/**
- * `ERR_INVALID_ARG_TYPE` with its hint. typeError is being given a required hint parameter on main (harden2); the
- * cast lets this compile against both signatures, and the hint is set either way. Once merged: typeError(code,
- * message, hint).
- */
-function argTypeError(message: string, hint: string): Error {
-  return Object.assign((typeError as (code: string, message: string, hint: string) => Error)('ERR_INVALID_ARG_TYPE', message, hint), { hint });
 }
 
 const VIA_NONE = 0;
