@@ -40,6 +40,10 @@ export function parseNvmeArgs(argv: string[]): { target: string; options: NvmeDe
     if (!/^\d+$/.test(s)) throw new Error(`${what} must be a non-negative integer, got '${s}'\n${usage}`);
     return Number(s);
   };
+  const positive = (s: string, what: string): number => {
+    if (!/^\d+$/.test(s) || Number(s) < 1) throw new Error(`${what} must be a positive integer, got '${s}'\n${usage}`);
+    return Number(s);
+  };
   const big = (s: string, what: string): bigint => {
     if (!/^\d+$/.test(s)) throw new Error(`${what} must be a non-negative integer, got '${s}'\n${usage}`);
     return BigInt(s);
@@ -49,7 +53,7 @@ export function parseNvmeArgs(argv: string[]): { target: string; options: NvmeDe
     options: {
       completion,
       lba: big(values.lba, '--lba'),
-      blocks: int(values.blocks, '--blocks'),
+      blocks: positive(values.blocks, '--blocks'),
       writeLba: values['write-lba'] === undefined ? undefined : big(values['write-lba'], '--write-lba'),
       timeoutMs: int(values['timeout-ms'], '--timeout-ms'),
     },

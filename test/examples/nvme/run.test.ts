@@ -52,7 +52,8 @@ describe('the command line', () => {
     expect(parseNvmeArgs(['0000:00:04.0']).target).toBe('0000:00:04.0');
     expect(() => parseNvmeArgs([])).toThrow(/usage: run.js/);
     expect(() => parseNvmeArgs(['sim', '--completion', 'often'])).toThrow(/--completion must be poll or interrupt/);
-    expect(() => parseNvmeArgs(['sim', '--blocks', '-3'])).toThrow(/--blocks must be a non-negative integer/);
+    expect(() => parseNvmeArgs(['sim', '--blocks=-3'])).toThrow(/--blocks must be a positive integer/);
+    expect(() => parseNvmeArgs(['sim', '--blocks', '0'])).toThrow(/--blocks must be a positive integer/);
     expect(() => parseNvmeArgs(['sim', '--lba', '1e3'])).toThrow(/--lba must be a non-negative integer/);
   });
 
