@@ -245,7 +245,8 @@ export class NvmeQueue {
     if (this.#destroyed) return 0;
     const cq = this.#cq32;
     let n = 0;
-    for (;;) {
+    // At most one pass of the queue per call, so a controller that keeps posting cannot hold the event loop.
+    for (let budget = this.entries; budget > 0; budget--) {
       const at = this.#cqHead * 4;
       const dw3 = Atomics.load(cq, at + 3);
       if (((dw3 >>> 16) & 1) !== this.#phase) break;

@@ -74,6 +74,8 @@ export interface SimNvmeStats {
   badDoorbells: number;
   /** Commands that failed with Data Transfer Error because a PRP pointed at unmapped memory. */
   transferErrors: number;
+  /** I/O queues deleted by Delete I/O SQ / CQ commands (not by a reset). */
+  queuesDeleted: number;
 }
 
 const PAGE = 4096;
@@ -85,7 +87,7 @@ const specific = (sc: number): Status => ({ sct: 1, sc });
 
 /** The command engine (see the module description). */
 export class SimNvmeEngine {
-  readonly stats: SimNvmeStats = { adminCommands: 0, ioCommands: 0, maxQueued: 0, completions: 0, interrupts: 0, badDoorbells: 0, transferErrors: 0 };
+  readonly stats: SimNvmeStats = { adminCommands: 0, ioCommands: 0, maxQueued: 0, completions: 0, interrupts: 0, badDoorbells: 0, transferErrors: 0, queuesDeleted: 0 };
   readonly #s: SimEngineSetup;
   readonly #sqs = new Map<number, SimSq>();
   readonly #cqs = new Map<number, SimCq>();
@@ -345,6 +347,7 @@ export class SimNvmeEngine {
         if (qid === 0 || !this.#cqs.has(qid)) return specific(CS.INVALID_QUEUE_IDENTIFIER);
         for (const sq of this.#sqs.values()) if (sq.cqid === qid) return specific(CS.INVALID_QUEUE_DELETION);
         this.#cqs.delete(qid);
+        this.stats.queuesDeleted++;
         return OK;
       }
       case NvmeAdminOpcode.SET_FEATURES:
@@ -430,6 +433,7 @@ export class SimNvmeEngine {
       this.#post(cq, { sqid: qid, cid, sct: 0, sc: G.ABORT_SQ_DELETION, dw0: 0, sqhdOf: sq, sqhd: 0 });
     }
     this.#sqs.delete(qid);
+    this.stats.queuesDeleted++;
     if (raised) this.#interrupt(cq);
     return OK;
   }

@@ -206,9 +206,11 @@ describe('close', () => {
       await Promise.all([q.read(1, 0n, 300), q2.write(1, 0n, new Uint8Array(512 * 64)), q.read(1, 10n, 16)]);
       expect(sim.liveDmaBuffers).toBeGreaterThan(6); // admin SQ/CQ, two pairs' SQ/CQ, data buffers, PRP lists
       expect(sim.ioQueues).toEqual({ sq: [1, 2], cq: [1, 2] });
+      expect(sim.stats.queuesDeleted).toBe(0);
       await c.close();
       expect(sim.liveDmaBuffers).toBe(0);
-      expect(sim.ioQueues).toEqual({ sq: [], cq: [] }); // deleted by Delete I/O SQ/CQ before the reset
+      expect(sim.stats.queuesDeleted).toBe(4); // Delete I/O SQ and CQ for both pairs, before the reset
+      expect(sim.ioQueues).toEqual({ sq: [], cq: [] });
       expect((sim.model.get(0x14) as number) & 1).toBe(0); // CC.EN
       expect((sim.model.get(0x1c) as number) & 1).toBe(0); // CSTS.RDY
       expect(((sim.model.get(0x1c) as number) >>> 2) & 3).toBe(0); // SHST cleared by the reset after the shutdown
