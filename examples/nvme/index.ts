@@ -31,5 +31,16 @@ export {
   type NvmeIdentifyNamespace,
   type NvmeLbaFormat,
 } from './identify.js';
-export { NvmeController, NvmeIoQueuePair, type NvmeCompletionMode, type NvmeOpenOptions, type NvmeIoQueueOptions } from './controller.js';
-export { createSimNvme, type SimNvme, type SimNvmeOptions } from './sim-controller.js';
+export {
+  NvmeController,
+  NvmeIoQueuePair,
+  type NvmeCapabilities,
+  type NvmeCompletionMode,
+  type NvmeOpenOptions,
+  type NvmeIoQueueOptions,
+} from './controller.js';
+export { NVME_MAX_IO_BYTES } from './io-queue-pair.js';
+export type { NvmeQueueStats } from './queue.js';
+export type { NvmeError, NvmeTimeoutError } from './errors.js';
+export { buildPrps, prpListPages, prpPageCount, type Prps } from './prp.js';
+export { createSimNvme, type SimNvme, type SimNvmeOptions, type SimNvmeStats } from './sim-controller.js';

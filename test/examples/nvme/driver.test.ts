@@ -49,6 +49,7 @@ describe('enable and Identify', () => {
     expect(c.version).toEqual({ major: 1, minor: 4, tertiary: 0 });
     expect(c.capabilities).toMatchObject({ mqes: 2047, cqr: true, to: 1, mpsmin: 0, css: 1 });
     expect(sim.queuesNegotiated).toBe(true);
+    expect(sim.model.get(0x0c)).toBe(0xffff_ffff); // INTMS: polling masks the pin-based interrupt
     expect(c.ioQueuesAllocated).toBe(8);
   });
 
