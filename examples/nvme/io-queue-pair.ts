@@ -106,6 +106,20 @@ export class NvmeIoQueuePair {
   }
 
   /**
+   * Read into `out` (a whole number of blocks) from `lba` of namespace `nsid`: as {@link NvmeIoQueuePair.read}
+   * without allocating the result, for loops that reuse one buffer.
+   * @throws (rejects) RangeError `ERR_INVALID_ARG_VALUE` for a length that is not a whole number of blocks; as
+   *   {@link NvmeIoQueuePair.read}.
+   */
+  async readInto(nsid: number, lba: bigint, out: Uint8Array): Promise<void> {
+    const start = checkLba(lba);
+    checkNsid(nsid);
+    const { ns, blocks } = await this.#wholeBlocks(nsid, out, 'out');
+    checkEnd(start, blocks);
+    await this.#transfer(NvmeIoOpcode.READ, ns, start, blocks, out);
+  }
+
+  /**
    * Write `data` at `lba` of namespace `nsid` (NVM Write, opcode 0x01).
    * @param data a whole number of blocks (length a non-zero multiple of the namespace's block size)
    * @throws (rejects) RangeError `ERR_INVALID_ARG_VALUE` for a length that is not a whole number of blocks; as
@@ -114,13 +128,7 @@ export class NvmeIoQueuePair {
   async write(nsid: number, lba: bigint, data: Uint8Array): Promise<void> {
     const start = checkLba(lba);
     checkNsid(nsid);
-    if (!(data instanceof Uint8Array)) throw argTypeError('data', 'a Uint8Array', data);
-    if (data.byteLength > NVME_MAX_IO_BYTES) throw argRangeError('ERR_OUT_OF_RANGE', `a write of ${data.byteLength} bytes is more than ${NVME_MAX_IO_BYTES} in one call`);
-    const ns = await this.#namespace(nsid);
-    if (data.byteLength === 0 || data.byteLength % ns.blockSize !== 0) {
-      throw argRangeError('ERR_INVALID_ARG_VALUE', `data must be a non-zero whole number of ${ns.blockSize}-byte blocks of namespace ${nsid}, got ${data.byteLength} bytes`);
-    }
-    const blocks = data.byteLength / ns.blockSize;
+    const { ns, blocks } = await this.#wholeBlocks(nsid, data, 'data');
     checkEnd(start, blocks);
     await this.#transfer(NvmeIoOpcode.WRITE, ns, start, blocks, data);
   }
@@ -142,6 +150,16 @@ export class NvmeIoQueuePair {
   close(): Promise<void> {
     this.#closing ??= this.#host.deleteQueuePair(this);
     return this.#closing;
+  }
+
+  async #wholeBlocks(nsid: number, data: Uint8Array, what: string): Promise<{ ns: NvmeIdentifyNamespace; blocks: number }> {
+    if (!(data instanceof Uint8Array)) throw argTypeError(what, 'a Uint8Array', data);
+    if (data.byteLength > NVME_MAX_IO_BYTES) throw argRangeError('ERR_OUT_OF_RANGE', `${what} of ${data.byteLength} bytes is more than ${NVME_MAX_IO_BYTES} in one call`);
+    const ns = await this.#namespace(nsid);
+    if (data.byteLength === 0 || data.byteLength % ns.blockSize !== 0) {
+      throw argRangeError('ERR_INVALID_ARG_VALUE', `${what} must be a non-zero whole number of ${ns.blockSize}-byte blocks of namespace ${nsid}, got ${data.byteLength} bytes`);
+    }
+    return { ns, blocks: data.byteLength / ns.blockSize };
   }
 
   #checkOpen(): void {

@@ -112,6 +112,19 @@ for (const mode of ['poll', 'interrupt'] as const) {
       }
     });
 
+    it('readInto fills a caller\'s buffer (at an offset into its ArrayBuffer) with the same bytes read returns', async () => {
+      const { sim, c } = await setup(mode, { blocks: 512 });
+      const q = await c.createIoQueuePair();
+      sim.namespace.set(pattern(512 * 20, 11), 30 * 512);
+      const backing = new Uint8Array(512 * 22);
+      const view = backing.subarray(512, 512 * 21);
+      await q.readInto(1, 30n, view);
+      expect(same(view, sim.namespace.subarray(30 * 512, 50 * 512))).toBe(true);
+      expect(backing.subarray(0, 512).every((b) => b === 0) && backing.subarray(512 * 21).every((b) => b === 0)).toBe(true);
+      await expect(q.readInto(1, 0n, new Uint8Array(100))).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+      await expect(q.readInto(1, 0n, 'x' as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    });
+
     it('a transfer whose PRP list crosses a list page (525 pages, one command: MDTS 10) arrives whole', async () => {
       const { sim, c } = await setup(mode, { blocks: 16384, mdts: 10 });
       const q = await c.createIoQueuePair();
