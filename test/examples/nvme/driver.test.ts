@@ -55,12 +55,14 @@ describe('enable and Identify', () => {
 
   it('an enabled controller is disabled first (CC.EN = 0, CSTS.RDY = 0) before the admin queue is set up', async () => {
     const sim = createSimNvme();
-    opened.push({ sim });
+    const entry: { sim: SimNvme; c?: NvmeController } = { sim };
+    opened.push(entry);
     const first = await NvmeController.open(sim.device);
     // leave it enabled, as a crashed process would: unmap without close
     first.regs.iounmap();
-    const again = await NvmeController.open(sim.device);
-    opened.push({ sim: createSimNvme(), c: again });
+    expect((sim.model.get(0x14) as number) & 1).toBe(1);
+    const again = await NvmeController.open(sim.device); // without the disable, the new admin queue would never be taken
+    entry.c = again;
     expect(await again.identifyController()).toMatchObject({ sn: 'SIMNVME0001' });
   });
 
