@@ -3,8 +3,9 @@
  * doorbells): command identifiers, completions matched by CID, the phase tag, SQHD, completion by polling or by
  * an MSI-X vector, and per-command timeouts. The admin queue and every I/O queue pair use it.
  *
- * - CIDs: one slot per CID, 0..entries-2, so at most entries - 1 commands are outstanding (a submission queue of
- *   n entries holds n - 1: head = tail means empty). A caller {@link NvmeQueue.acquire}s a slot (waiting if none is
+ * - CIDs: one slot per tag, 0..entries-2, so at most entries - 1 commands are outstanding (a submission queue of
+ *   n entries holds n - 1: head = tail means empty). A command's CID is its slot's tag in the low bits and a
+ *   generation count above them (as Linux's nvme driver does), so a stale completion for a reused slot is dropped. A caller {@link NvmeQueue.acquire}s a slot (waiting if none is
  *   free), {@link NvmeQueue.issue}s a command in it and {@link NvmeQueue.release}s it once it has copied its data.
  *   A slot whose command timed out stays the controller's until its completion arrives (its DMA buffers with it),
  *   so a late completion can never be taken for a newer command's.
@@ -61,9 +62,12 @@ export interface NvmeQueueOptions {
   checkFatal(): NvmeError | undefined;
 }
 
-/** A command slot: one CID and the DMA buffers its commands use. */
+/** A command slot: one tag, the CID of its current command, and the DMA buffers its commands use. */
 export interface QueueSlot {
-  readonly cid: number;
+  /** The slot's tag: the low bits of every CID it issues. */
+  readonly index: number;
+  /** The CID of the slot's latest command: the tag, and a generation count in the bits above it. */
+  cid: number;
   /** Data buffer of the slot's commands, grown on demand by the queue pair (freed at {@link NvmeQueue.destroy}). */
   data?: DmaCoherent;
   /** PRP list pages of the slot's commands. */
@@ -101,6 +105,9 @@ export class NvmeQueue {
   readonly #cq32: Uint32Array;
   readonly #slots: QueueSlot[] = [];
   readonly #free: number[] = [];
+  /** Bits of a CID that hold the slot's tag; the bits above count generations. */
+  readonly #tagBits: number;
+  readonly #tagMask: number;
   readonly #waiters: { resolve(s: QueueSlot): void; reject(e: Error): void }[] = [];
   #sqTail = 0;
   #sqHead = 0;
@@ -133,9 +140,11 @@ export class NvmeQueue {
     this.#sqView = new DataView(this.sq.cpu.buffer, this.sq.cpu.byteOffset, this.sq.size);
     this.#cq32 = new Uint32Array(this.cq.cpu.buffer, this.cq.cpu.byteOffset, this.cq.size / 4);
     // a stack: CID 0 is handed out first, and a freed CID is the next one used (its buffers are warm)
-    for (let cid = options.entries - 2; cid >= 0; cid--) {
-      this.#slots[cid] = { cid, held: false, inflight: false };
-      this.#free.push(cid);
+    this.#tagBits = Math.max(1, Math.ceil(Math.log2(options.entries - 1)));
+    this.#tagMask = (1 << this.#tagBits) - 1;
+    for (let index = options.entries - 2; index >= 0; index--) {
+      this.#slots[index] = { index, cid: index, held: false, inflight: false };
+      this.#free.push(index);
     }
   }
 
@@ -157,9 +166,9 @@ export class NvmeQueue {
   /** A free slot now, or undefined (no waiting). */
   tryAcquire(): QueueSlot | undefined {
     if (this.#failed !== undefined || this.#waiters.length > 0) return undefined;
-    const cid = this.#free.pop();
-    if (cid === undefined) return undefined;
-    const slot = this.#slots[cid];
+    const index = this.#free.pop();
+    if (index === undefined) return undefined;
+    const slot = this.#slots[index];
     slot.held = true;
     return slot;
   }
@@ -188,7 +197,7 @@ export class NvmeQueue {
       slot.held = true;
       waiter.resolve(slot);
     } else {
-      this.#free.push(slot.cid);
+      this.#free.push(slot.index);
     }
   }
 
@@ -202,8 +211,8 @@ export class NvmeQueue {
    */
   issue(slot: QueueSlot, cmd: Omit<NvmeCommand, 'cid'>, name: string, detail?: string): Promise<NvmeCompletion> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed);
-    if (!slot.held || slot.inflight || this.#slots[slot.cid] !== slot) {
-      return Promise.reject(nvmeError('ERR_NVME_SLOT', `slot ${slot.cid} of queue ${this.qid} is not held by the caller`));
+    if (!slot.held || slot.inflight || this.#slots[slot.index] !== slot) {
+      return Promise.reject(nvmeError('ERR_NVME_SLOT', `slot ${slot.index} of queue ${this.qid} is not held by the caller`));
     }
     const next = this.#sqTail + 1 === this.entries ? 0 : this.#sqTail + 1;
     if (next === this.#sqHead) {
@@ -213,6 +222,10 @@ export class NvmeQueue {
     return new Promise<NvmeCompletion>((resolve, reject) => {
       slot.pending = { resolve, reject, deadline: performance.now() + this.#o.timeoutMs, name, detail };
       slot.inflight = true;
+      // A new generation for each command, so a late or duplicated completion of the slot's previous command
+      // (a timed-out one, or a controller bug) is never taken for this one.
+      const generation = ((slot.cid >>> this.#tagBits) + 1) & (0xffff >>> this.#tagBits);
+      slot.cid = ((generation << this.#tagBits) | slot.index) & 0xffff;
       (cmd as NvmeCommand).cid = slot.cid;
       encodeCommand(this.#sqView, this.#sqTail * NVME_SQE_BYTES, cmd as NvmeCommand);
       this.#sqTail = next;
@@ -266,8 +279,8 @@ export class NvmeQueue {
   }
 
   #complete(cid: number, status: number, dw0: number, dw1: number, dw2: number): void {
-    const slot = this.#slots[cid];
-    if (slot === undefined || !slot.inflight) {
+    const slot = this.#slots[cid & this.#tagMask];
+    if (slot === undefined || !slot.inflight || slot.cid !== cid) {
       this.stats.stray++;
       return;
     }

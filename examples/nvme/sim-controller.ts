@@ -27,7 +27,8 @@
  * - Bus mastering: with PCI_COMMAND's bus-master bit clear, a doorbell makes the controller fail (CSTS.CFS),
  *   since it can fetch nothing. A fault fetching an SQ entry or posting a CQ entry also sets CFS.
  * - Test hooks: {@link SimNvme.pause}/{@link SimNvme.resume} (commands wait, to provoke timeouts),
- *   {@link SimNvme.injectFatal} (CFS), counters in {@link SimNvme.stats}.
+ *   {@link SimNvme.injectFatal} (CFS), {@link SimNvme.injectCompletion} (a completion nobody asked for), counters in
+ *   {@link SimNvme.stats}.
  *
  * Not modelled: the MSI-X table and PBA in BAR0 and the MSI-X capability in config space (vectors come from
  * {@link NvmePciFunction.enableIrqs}), INTx/MSI and INTMS/INTMC, arbitration and queue priorities, SGLs, metadata,
@@ -107,6 +108,8 @@ export interface SimNvme extends Disposable {
   resume(): void;
   /** A fatal controller error: CSTS.CFS = 1, nothing more is processed until CC.EN = 0. */
   injectFatal(): void;
+  /** Post a successful completion for CID `cid` of SQ `sqid` on CQ `cqid` that no command asked for. @returns false without such a CQ. */
+  injectCompletion(cqid: number, cid: number, sqid?: number): boolean;
   /** Unmap every region, close the vectors, free the bus memory, stop timers. Idempotent. */
   close(): void;
 }
@@ -359,6 +362,9 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
       paused = false;
       engine.ioPaused = false;
       kick();
+    },
+    injectCompletion(cqid: number, cid: number, sqid = cqid) {
+      return engine.inject(cqid, cid, sqid);
     },
     injectFatal() {
       engine.stop();

@@ -151,6 +151,19 @@ export class SimNvmeEngine {
     return cq.waiting.length > 0;
   }
 
+  /**
+   * Test hook: post a completion entry to CQ `cqid` for a command that was never submitted (a controller bug, or a
+   * hostile device), and raise its vector. @returns false when there is no such CQ.
+   */
+  inject(cqid: number, cid: number, sqid: number): boolean {
+    const cq = this.#cqs.get(cqid);
+    if (cq === undefined || this.#stopped) return false;
+    const sq = this.#sqs.get(sqid);
+    const posted = this.#post(cq, { sqid, cid, sct: 0, sc: 0, dw0: 0, sqhdOf: sq, sqhd: 0 });
+    if (posted) this.#interrupt(cq);
+    return true;
+  }
+
   /** One pass: post waiting completions, then fetch and execute what every SQ holds (admin first). */
   run(): void {
     if (this.#stopped) return;

@@ -91,7 +91,37 @@ describe('controller fatal status', () => {
   });
 });
 
+describe('a controller that misbehaves', () => {
+  for (const completion of ['poll', 'interrupt'] as const) {
+    it(`completions for CIDs nobody submitted are counted and dropped; real ones still match (${completion})`, async () => {
+      const { sim, q } = await setup({ latency: 5 }, { completion });
+      sim.namespace.fill(0x33, 0, 512);
+      const read = q.read(1, 0n, 1); // CID 0 in flight
+      expect(sim.injectCompletion(1, 40)).toBe(true); // CID 40: never submitted
+      expect(sim.injectCompletion(1, 0xffff)).toBe(true);
+      const data = await read;
+      expect(data.every((b) => b === 0x33)).toBe(true);
+      expect(q.stats.stray).toBe(2);
+      expect(sim.injectCompletion(1, 0)).toBe(true); // slot 0's tag again, after its command completed: the next
+      // command reuses slot 0 with a new generation in its CID, so this stale entry cannot complete it early
+      await new Promise((r) => setTimeout(r, 20));
+      expect(q.stats.stray).toBe(2); // nothing outstanding: nobody looks at the CQ until the next command
+      expect((await q.read(1, 0n, 1))[0]).toBe(0x33);
+      expect(q.stats.stray).toBe(3);
+    });
+  }
+});
+
 describe('timeouts', () => {
+  it('an interrupt-driven command the controller does not complete rejects with ETIMEDOUT too', async () => {
+    const { sim, q } = await setup({}, { timeoutMs: 150, completion: 'interrupt' });
+    sim.pause();
+    await expect(q.read(1, 0n, 1)).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'nvme Read' });
+    sim.resume();
+    expect((await q.read(1, 0n, 1)).byteLength).toBe(512);
+    expect(q.stats.stray).toBe(0);
+  });
+
   it('a command the controller does not complete rejects with ETIMEDOUT; its late completion frees the CID', async () => {
     const { sim, q } = await setup({}, { timeoutMs: 150 });
     sim.namespace.fill(0x5a, 0, 512);
