@@ -115,6 +115,7 @@ for name in MMIO_VM_EDU MMIO_VM_EDU_UIO MMIO_VM_UIO_DEV MMIO_VM_EDU_FREE MMIO_VM
             MMIO_VM_NVME_UIO MMIO_VM_NVME_UIO_DEV MMIO_VM_NVME_KERNEL MMIO_VM_NVME_KERNEL_DEV MMIO_VM_NVME_WRITES; do
   env_args+=("\"$name=\$$name\"")   # values from guest.env, written by the init
 done
+[[ -n $NVME ]] && env_args+=("MMIO_VM_NVME_BYTES=$(( NVME_MB << 20 ))")
 cmd_words=()
 for w in "$@"; do cmd_words+=("$(vm_shquote "$w")"); done
 cat > "$xfer/cmd" <<EOF
