@@ -3,12 +3,16 @@
  * controller a1 on vfio-pci for the TypeScript driver, the identical b2 on the kernel's nvme driver as /dev/nvmeXn1):
  *
  *   node dist/bench/nvme/guest.js --c-binary PATH [--rounds N] [--qd1 COUNT] [--qd32 COUNT] [--warm-up COUNT]
+ *     [--poll-spin-us US]   (the driver's pollSpinUs in polling mode; default the driver's own)
  *
  * 4 KiB random reads (uniform over the namespace) at queue depth 1 and 32, by
  *   - the TypeScript driver (examples/nvme) through VFIO, completions by polling the phase tag,
  *   - the same with completions by MSI-X interrupt (awaited through the VFIO eventfd),
- *   - the kernel's nvme driver, read by bench/nvme/kernel-reads.c with O_DIRECT (QD1: pread; QD32: io_uring).
- * Rounds alternate the order of the three, so they share the emulation's drift. Each run starts with a warm-up
+ *   - the kernel's nvme driver, read by bench/nvme/kernel-reads.c with O_DIRECT (QD1: pread; QD32: io_uring), the
+ *     baseline of the ratios,
+ *   - the same with the kernel's polled I/O (io_uring IOPOLL on the nvme driver's poll queue), to tell what polling
+ *     itself costs or gains under the emulation.
+ * Rounds alternate the order of the four, so they share the emulation's drift. Each run starts with a warm-up
  * (not counted). Every block read is checked against the rig's pattern (words 0 and 1023), on both sides.
  * IOPS: the median over rounds of COUNT / elapsed; latency percentiles over all reads of all rounds (TS: from the
  * read() call to its promise's resolution). Prints a text table on stdout and, last, one line `NVME-BENCH-JSON {...}`.
@@ -29,8 +33,11 @@ const { values: opts } = parseArgs({
     qd1: { type: 'string', default: '1000' },
     qd32: { type: 'string', default: '4000' },
     'warm-up': { type: 'string', default: '100' },
+    'poll-spin-us': { type: 'string' },
   },
 });
+/** The driver's pollSpinUs (NvmeOpenOptions; the driver's default when not given). */
+const POLL_SPIN_US = opts['poll-spin-us'] === undefined ? undefined : Number(opts['poll-spin-us']);
 const ROUNDS = Number(opts.rounds);
 const COUNT: Record<number, number> = { 1: Number(opts.qd1), 32: Number(opts.qd32) };
 const WARM = Number(opts['warm-up']);
@@ -38,7 +45,7 @@ const SEED0 = 0x4e564d00; // test/vm/nvme-image.mjs ORIGINAL_SEED
 const BLOCK = 4096;
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
-type Who = 'kernel' | 'ts-poll' | 'ts-interrupt';
+type Who = 'kernel' | 'kernel-poll' | 'ts-poll' | 'ts-interrupt';
 interface Run {
   elapsedNs: number;
   latNs: number[];
@@ -67,8 +74,8 @@ function check(data: Uint8Array, block: number): void {
   }
 }
 
-function kernelRun(qd: number, count: number, seed: number): Run {
-  const r = spawnSync(opts['c-binary']!, [kernelDev!, String(qd), String(count), String(BLOCKS), String(seed)], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600_000 });
+function kernelRun(qd: number, count: number, seed: number, polled: boolean): Run {
+  const r = spawnSync(opts['c-binary']!, [kernelDev!, String(qd), String(count), String(BLOCKS), String(seed), ...(polled ? ['poll'] : [])], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 600_000 });
   if (r.status !== 0) throw new Error(`kernel-reads failed (${r.status ?? r.signal}): ${r.stderr}`);
   const [head, ...lines] = r.stdout.trim().split('\n');
   const m = /^mode (\S+) elapsed_ns (\d+)$/.exec(head);
@@ -77,7 +84,7 @@ function kernelRun(qd: number, count: number, seed: number): Run {
 }
 
 async function tsRun(dev: VfioDevice, mode: NvmeCompletionMode, qd: number, count: number, seed: number): Promise<Run> {
-  const ctrl = await NvmeController.open(dev, { completion: mode });
+  const ctrl = await NvmeController.open(dev, { completion: mode, ...(POLL_SPIN_US === undefined ? {} : { pollSpinUs: POLL_SPIN_US }) });
   try {
     const ns = await ctrl.identifyNamespace(1);
     if (ns.blockSize !== BLOCK) throw new Error(`the namespace has ${ns.blockSize}-byte blocks; the rig makes 4096`);
@@ -119,15 +126,15 @@ async function main(): Promise<void> {
     runs.set(k, [...(runs.get(k) ?? []), r]);
   };
   try {
-    const order: Who[] = ['ts-poll', 'ts-interrupt', 'kernel'];
+    const order: Who[] = ['ts-poll', 'ts-interrupt', 'kernel', 'kernel-poll'];
     for (let round = 0; round < ROUNDS; round++) {
       const whos = order.map((_, i) => order[(i + round) % order.length]);
       for (const qd of round % 2 ? [32, 1] : [1, 32]) {
         for (const who of whos) {
           const seed = 0x9e3779b1 ^ (round * 1000 + qd);
-          if (who === 'kernel') {
-            kernelRun(qd, WARM, seed ^ 0x55);
-            add(who, qd, kernelRun(qd, COUNT[qd], seed));
+          if (who === 'kernel' || who === 'kernel-poll') {
+            kernelRun(qd, WARM, seed ^ 0x55, who === 'kernel-poll');
+            add(who, qd, kernelRun(qd, COUNT[qd], seed, who === 'kernel-poll'));
           } else {
             add(who, qd, await tsRun(dev, who === 'ts-poll' ? 'poll' : 'interrupt', qd, COUNT[qd], seed));
           }
@@ -147,21 +154,21 @@ async function main(): Promise<void> {
   for (const qd of [1, 32]) {
     const iopsOf = (who: Who): number => median(runs.get(`${who} ${qd}`)!.map((r) => (r.latNs.length / r.elapsedNs) * 1e9));
     const kernelIops = iopsOf('kernel');
-    for (const who of ['kernel', 'ts-poll', 'ts-interrupt'] as Who[]) {
+    for (const who of ['kernel', 'kernel-poll', 'ts-poll', 'ts-interrupt'] as Who[]) {
       const all = runs.get(`${who} ${qd}`)!;
       const lat = all.flatMap((r) => r.latNs).sort((a, b) => a - b);
       const iops = iopsOf(who);
       rows.push({ who, qd, how: all[0].how, iops, ratio: iops / kernelIops, p50Us: percentile(lat, 0.5) / 1000, p99Us: percentile(lat, 0.99) / 1000, reads: lat.length });
     }
   }
-  const name: Record<Who, string> = { kernel: 'kernel nvme driver, C, O_DIRECT', 'ts-poll': 'TypeScript driver, polling', 'ts-interrupt': 'TypeScript driver, MSI-X interrupt' };
+  const name: Record<Who, string> = { kernel: 'kernel nvme driver, C, O_DIRECT', 'kernel-poll': 'kernel nvme driver, C, O_DIRECT, polled', 'ts-poll': 'TypeScript driver, polling', 'ts-interrupt': 'TypeScript driver, MSI-X interrupt' };
   const out = [
-    `4 KiB random reads, QEMU NVMe (TCG), guest kernel ${release()}; ${ROUNDS} rounds alternating, ${COUNT[1]} reads at QD1 and ${COUNT[32]} at QD32 per run (+${WARM} warm-up)`,
+    `4 KiB random reads, QEMU NVMe (TCG), guest kernel ${release()}; ${ROUNDS} rounds alternating, ${COUNT[1]} reads at QD1 and ${COUNT[32]} at QD32 per run (+${WARM} warm-up); pollSpinUs ${POLL_SPIN_US ?? 'default'}`,
     '| driver | QD | how | IOPS (median of rounds) | ratio to kernel | p50 µs | p99 µs |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${name[r.who]} | ${r.qd} | ${r.how} | ${Math.round(r.iops)} | ${r.ratio.toFixed(2)} | ${r.p50Us.toFixed(0)} | ${r.p99Us.toFixed(0)} |`),
   ];
-  process.stdout.write(`${out.join('\n')}\nNVME-BENCH-JSON ${JSON.stringify({ kernel: release(), rounds: ROUNDS, counts: COUNT, warmUp: WARM, rows })}\n`);
+  process.stdout.write(`${out.join('\n')}\nNVME-BENCH-JSON ${JSON.stringify({ kernel: release(), pollSpinUs: POLL_SPIN_US ?? null, rounds: ROUNDS, counts: COUNT, warmUp: WARM, rows })}\n`);
 }
 
 main().catch((e: unknown) => {

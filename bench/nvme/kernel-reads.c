@@ -3,11 +3,13 @@
  * namespace's block device (/dev/nvmeXn1, the kernel's nvme driver) with O_DIRECT, so every read is one NVMe
  * command and none is served from the page cache.
  *
- *   kernel-reads DEV QD COUNT BLOCKS SEED
+ *   kernel-reads DEV QD COUNT BLOCKS SEED [poll]
  *
  * QD 1: a pread() loop. QD > 1: io_uring (raw system calls: liburing is not needed), QD reads in flight, each
  * completion resubmitted at once; if the kernel refuses io_uring, QD threads each running a pread() loop (the first
- * output line says which). Blocks are uniform random in [0, BLOCKS) (xorshift32 from SEED, per thread).
+ * output line says which). With `poll` (any QD): io_uring with IORING_SETUP_IOPOLL, the kernel's polled I/O (the
+ * nvme driver needs poll queues: the rig loads it with poll_queues=1): io_uring_enter spins on the completion
+ * queue instead of sleeping until the interrupt. Blocks are uniform random in [0, BLOCKS) (xorshift32 from SEED, per thread).
  * Every block read is checked against the rig's pattern (test/vm/nvme-image.mjs: word w of 4 KiB block b is
  * 0x4e564d00 ^ (b << 10 | w); words 0 and 1023 are checked): a mismatch exits 3.
  * Output: "mode <pread|io_uring|threads> elapsed_ns <N>", then one line per read: its latency in ns
@@ -98,9 +100,12 @@ struct ring {
   struct io_uring_cqe *cqes;
 };
 
+static unsigned ring_flags;
+
 static int ring_setup(struct ring *r, unsigned entries) {
   struct io_uring_params p;
   memset(&p, 0, sizeof p);
+  p.flags = ring_flags;
   r->fd = (int)syscall(__NR_io_uring_setup, entries, &p);
   if (r->fd < 0) return -1;
   size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
@@ -193,10 +198,12 @@ static void uring_reads(unsigned qd, long count, uint32_t seed, uint64_t *lat) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6) {
-    fprintf(stderr, "usage: kernel-reads DEV QD COUNT BLOCKS SEED\n");
+  int polled = argc == 7 && strcmp(argv[6], "poll") == 0;
+  if (argc != 6 && !polled) {
+    fprintf(stderr, "usage: kernel-reads DEV QD COUNT BLOCKS SEED [poll]\n");
     return 2;
   }
+  if (polled) ring_flags = IORING_SETUP_IOPOLL;
   unsigned qd = (unsigned)atoi(argv[2]);
   long count = atol(argv[3]);
   blocks = (uint32_t)strtoul(argv[4], NULL, 0);
@@ -210,7 +217,10 @@ int main(int argc, char **argv) {
   uint64_t *lat = calloc((size_t)count, sizeof *lat);
   const char *mode;
   uint64_t t0 = now_ns();
-  if (qd == 1) {
+  if (polled) {
+    uring_reads(qd, count, seed, lat);
+    mode = "io_uring-iopoll";
+  } else if (qd == 1) {
     struct loop l = {seed, count, lat};
     pread_loop(&l);
     mode = "pread";

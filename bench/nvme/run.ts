@@ -5,7 +5,8 @@
  * images, the first on vfio-pci, the second on the kernel's nvme driver). Builds bench/nvme/kernel-reads.c with the
  * host's cc, runs bench/nvme/guest.ts in the guest, prints its table and saves it with the QEMU version.
  *
- * Options (passed on to guest.ts): --rounds N (5), --qd1 COUNT (1000), --qd32 COUNT (4000), --warm-up COUNT (100);
+ * Options (passed on to guest.ts): --rounds N (5), --qd1 COUNT (1000), --qd32 COUNT (4000), --warm-up COUNT (100),
+ * --poll-spin-us US (the driver's pollSpinUs in polling mode; default the driver's own);
  * and --out DIR (default bench/out, git-ignored) where nvme.md and nvme.json go, --no-save.
  * Emulation figures (QEMU TCG on this host), not hardware: the ratios are the result.
  * @module
@@ -25,11 +26,12 @@ const { values: opts } = parseArgs({
     qd1: { type: 'string' },
     qd32: { type: 'string' },
     'warm-up': { type: 'string' },
+    'poll-spin-us': { type: 'string' },
     out: { type: 'string', default: join(repo, 'bench', 'out') },
     'no-save': { type: 'boolean', default: false },
   },
 });
-const pass = (['rounds', 'qd1', 'qd32', 'warm-up'] as const).flatMap((k) => (opts[k] === undefined ? [] : [`--${k}`, opts[k]!]));
+const pass = (['rounds', 'qd1', 'qd32', 'warm-up', 'poll-spin-us'] as const).flatMap((k) => (opts[k] === undefined ? [] : [`--${k}`, opts[k]!]));
 
 const c = buildC(join(repo, 'bench', 'nvme', 'kernel-reads.c'), join(repo, 'node_modules', '.cache', 'mmio-bench'));
 const qemu = execFileSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).split('\n')[0];

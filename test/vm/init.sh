@@ -117,8 +117,11 @@ if [ -n "$NVME_FIRST" ]; then
   fi
 fi
 if [ "$VM_NVME_KERNEL" = 1 ]; then
+  # poll_queues=1: one polled queue besides the interrupt-driven ones, so polled I/O (io_uring IOPOLL) can be
+  # measured against the kernel too; ordinary reads still complete by interrupt
   for m in $(cat /etc/mmio-vm/modules.nvme); do
-    insmod "/lib/modules/$m.ko" || fail "insmod $m"
+    p=''; [ "$m" = nvme ] && p=poll_queues=1
+    insmod "/lib/modules/$m.ko" $p || fail "insmod $m $p"
   done
   for b in $NVME; do
     [ "$b" = "$NVME_FIRST" ] && continue
