@@ -4,6 +4,7 @@
  *
  *   node dist/bench/nvme/guest.js --c-binary PATH [--rounds N] [--qd1 COUNT] [--qd32 COUNT] [--warm-up COUNT]
  *     [--poll-spin-us US]   (the driver's pollSpinUs in polling mode; default the driver's own)
+ *     [--warm-up-rounds N]  (whole rounds first, not recorded; default 2: the JIT settles)
  *
  * 4 KiB random reads (uniform over the namespace) at queue depth 1 and 32, by
  *   - the TypeScript driver (examples/nvme) through VFIO, completions by polling the phase tag,
@@ -13,7 +14,7 @@
  *   - the same with the kernel's polled I/O (io_uring IOPOLL on the nvme driver's poll queue), to tell what polling
  *     itself costs or gains under the emulation.
  * Rounds alternate the order of the four, so they share the emulation's drift. Each run starts with a warm-up
- * (not counted). Every block read is checked against the rig's pattern (words 0 and 1023), on both sides.
+ * (not counted), and the first --warm-up-rounds rounds are not recorded at all. Every block read is checked against the rig's pattern (words 0 and 1023), on both sides.
  * IOPS: the median over rounds of COUNT / elapsed; latency percentiles over all reads of all rounds (TS: from the
  * read() call to its promise's resolution). Prints a text table on stdout and, last, one line `NVME-BENCH-JSON {...}`.
  * Emulation figures (QEMU TCG), not hardware.
@@ -34,8 +35,11 @@ const { values: opts } = parseArgs({
     qd32: { type: 'string', default: '4000' },
     'warm-up': { type: 'string', default: '100' },
     'poll-spin-us': { type: 'string' },
+    'warm-up-rounds': { type: 'string', default: '2' },
   },
 });
+/** Whole rounds run first and not recorded: under TCG, V8's tiers (Sparkplug, Maglev, TurboFan) compile slowly. */
+const WARM_ROUNDS = Number(opts['warm-up-rounds']);
 /** The driver's pollSpinUs (NvmeOpenOptions; the driver's default when not given). */
 const POLL_SPIN_US = opts['poll-spin-us'] === undefined ? undefined : Number(opts['poll-spin-us']);
 const ROUNDS = Number(opts.rounds);
@@ -127,20 +131,23 @@ async function main(): Promise<void> {
   };
   try {
     const order: Who[] = ['ts-poll', 'ts-interrupt', 'kernel', 'kernel-poll'];
-    for (let round = 0; round < ROUNDS; round++) {
-      const whos = order.map((_, i) => order[(i + round) % order.length]);
-      for (const qd of round % 2 ? [32, 1] : [1, 32]) {
+    for (let round = -WARM_ROUNDS; round < ROUNDS; round++) {
+      const whos = order.map((_, i) => order[(i + round + WARM_ROUNDS) % order.length]);
+      const record = round >= 0;
+      for (const qd of Math.abs(round) % 2 ? [32, 1] : [1, 32]) {
         for (const who of whos) {
           const seed = 0x9e3779b1 ^ (round * 1000 + qd);
           if (who === 'kernel' || who === 'kernel-poll') {
             kernelRun(qd, WARM, seed ^ 0x55, who === 'kernel-poll');
-            add(who, qd, kernelRun(qd, COUNT[qd], seed, who === 'kernel-poll'));
+            const r = kernelRun(qd, COUNT[qd], seed, who === 'kernel-poll');
+            if (record) add(who, qd, r);
           } else {
-            add(who, qd, await tsRun(dev, who === 'ts-poll' ? 'poll' : 'interrupt', qd, COUNT[qd], seed));
+            const r = await tsRun(dev, who === 'ts-poll' ? 'poll' : 'interrupt', qd, COUNT[qd], seed);
+            if (record) add(who, qd, r);
           }
         }
       }
-      log(`round ${round + 1}/${ROUNDS}`);
+      log(record ? `round ${round + 1}/${ROUNDS}` : `warm-up round ${round + WARM_ROUNDS + 1}/${WARM_ROUNDS}`);
     }
   } finally {
     dev.close();
@@ -163,12 +170,12 @@ async function main(): Promise<void> {
   }
   const name: Record<Who, string> = { kernel: 'kernel nvme driver, C, O_DIRECT', 'kernel-poll': 'kernel nvme driver, C, O_DIRECT, polled', 'ts-poll': 'TypeScript driver, polling', 'ts-interrupt': 'TypeScript driver, MSI-X interrupt' };
   const out = [
-    `4 KiB random reads, QEMU NVMe (TCG), guest kernel ${release()}; ${ROUNDS} rounds alternating, ${COUNT[1]} reads at QD1 and ${COUNT[32]} at QD32 per run (+${WARM} warm-up); pollSpinUs ${POLL_SPIN_US ?? 'default'}`,
+    `4 KiB random reads, QEMU NVMe (TCG), guest kernel ${release()}; ${ROUNDS} rounds alternating, ${COUNT[1]} reads at QD1 and ${COUNT[32]} at QD32 per run (+${WARM} warm-up, after ${WARM_ROUNDS} unrecorded rounds); pollSpinUs ${POLL_SPIN_US ?? 'default'}`,
     '| driver | QD | how | IOPS (median of rounds) | ratio to kernel | p50 µs | p99 µs |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${name[r.who]} | ${r.qd} | ${r.how} | ${Math.round(r.iops)} | ${r.ratio.toFixed(2)} | ${r.p50Us.toFixed(0)} | ${r.p99Us.toFixed(0)} |`),
   ];
-  process.stdout.write(`${out.join('\n')}\nNVME-BENCH-JSON ${JSON.stringify({ kernel: release(), pollSpinUs: POLL_SPIN_US ?? null, rounds: ROUNDS, counts: COUNT, warmUp: WARM, rows })}\n`);
+  process.stdout.write(`${out.join('\n')}\nNVME-BENCH-JSON ${JSON.stringify({ kernel: release(), pollSpinUs: POLL_SPIN_US ?? null, rounds: ROUNDS, warmUpRounds: WARM_ROUNDS, counts: COUNT, warmUp: WARM, rows })}\n`);
 }
 
 main().catch((e: unknown) => {

@@ -6,7 +6,8 @@
  * host's cc, runs bench/nvme/guest.ts in the guest, prints its table and saves it with the QEMU version.
  *
  * Options (passed on to guest.ts): --rounds N (5), --qd1 COUNT (1000), --qd32 COUNT (4000), --warm-up COUNT (100),
- * --poll-spin-us US (the driver's pollSpinUs in polling mode; default the driver's own);
+ * --poll-spin-us US (the driver's pollSpinUs in polling mode; default the driver's own), --warm-up-rounds N (2: whole
+ * rounds first, not recorded, while V8's JIT settles under TCG);
  * and --out DIR (default bench/out, git-ignored) where nvme.md and nvme.json go, --no-save.
  * Emulation figures (QEMU TCG on this host), not hardware: the ratios are the result.
  * @module
@@ -27,11 +28,12 @@ const { values: opts } = parseArgs({
     qd32: { type: 'string' },
     'warm-up': { type: 'string' },
     'poll-spin-us': { type: 'string' },
+    'warm-up-rounds': { type: 'string' },
     out: { type: 'string', default: join(repo, 'bench', 'out') },
     'no-save': { type: 'boolean', default: false },
   },
 });
-const pass = (['rounds', 'qd1', 'qd32', 'warm-up', 'poll-spin-us'] as const).flatMap((k) => (opts[k] === undefined ? [] : [`--${k}`, opts[k]!]));
+const pass = (['rounds', 'qd1', 'qd32', 'warm-up', 'poll-spin-us', 'warm-up-rounds'] as const).flatMap((k) => (opts[k] === undefined ? [] : [`--${k}`, opts[k]!]));
 
 const c = buildC(join(repo, 'bench', 'nvme', 'kernel-reads.c'), join(repo, 'node_modules', '.cache', 'mmio-bench'));
 const qemu = execFileSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).split('\n')[0];
