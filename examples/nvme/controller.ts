@@ -46,7 +46,7 @@ export type NvmeCompletionMode = 'poll' | 'interrupt';
 export interface NvmeOpenOptions {
   /** Completion mode of the admin queue, and the default of I/O queues. Default `'poll'`. */
   completion?: NvmeCompletionMode;
-  /** Admin queue entries (2..4096, at most CAP.MQES + 1). Default 32. */
+  /** Admin queue entries (2..4096, at most CAP.MQES + 1). Default 32 (or CAP.MQES + 1 if smaller). */
   adminEntries?: number;
   /** Milliseconds before a command rejects with `ETIMEDOUT` (1..2^31-1). Default 5000. */
   timeoutMs?: number;
@@ -103,7 +103,7 @@ type NvmeRegs = RegisterAccess<NvmeRegmapSpec, RegisterMap<NvmeRegmapSpec>>;
 
 interface Settings {
   completion: NvmeCompletionMode;
-  adminEntries: number;
+  adminEntries: number | undefined;
   timeoutMs: number;
   ioQueues: number;
   interruptVectors: number | undefined;
@@ -183,7 +183,7 @@ export class NvmeController implements IoQueueHost {
     const o = options as Record<string, unknown>;
     const settings: Settings = {
       completion: modeOption(o.completion, 'options.completion', 'poll'),
-      adminEntries: intOption(o, 'adminEntries', 2, 4096, 32)!,
+      adminEntries: intOption(o, 'adminEntries', 2, 4096, undefined),
       timeoutMs: intOption(o, 'timeoutMs', 1, 0x7fff_ffff, 5000)!,
       ioQueues: intOption(o, 'ioQueues', 1, 65535, 8)!,
       interruptVectors: intOption(o, 'interruptVectors', 1, 2048, undefined),
@@ -271,8 +271,9 @@ export class NvmeController implements IoQueueHost {
     const capInfo = this.#cap;
     if ((capInfo.css & 1) === 0) throw nvmeError('ERR_NVME_UNSUPPORTED', `controller ${this.regs.path} does not support the NVM command set (CAP.CSS 0x${capInfo.css.toString(16)})`);
     if (capInfo.mpsmin > 0) throw nvmeError('ERR_NVME_UNSUPPORTED', `controller ${this.regs.path} needs memory pages of at least ${4096 << capInfo.mpsmin} bytes (CAP.MPSMIN ${capInfo.mpsmin}); this driver uses 4 KiB`);
-    if (this.#s.adminEntries > capInfo.mqes + 1) {
-      throw argRangeError('ERR_OUT_OF_RANGE', `options.adminEntries ${this.#s.adminEntries} is more than the controller's CAP.MQES + 1 = ${capInfo.mqes + 1}`);
+    const adminEntries = this.#s.adminEntries ?? Math.min(32, capInfo.mqes + 1);
+    if (adminEntries > capInfo.mqes + 1) {
+      throw argRangeError('ERR_OUT_OF_RANGE', `options.adminEntries ${adminEntries} is more than the controller's CAP.MQES + 1 = ${capInfo.mqes + 1}`);
     }
     this.#stride = doorbellStride(capInfo.dstrd);
     this.#rdyTimeoutUs = Math.max(1, capInfo.to) * 500_000;
@@ -292,7 +293,7 @@ export class NvmeController implements IoQueueHost {
     await this.#waitReady(0);
 
     if (this.#s.completion === 'interrupt') this.#enableVectors();
-    const admin = this.#newQueue(0, this.#s.adminEntries, this.#s.completion, this.#s.completion === 'interrupt' ? this.#takeVector(0) : undefined);
+    const admin = this.#newQueue(0, adminEntries, this.#s.completion, this.#s.completion === 'interrupt' ? this.#takeVector(0) : undefined);
     this.#admin = admin;
     this.#nvme.writeFields('AQA', { ASQS: admin.entries - 1, ACQS: admin.entries - 1 });
     this.#nvme.write('ASQ', admin.sq.dma_handle);
@@ -459,10 +460,17 @@ export class NvmeController implements IoQueueHost {
     return this.#namespaces.get(nsid);
   }
 
-  /** @internal */
+  /** @internal Identify a namespace once for every I/O that needs it at the same time. */
   loadNamespace(nsid: number): Promise<NvmeIdentifyNamespace> {
-    return this.identifyNamespace(nsid);
+    let load = this.#namespaceLoads.get(nsid);
+    if (load === undefined) {
+      load = this.identifyNamespace(nsid).finally(() => this.#namespaceLoads.delete(nsid));
+      this.#namespaceLoads.set(nsid, load);
+    }
+    return load;
   }
+
+  readonly #namespaceLoads = new Map<number, Promise<NvmeIdentifyNamespace>>();
 
   /**
    * Create an I/O queue pair: Create I/O Completion Queue (0x05; physically contiguous, interrupts enabled on its
@@ -575,7 +583,10 @@ export class NvmeController implements IoQueueHost {
   async #teardown(orderly: boolean): Promise<void> {
     try {
       if (orderly) {
-        for (const pair of [...this.#pairs.values()]) await this.deleteQueuePair(pair).catch(() => undefined);
+        for (const pair of [...this.#pairs.values()]) {
+          const failed = await this.deleteQueuePair(pair).then(() => undefined, (e: { code?: unknown }) => e);
+          if (failed?.code === 'ETIMEDOUT') break; // the controller does not answer: reset it instead of waiting for each
+        }
       }
       if (this.regs.mapped) {
         if (orderly && this.#fatal === undefined) await this.#shutdown().catch(() => undefined);

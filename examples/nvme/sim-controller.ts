@@ -101,8 +101,8 @@ export interface SimNvme extends Disposable {
   readonly ioQueues: { sq: number[]; cq: number[] };
   /** True after Set Features Number of Queues since the last enable. */
   readonly queuesNegotiated: boolean;
-  /** Stop processing doorbells (commands wait in their queues). */
-  pause(): void;
+  /** Stop processing doorbells (commands wait in their queues): all queues, or only the I/O queues (`'io'`: admin commands still complete). */
+  pause(what?: 'all' | 'io'): void;
   /** Process again, including what waited. */
   resume(): void;
   /** A fatal controller error: CSTS.CFS = 1, nothing more is processed until CC.EN = 0. */
@@ -167,7 +167,17 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
   const capValue =
     BigInt(maxEntries - 1) | (1n << 16n) | (BigInt(timeoutUnits) << 24n) | (BigInt(dstrd) << 32n) | (1n << 37n) | (0n << 48n) | (4n << 52n);
 
+  const immediates = new Set<ReturnType<typeof setImmediate>>();
+  /** Run `fn` after `ms` milliseconds (0: on the next event-loop turn), unless closed by then. */
   const later = (fn: () => void, ms: number): void => {
+    if (ms === 0) {
+      const i = setImmediate(() => {
+        immediates.delete(i);
+        if (!closed) fn();
+      });
+      immediates.add(i);
+      return;
+    }
     const t = setTimeout(() => {
       timers.delete(t);
       if (!closed) fn();
@@ -310,6 +320,8 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
     closed = true;
     for (const t of timers) clearTimeout(t);
     timers.clear();
+    for (const i of immediates) clearImmediate(i);
+    immediates.clear();
     engine.reset();
     for (const r of regions) r.iounmap();
     for (const v of vectors) v.close();
@@ -339,11 +351,13 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
     get queuesNegotiated() {
       return engine.queuesNegotiated;
     },
-    pause() {
-      paused = true;
+    pause(what: 'all' | 'io' = 'all') {
+      if (what === 'io') engine.ioPaused = true;
+      else paused = true;
     },
     resume() {
       paused = false;
+      engine.ioPaused = false;
       kick();
     },
     injectFatal() {

@@ -92,6 +92,8 @@ export class SimNvmeEngine {
   #ioQueuesAllocated = 0;
   #featuresSet = false;
   #stopped = true;
+  /** I/O submission queues are not processed (the admin queue still is). */
+  ioPaused = false;
 
   constructor(setup: SimEngineSetup) {
     this.#s = setup;
@@ -160,7 +162,7 @@ export class SimNvmeEngine {
     for (const cq of this.#cqs.values()) if (this.#flush(cq)) raised.add(cq);
     for (const qid of [...this.#sqs.keys()].sort((a, b) => a - b)) {
       const sq = this.#sqs.get(qid);
-      if (sq === undefined || this.#stopped) continue;
+      if (sq === undefined || this.#stopped || (qid !== 0 && this.ioPaused)) continue;
       const fetched: NvmeCommand[] = [];
       while (sq.head !== sq.tail) {
         const entry = this.#read(sq.base + BigInt(sq.head * NVME_SQE_BYTES), NVME_SQE_BYTES);
