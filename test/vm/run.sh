@@ -22,6 +22,8 @@ usage: test/vm/run.sh [options] -- COMMAND [ARG...]
                    --uio-load to uio_pci_generic (env MMIO_VM_NVME=1; MMIO_VM_NVME_MB sets the size)
   --nvme-kernel    --nvme plus a second, identical controller (serial b2, its own image) on the kernel's nvme
                    driver: /dev/nvmeXn1 (env MMIO_VM_NVME_KERNEL=1)
+  --hugepages N    reserve N 2 MiB huge pages at boot (kernel hugepages=N), while memory is not yet fragmented
+                   (env MMIO_VM_HUGEPAGES)
   --edu N          number of QEMU edu devices (default 2, 3 with --iommu; env MMIO_VM_EDU_COUNT)
   --timeout SEC    give up (exit 124) when the guest has not reported after SEC seconds
                    (default 900; env MMIO_VM_TIMEOUT)
@@ -34,7 +36,7 @@ Exit: the command's status; 124 when the guest timed out; 125 when the rig itsel
 EOF
 }
 
-UIO=${MMIO_VM_UIO:-} EDU_COUNT=${MMIO_VM_EDU_COUNT:-} IOMMU=${MMIO_VM_IOMMU:-} NVME=${MMIO_VM_NVME:-} NVME_KERNEL=${MMIO_VM_NVME_KERNEL:-} TIMEOUT=${MMIO_VM_TIMEOUT:-900}
+UIO=${MMIO_VM_UIO:-} EDU_COUNT=${MMIO_VM_EDU_COUNT:-} IOMMU=${MMIO_VM_IOMMU:-} NVME=${MMIO_VM_NVME:-} NVME_KERNEL=${MMIO_VM_NVME_KERNEL:-} TIMEOUT=${MMIO_VM_TIMEOUT:-900} HUGEPAGES=${MMIO_VM_HUGEPAGES:-}
 VERBOSE=${MMIO_VM_VERBOSE:-} BOOT=${MMIO_VM_BOOT:-}
 extra_env=()
 read -r -a qemu_extra <<< "${MMIO_VM_QEMU_ARGS:-}"
@@ -47,6 +49,7 @@ while (( $# )); do
     --nvme) NVME=1 ;;
     --nvme-kernel) NVME=1 NVME_KERNEL=1 ;;
     --edu) need_arg $# "$1"; EDU_COUNT=$2; shift ;;
+    --hugepages) need_arg $# "$1"; HUGEPAGES=$2; shift ;;
     --timeout) need_arg $# "$1"; TIMEOUT=$2; shift ;;
     --env) need_arg $# "$1"; extra_env+=("$2"); shift ;;
     --qemu-arg) need_arg $# "$1"; qemu_extra+=("$2"); shift ;;
@@ -63,6 +66,7 @@ done
 [[ -n $EDU_COUNT ]] || { if [[ -n $IOMMU ]]; then EDU_COUNT=3; else EDU_COUNT=2; fi; }
 [[ $EDU_COUNT =~ ^[0-9]+$ && $TIMEOUT =~ ^[0-9]+$ ]] || vm_die "--edu and --timeout take whole numbers" 2
 [[ -n $NVME_KERNEL ]] && NVME=1
+[[ -z $HUGEPAGES || $HUGEPAGES =~ ^[0-9]+$ ]] || vm_die "--hugepages takes a whole number" 2
 NVME_MB=${MMIO_VM_NVME_MB:-64}
 [[ $NVME_MB =~ ^[1-9][0-9]*$ ]] || vm_die "MMIO_VM_NVME_MB takes a whole number of MiB, not '$NVME_MB'" 2
 
@@ -132,6 +136,7 @@ append="console=ttyS1 panic=-1 rdinit=/init"
 # fails under TCG on a loaded host and panics ("timer doesn't work through Interrupt-remapped IO-APIC"); the
 # timer itself works, so skip the test.
 [[ -n $IOMMU ]] && append+=" intel_iommu=on no_timer_check"
+[[ -n $HUGEPAGES ]] && append+=" hugepages=$HUGEPAGES"
 if [[ -n $VERBOSE ]]; then append+=" mmio.verbose"; else append+=" quiet loglevel=1"; fi
 qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu max
   -m "${MMIO_VM_MEM:-1G}" -smp "${MMIO_VM_SMP:-1}" -nographic -no-reboot -nic none
