@@ -10,6 +10,7 @@
 #   /etc/mmio-vm/modules.uio   load order for UIO (loaded by the init only when asked)
 #   /etc/mmio-vm/modules.vfio  load order for VFIO (--iommu): vfio_iommu_type1 is only a soft dependency of
 #                              vfio, so it is named here explicitly
+#   /etc/mmio-vm/modules.nvme  load order for the kernel's NVMe driver (--nvme-kernel): nvme_core, nvme
 # The load order is computed from the modules' own dependency lists (dependencies first);
 # modules built into the kernel (modules.builtin) are skipped.
 set -euo pipefail
@@ -20,6 +21,7 @@ moddir=$kroot/lib/modules/$release
 BOOT_MODULES=(virtio_pci 9pnet_virtio 9p overlay)
 UIO_MODULES=(uio uio_pci_generic)
 VFIO_MODULES=(vfio vfio_iommu_type1 vfio_pci)
+NVME_MODULES=(nvme)
 
 stage=$(mktemp -d); trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,etc/mmio-vm,lib/modules}
@@ -76,6 +78,13 @@ if [[ -n ${mod_path[vfio]:-} ]] || is_builtin vfio; then
   install_modules modules.vfio "${VFIO_MODULES[@]}"
 else
   : > "$stage/etc/mmio-vm/modules.vfio"
+fi
+
+# The kernel's NVMe driver, for --nvme-kernel (x86-64; an empty list where the kernel has no nvme module).
+if [[ -n ${mod_path[nvme]:-} ]] || is_builtin nvme; then
+  install_modules modules.nvme "${NVME_MODULES[@]}"
+else
+  : > "$stage/etc/mmio-vm/modules.nvme"
 fi
 
 (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z \

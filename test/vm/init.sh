@@ -8,7 +8,8 @@
 #    host's writable exchange directory (9p tag "xfer") at /newroot/run/mmio-vm
 # 4. reads run.sh's settings from xfer/config; with VM_UIO=load|bind loads uio + uio_pci_generic,
 #    with bind also binds the first edu device to uio_pci_generic (-> /dev/uio0); with VM_IOMMU=1 loads the
-#    vfio modules and binds the last edu device to vfio-pci (-> /dev/vfio/<group>)
+#    vfio modules and binds the last edu device to vfio-pci (-> /dev/vfio/<group>); the first NVMe controller goes
+#    to vfio-pci (VM_IOMMU=1) or uio_pci_generic (UIO loaded), the others, with VM_NVME_KERNEL=1, to the nvme driver
 # 5. chroots into /newroot and runs xfer/cmd (written by run.sh: cd, environment, the command)
 #    with the host's /bin/sh, as root, stdin /dev/null, stdout/stderr on the serial console — or,
 #    when the host's stdout is not a terminal (VM_TTY empty), on a pipe that cat copies to it
@@ -87,14 +88,55 @@ if [ "$VM_IOMMU" = 1 ]; then
   echo "$EDU_VFIO" > /sys/bus/pci/drivers_probe
   VFIO_GROUP=$(readlink "/sys/bus/pci/devices/$EDU_VFIO/iommu_group"); VFIO_GROUP=${VFIO_GROUP##*/}
   [ -e "/newroot/dev/vfio/$VFIO_GROUP" ] || fail "--iommu: binding $EDU_VFIO to vfio-pci gave no /dev/vfio/$VFIO_GROUP"
-  # --nvme: QEMU's NVMe controller (class 0x010802) goes to vfio-pci as well (no nvme driver is loaded)
-  for d in /sys/bus/pci/devices/*; do
-    [ "$(cat "$d/class")" = 0x010802 ] || continue
-    echo vfio-pci > "$d/driver_override"
-    echo "${d##*/}" > /sys/bus/pci/drivers_probe
-    [ -e "$d/driver" ] || fail "--iommu --nvme: binding ${d##*/} to vfio-pci failed"
-    NVME_VFIO="$NVME_VFIO ${d##*/}"
+fi
+# --- NVMe (--nvme, --nvme-kernel) ----------------------------------------------------------
+# QEMU's NVMe controllers (class 0x010802), in PCI order: the first (serial a1) goes to vfio-pci with --iommu, else
+# to uio_pci_generic when the UIO modules are loaded (DMA without an IOMMU); with VM_NVME_KERNEL=1 the others go to
+# the kernel's nvme driver (loaded only then), and the init waits for their namespace's block device.
+NVME=
+for d in /sys/bus/pci/devices/*; do
+  [ "$(cat "$d/class")" = 0x010802 ] && NVME="$NVME ${d##*/}"
+done
+NVME=${NVME# }
+NVME_FIRST=${NVME%% *} NVME_UIO='' NVME_UIO_DEV='' NVME_KERNEL='' NVME_KERNEL_DEV=''
+bind_to() {   # bind_to DRIVER BDF
+  echo "$1" > "/sys/bus/pci/devices/$2/driver_override"
+  echo "$2" > /sys/bus/pci/drivers_probe
+  [ -e "/sys/bus/pci/devices/$2/driver" ] || fail "--nvme: binding $2 to $1 failed"
+}
+if [ -n "$NVME_FIRST" ]; then
+  if [ "$VM_IOMMU" = 1 ]; then
+    bind_to vfio-pci "$NVME_FIRST"
+    NVME_VFIO=$NVME_FIRST
+  elif [ "$VM_UIO" = load ] || [ "$VM_UIO" = bind ]; then
+    bind_to uio_pci_generic "$NVME_FIRST"
+    NVME_UIO=$NVME_FIRST
+    for u in "/sys/bus/pci/devices/$NVME_UIO/uio/"uio*; do NVME_UIO_DEV=/dev/${u##*/}; done
+  else
+    echo none > "/sys/bus/pci/devices/$NVME_FIRST/driver_override"   # stays free: not even the nvme driver takes it
+  fi
+fi
+if [ "$VM_NVME_KERNEL" = 1 ]; then
+  # poll_queues=1: one polled queue besides the interrupt-driven ones, so polled I/O (io_uring IOPOLL) can be
+  # measured against the kernel too; ordinary reads still complete by interrupt
+  for m in $(cat /etc/mmio-vm/modules.nvme); do
+    p=''; [ "$m" = nvme ] && p=poll_queues=1
+    insmod "/lib/modules/$m.ko" $p || fail "insmod $m $p"
   done
+  for b in $NVME; do
+    [ "$b" = "$NVME_FIRST" ] && continue
+    bind_to nvme "$b"
+    NVME_KERNEL="$NVME_KERNEL $b"
+    # the controller's reset and the namespace scan run asynchronously after the probe
+    n=0 dev=''
+    while [ -z "$dev" ]; do
+      for ns in "/sys/bus/pci/devices/$b/nvme/"nvme*/nvme*n1; do [ -e "$ns" ] && [ -e "/newroot/dev/${ns##*/}" ] && dev=/dev/${ns##*/}; done
+      n=$((n + 1)); [ -n "$dev" ] || [ $n -lt 300 ] || fail "--nvme-kernel: no namespace block device for $b after 30 s"
+      [ -n "$dev" ] || sleep 0.1
+    done
+    NVME_KERNEL_DEV="$NVME_KERNEL_DEV $dev"
+  done
+  [ -n "$NVME_KERNEL" ] || fail "--nvme-kernel: no second NVMe controller found"
 fi
 EDU_FREE=
 for b in $EDU; do [ "$b" = "$EDU_UIO" ] || [ "$b" = "$EDU_VFIO" ] || EDU_FREE="$EDU_FREE $b"; done
@@ -105,7 +147,12 @@ for b in $EDU; do [ "$b" = "$EDU_UIO" ] || [ "$b" = "$EDU_VFIO" ] || EDU_FREE="$
   echo "MMIO_VM_EDU_FREE='${EDU_FREE# }'"
   echo "MMIO_VM_EDU_VFIO='$EDU_VFIO'"
   echo "MMIO_VM_VFIO_GROUP='$VFIO_GROUP'"
-  echo "MMIO_VM_NVME_VFIO='${NVME_VFIO# }'"
+  echo "MMIO_VM_NVME_VFIO='$NVME_VFIO'"
+  echo "MMIO_VM_NVME_UIO='$NVME_UIO'"
+  echo "MMIO_VM_NVME_UIO_DEV='$NVME_UIO_DEV'"
+  echo "MMIO_VM_NVME_KERNEL='${NVME_KERNEL# }'"
+  echo "MMIO_VM_NVME_KERNEL_DEV='${NVME_KERNEL_DEV# }'"
+  [ -n "$NVME_FIRST" ] && echo "MMIO_VM_NVME_WRITES=/run/mmio-vm/nvme-writes"
 } > "$X/guest.env"
 
 # --- the console: size of the host's terminal, "\n" not turned into "\r\n" -----------------
