@@ -208,18 +208,13 @@ export function checkJsCode(fn: V8Code): string[] {
 }
 
 /**
- * From `--trace-turbo-inlining`: the Wasm functions TurboFan considered for inlining into JS, and whether it did.
- * V8 prints "Considering wasm function [N] ..." then either "- not inlining: <why>" or goes on to inline it.
+ * From `--trace-turbo-inlining`: the Wasm functions TurboFan considered for inlining into JS, and the reasons it
+ * gave for not doing so. V8 prints "Considering wasm function [N] ..." and, when it does not inline it,
+ * "- not inlining: <why>" (a message only the Wasm-into-JS inliner prints). Concurrent compile jobs interleave
+ * their lines, so the two are counted, not paired: `inlined` = considerations without a refusal.
  */
-export function wasmInliningDecisions(text: string): { index: number; inlined: boolean; why: string }[] {
-  const lines = text.split('\n');
-  const out: { index: number; inlined: boolean; why: string }[] = [];
-  lines.forEach((l, k) => {
-    const m = /^Considering wasm function \[(\d+)\]/.exec(l);
-    if (!m) return;
-    const next = lines[k + 1] ?? '';
-    const not = /^- not inlining: (.*)$/.exec(next);
-    out.push({ index: Number(m[1]), inlined: !not, why: not ? not[1] : next });
-  });
-  return out;
+export function wasmInliningDecisions(text: string): { considered: number[]; refusals: string[]; inlined: number } {
+  const considered = [...text.matchAll(/^Considering wasm function \[(\d+)\]/gm)].map((m) => Number(m[1]));
+  const refusals = [...text.matchAll(/^- not inlining: (.*)$/gm)].map((m) => m[1]);
+  return { considered, refusals, inlined: considered.length - refusals.length };
 }

@@ -5,7 +5,8 @@
 // Without an argument: through the library (mapFile on a file, a WasmRegion), i.e. what really runs.
 // With one: the module given (base64) instantiated on a memory of one page and its exports r8..w64 called by
 // JS callers of the same shape: the test's deliberately wrong modules.
-// Prints "probe: ..." lines: the path taken, and the values read back (the test checks them).
+// Prints "probe: ..." lines on stderr (V8 prints its listings to stdout, buffered): the path taken, the values read
+// back (the test checks them).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +17,17 @@ let forms;
 let done = () => {};
 if (given === undefined) {
   const { mapFile, WASM_WINDOW_FORMS } = await import('../../dist/lib/index.js');
+  const { NativeRegion } = await import('../../dist/lib/linux/native-region.js');
   const dir = mkdtempSync(join(tmpdir(), 'mmio-probe-'));
   const file = join(dir, 'regs');
   writeFileSync(file, Buffer.alloc(65536));
   const r = mapFile(file, 0, 65536);
-  console.log(`probe: arch ${process.arch} v8 ${process.versions.v8} forms ${WASM_WINDOW_FORMS} path ${r.accessPath ?? 'NativeRegion'}`);
+  console.error(`probe: arch ${process.arch} v8 ${process.versions.v8} forms ${WASM_WINDOW_FORMS} path ${r.accessPath ?? 'NativeRegion'}`);
+  // arm64: readX/writeX/ioreadXbe/iowriteXbe are the NativeRegion's own (the native call); the _relaxed ones are not
+  const native = (m) => r[m] === NativeRegion.prototype[m];
+  const ordered = ['readb', 'readw', 'readl', 'readq', 'ioread16be', 'ioread32be', 'writeb', 'writew', 'writel', 'writeq', 'iowrite16be', 'iowrite32be'];
+  const relaxed = ['readb', 'readw', 'readl', 'readq', 'writeb', 'writew', 'writel', 'writeq'].map((m) => m + '_relaxed');
+  console.error(`probe: ordered forms native ${ordered.every(native)}, relaxed forms window ${!relaxed.some(native)}`);
   forms = {
     r8: (o) => r.readb_relaxed(o), r16: (o) => r.readw_relaxed(o), r32: (o) => r.readl_relaxed(o), r64: (o) => r.readq_relaxed(o),
     w8: (o, v) => r.writeb_relaxed(v, o), w16: (o, v) => r.writew_relaxed(v, o), w32: (o, v) => r.writel_relaxed(v, o), w64: (o, v) => r.writeq_relaxed(v, o),
@@ -30,7 +37,7 @@ if (given === undefined) {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
   const inst = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(given, 'base64')), { m: { mem: memory } });
   const f = inst.exports;
-  console.log(`probe: arch ${process.arch} v8 ${process.versions.v8} path given module`);
+  console.error(`probe: arch ${process.arch} v8 ${process.versions.v8} path given module`);
   forms = {
     r8: (o) => f.r8(o), r16: (o) => f.r16(o), r32: (o) => f.r32(o) >>> 0, r64: (o) => BigInt.asUintN(64, f.r64(o)),
     w8: (o, v) => f.w8(o, v), w16: (o, v) => f.w16(o, v), w32: (o, v) => f.w32(o, v), w64: (o, v) => f.w64(o, v),
@@ -44,5 +51,5 @@ for (let i = 0; i < ROUNDS; i++) {
   forms.w32(16, (i * 0x10001) >>> 0); check += forms.r32(16);
   forms.w64(24, BigInt(i) << 32n | 0x5an); check += Number(forms.r64(24) & 0xffn);
 }
-console.log(`probe: values ${forms.r8(0)} ${forms.r16(8)} ${forms.r32(16)} ${forms.r64(24)} sum ${check}`);
+console.error(`probe: values ${forms.r8(0)} ${forms.r16(8)} ${forms.r32(16)} ${forms.r64(24)} sum ${check}`);
 done();
