@@ -1,7 +1,8 @@
 // tools/arm/insn-count/probe.mjs — run by tools/arm/insn-count/run.sh in the arm64 node under qemu-aarch64 -g:
-// one readl_relaxed between two mb() markers in TurboFan code (MODE=read), or the two markers alone (MODE=base).
+// one readl_relaxed (MODE=read) or writel_relaxed (MODE=write) between two mb() markers in TurboFan code, or the
+// two markers alone (MODE=base).
 // The gdb script counts the instructions executed from the first marker's native function to the second's; the
-// difference of the two modes is what one readl_relaxed costs, from the JS call to its return.
+// difference is what one access costs, from the JS call to its return.
 // Needs --allow-natives-syntax (the caller is optimized deterministically, after the callee has feedback).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +15,14 @@ const r = mapFile(join(dir, 'regs'), 0, 65536);
 console.error(`insn-count: path ${r.accessPath ?? 'NativeRegion'}`);
 // the callee chain gets its feedback (and its own optimized code) first
 let warm = 0;
-for (let i = 0; i < 30000; i++) warm += r.readl_relaxed((i & 63) * 4);
+for (let i = 0; i < 30000; i++) {
+  warm += r.readl_relaxed((i & 63) * 4);
+  r.writel_relaxed(i, (i & 63) * 4 + 256);
+}
 function withRead(o) { mb(); const v = r.readl_relaxed(o); mb(); return v; }
+function withWrite(o) { mb(); r.writel_relaxed(o, o + 256); mb(); return o; }
 function markersOnly(o) { mb(); mb(); return o; }
-const f = process.env.MODE === 'base' ? markersOnly : withRead;
+const f = { base: markersOnly, read: withRead, write: withWrite }[process.env.MODE];
 %PrepareFunctionForOptimization(f);
 f(0); f(4); f(8);
 %OptimizeFunctionOnNextCall(f);

