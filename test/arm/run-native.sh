@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tools/arm/common.sh
 
-FILES=(linux/native-region linux/native-lifetime differential linux/mem-region-claim linux/bus-fault)
+# NAME: test/NAME.test.ts; NAME.ts: test/NAME.ts as it is (the arm64-only window suite; arm64 only)
+FILES=(linux/native-region linux/native-lifetime differential linux/mem-region-claim linux/bus-fault arm/wasm-window-region.arm64.ts)
 archs=("$@")
 (( ${#archs[@]} )) || archs=(arm64 arm)
 # qemu-user runs only the node it is given: a test that starts another node process (process.execPath is
@@ -22,7 +23,7 @@ export MMIO_TEST_SKIP_REASON='qemu-user: cannot start a second ARM node process'
 
 out=.cache   # one level below the repository (see bundle-tests.mjs); git-ignored, and not wiped by node-gyp
 paths=()
-for f in "${FILES[@]}"; do paths+=("test/$f.test.ts"); done
+for f in "${FILES[@]}"; do [[ $f == *.ts ]] && paths+=("test/$f") || paths+=("test/$f.test.ts"); done
 node test/arm/bundle-tests.mjs "$out" "${paths[@]}" > /dev/null
 fail=0 pass=0 skip=0
 for arch in "${archs[@]}"; do
@@ -40,7 +41,12 @@ for arch in "${archs[@]}"; do
       printf 'mmio-arm: %-5s %-18s not run under qemu-arm (hangs in its SIGBUS delivery)\n' "$arch" "$f"
       continue
     fi
-    bundle=$out/$(dirname "$f")/nodetest.$(basename "$f").test.mjs   # where bundle-tests.mjs put it
+    if [[ $f == *.arm64.ts && $arch != arm64 ]]; then
+      printf 'mmio-arm: %-5s %-18s not run: the Wasm window is arm64-only (armv7 keeps the native call)\n' "$arch" "$f"
+      continue
+    fi
+    # where bundle-tests.mjs put it
+    if [[ $f == *.ts ]]; then bundle=$out/$(dirname "$f")/nodetest.$(basename "$f" .ts).mjs; else bundle=$out/$(dirname "$f")/nodetest.$(basename "$f").test.mjs; fi
     log=${bundle%.test.mjs}.$arch.log
     if PREBUILDS_ONLY=1 timeout 300 tools/arm/node.sh "$arch" --test-reporter=tap "$bundle" > "$log" 2>&1; then rc=0; else rc=$?; fi
     p=$(sed -n 's/^# pass //p' "$log"); fl=$(sed -n 's/^# fail //p' "$log"); s=$(sed -n 's/^# skipped //p' "$log")
