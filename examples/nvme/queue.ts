@@ -9,6 +9,8 @@
  *   free), {@link NvmeQueue.issue}s a command in it and {@link NvmeQueue.release}s it once it has copied its data.
  *   A slot whose command timed out stays the controller's until its completion arrives (its DMA buffers with it),
  *   so a late completion can never be taken for a newer command's.
+ * - Submission: the entry is written at the SQ tail, then SQyTDBL: at once for a command alone on the queue, once
+ *   per microtask turn for the commands issued while others are in flight (one doorbell write for a batch).
  * - Completions: the entry at the CQ head is new when its phase tag equals the expected phase (1 on the first
  *   pass, inverted at each wrap). Its SQHD says how far the controller has fetched the submission queue. After a
  *   batch the CQ head doorbell (CQyHDBL) is written once.
@@ -110,6 +112,8 @@ export class NvmeQueue {
   readonly #tagMask: number;
   readonly #waiters: { resolve(s: QueueSlot): void; reject(e: Error): void }[] = [];
   #sqTail = 0;
+  /** Submitted entries wait for a doorbell write (queued as a microtask, or a poll turn rings first). */
+  #sqRingPending = false;
   #sqHead = 0;
   #cqHead = 0;
   #phase = 1;
@@ -231,13 +235,29 @@ export class NvmeQueue {
       this.#sqTail = next;
       this.#outstanding++;
       this.stats.submitted++;
-      // writel: the write barrier before the store orders the entry before the doorbell.
-      this.#o.regs.writel(next, this.#o.sqDoorbell);
+      // Alone on the queue: ring now (an interrupt-driven wait then often finds its completion already there).
+      // With others in flight: one doorbell for all the commands of this microtask turn.
+      this.#sqRingPending = true;
+      if (this.#outstanding > 1) queueMicrotask(this.#ringSq);
+      else this.#ringSq();
       this.#armTimer();
       if (this.completion === 'poll') this.#schedulePoll();
       else this.#startIrqLoop();
     });
   }
+
+  /**
+   * Ring SQyTDBL with the current tail, if commands wait for it. Commands issued while others are in flight (the
+   * continuations of one batch of completions, a split transfer) share one doorbell write, queued as a microtask:
+   * each doorbell write is an exit to the device (a trap into the hypervisor, a PCIe posted write).
+   */
+  readonly #ringSq = (): void => {
+    if (!this.#sqRingPending) return; // rung already, by a poll turn that came first
+    this.#sqRingPending = false;
+    if (this.#destroyed) return;
+    // writel: the write barrier before the store orders the entries before the doorbell.
+    this.#o.regs.writel(this.#sqTail, this.#o.sqDoorbell);
+  };
 
   /** Run one command in a slot of its own: acquire, issue, release. */
   async run(cmd: Omit<NvmeCommand, 'cid'>, name: string, detail?: string): Promise<NvmeCompletion> {
@@ -320,6 +340,7 @@ export class NvmeQueue {
   readonly #pollTurn = (): void => {
     this.#pollScheduled = false;
     if (this.#destroyed || this.#outstanding === 0) return;
+    this.#ringSq(); // never spin on commands whose doorbell is still to be rung
     this.stats.pollTurns++;
     let n = this.reap();
     if (n === 0 && this.#o.pollSpinUs > 0) {

@@ -67,6 +67,8 @@ export interface SimNvmeStats {
   ioCommands: number;
   /** The most commands found waiting in one I/O submission queue at a doorbell write (queue depth). */
   maxQueued: number;
+  /** Accepted writes of I/O submission queue tail doorbells (SQyTDBL, y > 0). */
+  ioSqDoorbells: number;
   /** Completions posted, interrupts raised. */
   completions: number;
   interrupts: number;
@@ -87,7 +89,7 @@ const specific = (sc: number): Status => ({ sct: 1, sc });
 
 /** The command engine (see the module description). */
 export class SimNvmeEngine {
-  readonly stats: SimNvmeStats = { adminCommands: 0, ioCommands: 0, maxQueued: 0, completions: 0, interrupts: 0, badDoorbells: 0, transferErrors: 0, queuesDeleted: 0 };
+  readonly stats: SimNvmeStats = { adminCommands: 0, ioCommands: 0, maxQueued: 0, ioSqDoorbells: 0, completions: 0, interrupts: 0, badDoorbells: 0, transferErrors: 0, queuesDeleted: 0 };
   readonly #s: SimEngineSetup;
   readonly #sqs = new Map<number, SimSq>();
   readonly #cqs = new Map<number, SimCq>();
@@ -139,7 +141,10 @@ export class SimNvmeEngine {
         return false;
       }
       sq.tail = value;
-      if (qid !== 0) this.stats.maxQueued = Math.max(this.stats.maxQueued, (sq.tail - sq.head + sq.entries) % sq.entries);
+      if (qid !== 0) {
+        this.stats.ioSqDoorbells++;
+        this.stats.maxQueued = Math.max(this.stats.maxQueued, (sq.tail - sq.head + sq.entries) % sq.entries);
+      }
       return true;
     }
     const cq = this.#cqs.get(qid);
