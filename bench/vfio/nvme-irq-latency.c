@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../bench-c.h"
+#include "vfio-open.h"
 
 #define NVME_CC 0x14
 #define NVME_CSTS 0x1c
@@ -62,16 +63,8 @@ int main(int argc, char** argv) {
   const long warm_up = strtol(argv[4], NULL, 0);
   alarm(120);
 
-  const int container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-  if (container < 0) die("/dev/vfio/vfio");
-  char path[64];
-  snprintf(path, sizeof path, "/dev/vfio/%s", argv[1]);
-  const int group = open(path, O_RDWR | O_CLOEXEC);
-  if (group < 0) die(path);
-  if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) != 0) die("VFIO_GROUP_SET_CONTAINER");
-  if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) != 0) die("VFIO_SET_IOMMU");
-  const int device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
-  if (device < 0) die("VFIO_GROUP_GET_DEVICE_FD");
+  int container;
+  const int device = vfio_open_device(argv[1], argv[2], &container);
 
   struct vfio_region_info bar = {.argsz = sizeof bar, .index = VFIO_PCI_BAR0_REGION_INDEX};
   if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &bar) != 0) die("VFIO_DEVICE_GET_REGION_INFO");

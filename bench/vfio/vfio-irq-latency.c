@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../bench-c.h"
+#include "vfio-open.h"
 
 static void set_irqs(int device, uint32_t index, uint32_t flags, int count, const int32_t* fds) {
   char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
@@ -49,16 +50,8 @@ int main(int argc, char** argv) {
   const uint32_t raise = (uint32_t)strtoul(argv[6], NULL, 0);
   alarm(120);
 
-  const int container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-  if (container < 0) die("/dev/vfio/vfio");
-  char path[64];
-  snprintf(path, sizeof path, "/dev/vfio/%s", argv[1]);
-  const int group = open(path, O_RDWR | O_CLOEXEC);
-  if (group < 0) die(path);
-  if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) != 0) die("VFIO_GROUP_SET_CONTAINER");
-  if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) != 0) die("VFIO_SET_IOMMU");
-  const int device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, argv[2]);
-  if (device < 0) die("VFIO_GROUP_GET_DEVICE_FD");
+  int container;
+  const int device = vfio_open_device(argv[1], argv[2], &container);
 
   if (!msix) {
     struct vfio_region_info bar = {.argsz = sizeof bar, .index = VFIO_PCI_BAR0_REGION_INDEX};

@@ -46,7 +46,8 @@ export function parseObjdump(text: string): Map<string, Insn[]> {
   return fns;
 }
 
-function splitArgs(s: string): string[] {
+/** Split an instruction's operands at the commas outside brackets and braces (`x0, [x1, #8]` -> two). */
+export function splitArgs(s: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let cur = '';

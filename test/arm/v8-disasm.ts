@@ -16,6 +16,7 @@
  * The right access: exactly one device access, whose address carries both taints, and which is `ldarb`/`ldarh`/
  * `ldar w`/`ldar x` (reads of 1/2/4/8 bytes) or `strb`/`strh`/`str w`/`str x` (writes); and no barrier at all.
  */
+import { splitArgs } from './disasm.js';
 
 export interface V8Insn {
   offset: number;
@@ -34,22 +35,6 @@ export interface V8Code {
   tier: string;
   wasm: boolean;
   insns: V8Insn[];
-}
-
-function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const ch of s) {
-    if (ch === '[' || ch === '{') depth++;
-    if (ch === ']' || ch === '}') depth--;
-    if (ch === ',' && depth === 0) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
 }
 
 /** Every code object in V8's stdout: Wasm functions (`--- WebAssembly code ---`) and JS code (`kind = ...`). */
