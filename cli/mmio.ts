@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import type { SingleBar } from 'cli-progress';
 import type { IoRegion } from '../lib/core/io-region.js';
+import { rangeError } from '../lib/core/errors.js';
 import { readByWidth, writeByWidth } from '../lib/core/width-dispatch.js'; // two small modules, no addon: loaded always
 // The library's other modules and cli-progress are imported where a command needs them, so that each command loads
 // only what it uses: node's start-up is most of a command's time on a small board.
@@ -167,11 +168,11 @@ function addWidthFlags(cmd: Command): Command {
 
 function alignmentCheck(t: Target, width: Width): void {
   if (t.offset % BigInt(width) !== 0n) {
-    const err = new RangeError(
+    throw rangeError(
+      'ERR_UNALIGNED',
       `${describeTarget(t)} is not aligned for a ${width * 8}-bit access (must be a multiple of ${width})`,
-    ) as RangeError & { code: string };
-    err.code = 'ERR_UNALIGNED';
-    throw err;
+      `give an offset that is a multiple of ${width} for ${width * 8}-bit accesses, or a narrower width (-b, -w, -l, -q).`,
+    );
   }
 }
 

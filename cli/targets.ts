@@ -15,6 +15,7 @@
  */
 // Backends are imported when a target needs them: a command starts faster (node's start-up dominates on small boards).
 import { checkValue, checkValue64 } from '../lib/core/checks.js';
+import { rangeError } from '../lib/core/errors.js';
 import type { IoRegion } from '../lib/core/io-region.js';
 import type { TraceEntry } from '../lib/observe/trace.js';
 
@@ -312,11 +313,11 @@ export async function openTarget(target: Target, length: number, options: OpenOp
     }
     closers.push(() => region.iounmap());
     if (at + length > region.size) {
-      const err = new RangeError(
+      throw rangeError(
+        'ERR_OUT_OF_RANGE',
         `0x${target.offset.toString(16)} + ${length} bytes runs past the end of ${target.name} (0x${region.size.toString(16)} bytes)`,
-      ) as RangeError & { code: string };
-      err.code = 'ERR_OUT_OF_RANGE';
-      throw err;
+        `${target.name} is 0x${region.size.toString(16)} bytes: give an offset and a length that end inside it.`,
+      );
     }
     const trace: TraceEntry[] | undefined = options.trace ? [] : undefined;
     const { traceRegion } = trace ? await import('../lib/observe/trace.js') : { traceRegion: undefined };
