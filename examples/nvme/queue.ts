@@ -237,9 +237,13 @@ export class NvmeQueue {
       this.stats.submitted++;
       // Alone on the queue: ring now (an interrupt-driven wait then often finds its completion already there).
       // With others in flight: one doorbell for all the commands of this microtask turn.
-      this.#sqRingPending = true;
-      if (this.#outstanding > 1) queueMicrotask(this.#ringSq);
-      else this.#ringSq();
+      if (this.#outstanding === 1) {
+        this.#sqRingPending = true;
+        this.#ringSq();
+      } else if (!this.#sqRingPending) {
+        this.#sqRingPending = true;
+        queueMicrotask(this.#ringSq);
+      }
       this.#armTimer();
       if (this.completion === 'poll') this.#schedulePoll();
       else this.#startIrqLoop();
