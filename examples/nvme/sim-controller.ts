@@ -36,7 +36,7 @@
  * NVM subsystem reset, controller memory buffers, the admin queue's timing, and any latency of the medium.
  * @module
  */
-import { createRegisterModel, SimInterrupts, SimIommu, SimPciConfig, SimRegion, type AccessWidth, type BusValue, type DmaCoherent, type InterruptSource, type RegisterModel } from '../../lib/index.js';
+import { createRegisterModel, SimInterrupts, SimIommu, SimPciConfig, SimRegion, attachSimBus, type AccessWidth, type BusValue, type InterruptSource, type RegisterModel } from '../../lib/index.js';
 import type { NvmePciFunction } from './device.js';
 import { argRangeError, argTypeError } from './errors.js';
 import { NVME_DOORBELL_BASE, NVME_REGMAP } from './regmap.js';
@@ -293,7 +293,7 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
     return [...vectors];
   };
 
-  const device: NvmePciFunction = {
+  const controllerParts = {
     map(bar: number): SimRegion {
       if (bar !== 0) throw argRangeError('ERR_OUT_OF_RANGE', `sim:${name} has BAR0 only (the controller registers), got BAR ${String(bar)}`);
       const region = new SimRegion(bar0, { name, phys: 0xfebf_0000n });
@@ -308,15 +308,8 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
       model.set(NVME_REGMAP.offset('VS'), 0x0001_0400);
       config.reset();
     },
-    get dmaMask(): bigint {
-      return iommu.dmaMask;
-    },
-    setDmaMask: (mask: bigint) => iommu.setDmaMask(mask),
-    allocCoherent: (size: number): DmaCoherent => iommu.allocCoherent(size),
-    freeCoherent: (buffer: DmaCoherent) => iommu.freeCoherent(buffer),
-    readConfig: (where: number, width: 1 | 2 | 4) => config.readConfig(where, width),
-    writeConfig: (where: number, width: 1 | 2 | 4, value: number) => config.writeConfig(where, width, value),
   };
+  const device: NvmePciFunction = attachSimBus(controllerParts, iommu, config);
 
   const close = (): void => {
     if (closed) return;

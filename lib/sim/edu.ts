@@ -24,9 +24,10 @@ import { SimRegion } from './sim-region.js';
 import { checkOptions } from '../core/checks.js';
 import { SimIommu } from './sim-iommu.js';
 import { SimPciConfig } from './sim-pci-config.js';
+import { attachSimBus } from './sim-bus.js';
 import { EDU_DMA_REG_END, EDU_DMA_REG_FIRST, EduDmaEngine } from './edu-dma.js';
 import type { AccessWidth } from '../core/io-region.js';
-import type { DmaCoherent, DmaDevice } from '../core/dma.js';
+import type { DmaDevice } from '../core/dma.js';
 import type { PciConfigSpace } from '../core/pci-config.js';
 
 /** Size of edu's BAR0 in bytes (1 MiB): {@link EDU_REGMAP}'s `size`. */
@@ -197,7 +198,7 @@ export function createSimEdu(options: SimEduOptions = {}): SimEdu {
     irq.close();
   };
 
-  return {
+  const edu = {
     regs,
     irq,
     model,
@@ -213,15 +214,8 @@ export function createSimEdu(options: SimEduOptions = {}): SimEdu {
     },
     close,
     [Symbol.dispose]: close,
-    get dmaMask(): bigint {
-      return iommu.dmaMask;
-    },
-    setDmaMask: (mask: bigint) => iommu.setDmaMask(mask),
-    allocCoherent: (size: number): DmaCoherent => iommu.allocCoherent(size),
-    freeCoherent: (buffer: DmaCoherent) => iommu.freeCoherent(buffer),
-    readConfig: (where: number, width: 1 | 2 | 4) => config.readConfig(where, width),
-    writeConfig: (where: number, width: 1 | 2 | 4, value: number) => config.writeConfig(where, width, value),
   };
+  return attachSimBus(edu, iommu, config);
 }
 
 /** n! modulo 2^32, as edu's 32-bit computation gives it. From 34 on, 2^32 divides n!, so the result is 0. */

@@ -31,4 +31,5 @@ export { createRegisterModel, registerDefinitions, type RegisterHooks, type Regi
 export { createSimEdu, SIM_EDU_BAR_SIZE, SIM_EDU_ID, type SimEdu, type SimEduOptions } from './edu.js';
 export { SimIommu, type SimDmaEvent, type SimIommuOptions } from './sim-iommu.js';
 export { SimPciConfig, type SimPciConfigOptions } from './sim-pci-config.js';
+export { attachSimBus } from './sim-bus.js';
 export { EduDmaEngine, EDU_DMA_BUFFER_ADDR, EDU_DMA_BUFFER_SIZE, type EduDmaOptions } from './edu-dma.js';

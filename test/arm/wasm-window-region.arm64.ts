@@ -10,9 +10,9 @@ import { readFileSync, truncateSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { mapFile, WASM_WINDOW_ENABLED, WASM_WINDOW_FORMS, WASM_WINDOW_VERIFIED_ARM64 } from '../../lib/index.js';
-import { addon } from '../../lib/linux/addon.js';
 import { NativeRegion } from '../../lib/linux/native-region.js';
 import { tempFile } from '../helpers/temp-file.js';
+import { expectSameErrors, plainNativeRegion } from '../helpers/window-vs-native.js';
 
 setFlagsFromString('--allow-natives-syntax');
 const KIB64 = 65536;
@@ -104,7 +104,7 @@ describe('arm64 Wasm window: the _relaxed forms, on an arm64 kernel', () => {
       const file = tempFile(KIB64);
       try {
         const wasm = mapFile(file.path, 0, size);
-        const plain = new NativeRegion(addon().map(file.path, 0n, size, { sync: true, readOnly: false }), { fileOffset: 0n, phys: 0n, size, path: file.path, readOnly: false });
+        const plain = plainNativeRegion(file.path, size);
         const calls: ((r: Region) => unknown)[] = [
           (r) => r.readl_relaxed(size), (r) => r.readl_relaxed(size - 2), (r) => r.readq_relaxed(size - 4), (r) => r.readb_relaxed(size),
           (r) => r.readw_relaxed(1), (r) => r.readl_relaxed(2 ** 32), (r) => r.readl_relaxed(-4), (r) => r.readl_relaxed(1.5),
@@ -112,21 +112,7 @@ describe('arm64 Wasm window: the _relaxed forms, on an arm64 kernel', () => {
           (r) => r.writel_relaxed(2 ** 32, 0), (r) => r.writeq_relaxed(1n << 64n, 0), (r) => r.writeq_relaxed(1n, 4), (r) => r.writew_relaxed(1, size - 1),
           (r) => r.writeb_relaxed(256, 0), (r) => r.writel_relaxed(1n as never, 0), (r) => r.writeq_relaxed(1.5 as never, 8),
         ];
-        const outcome = (f: () => unknown) => {
-          try {
-            return { ok: f() };
-          } catch (e) {
-            return { error: (e as Error).constructor.name, code: (e as { code?: unknown }).code, message: (e as Error).message };
-          }
-        };
-        for (const call of calls) {
-          const w = outcome(() => call(wasm));
-          expect('error' in w, String(call)).toBe(true);
-          expect(w, String(call)).toEqual(outcome(() => call(plain)));
-        }
-        wasm.iounmap();
-        plain.iounmap();
-        for (const call of calls) expect(outcome(() => call(wasm)), String(call)).toEqual(outcome(() => call(plain)));
+        expectSameErrors(wasm, plain, calls);
         expect(mappingsOf(file.path)).toBe(0);
       } finally {
         file.cleanup();

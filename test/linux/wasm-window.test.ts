@@ -14,10 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { mapFile, WASM_WINDOW_ENABLED, WASM_WINDOW_VERIFIED } from '../../lib/index.js';
-import { addon } from '../../lib/linux/addon.js';
-import { NativeRegion } from '../../lib/linux/native-region.js';
 import { WASM_WINDOW_LIMIT } from '../../lib/linux/wasm-window.js';
 import { tempFile } from '../helpers/temp-file.js';
+import { expectSameErrors, plainNativeRegion } from '../helpers/window-vs-native.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -91,7 +90,7 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
     const file = tempFile(KIB64);
     try {
       const wasm = mapFile(file.path, 0, size);
-      const plain = new NativeRegion(addon().map(file.path, 0n, size, { sync: true, readOnly: false }), { fileOffset: 0n, phys: 0n, size, path: file.path, readOnly: false });
+      const plain = plainNativeRegion(file.path, size);
       type R = typeof wasm;
       const calls: ((r: R) => unknown)[] = [
         (r) => r.readl(size), (r) => r.readl(size - 2), (r) => r.readq(size - 4), (r) => r.readb(size), (r) => r.readw(1),
@@ -102,21 +101,7 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
         (r) => r.iowrite16be(1, 1), (r) => r.writeq_relaxed(1n, 4), (r) => r.writel(1n as never, 0), (r) => r.writel(1.5, 0),
         (r) => r.writel(-(2 ** 31) - 1, 0), (r) => r.iowrite32be('1' as never, 0), (r) => r.writeq(1.5 as never, 8),
       ];
-      const outcome = (f: () => unknown) => {
-        try {
-          return { ok: f() };
-        } catch (e) {
-          return { error: (e as Error).constructor.name, code: (e as { code?: unknown }).code, message: (e as Error).message };
-        }
-      };
-      for (const call of calls) {
-        const w = outcome(() => call(wasm));
-        expect('error' in w, String(call)).toBe(true);
-        expect(w, String(call)).toEqual(outcome(() => call(plain)));
-      }
-      wasm.iounmap();
-      plain.iounmap();
-      for (const call of calls) expect(outcome(() => call(wasm)), String(call)).toEqual(outcome(() => call(plain)));
+      expectSameErrors(wasm, plain, calls);
     } finally {
       file.cleanup();
     }
