@@ -26,6 +26,7 @@ import {
   openPhysDma,
   openVfio,
   type DmaDevice,
+  type PhysDmaDevice,
   type InterruptSource,
   type IoRegion,
   type PciConfigSpace,
@@ -82,40 +83,30 @@ export function openEduBackend(name: EduBackendName = 'sim'): EduBackend {
     }
   }
   const { uio, pci } = openRealEdu();
-  if (name === 'physdma') {
-    try {
-      const dev = openPhysDma(pci.info.bdf);
-      const regs = uio.map(0);
-      return {
-        regs,
-        irq: uio.irq,
-        dev,
-        close: () => {
-          regs.iounmap();
-          dev.close();
-          pci.close();
-          uio.close();
-        },
-      };
-    } catch (e) {
-      pci.close();
-      uio.close();
-      throw e;
-    }
-  }
+  // physdma: the UIO map for the registers, DMA to physical addresses; the others: registers only.
+  let dev: PhysDmaDevice | undefined;
   try {
+    dev = name === 'physdma' ? openPhysDma(pci.info.bdf) : undefined;
     const regs =
-      name === 'uio' ? uio.map(0) : name === 'resource' ? pci.map(0, { size: 0x1000 }) : ioremap(pci.bar(0).start, 0x1000);
+      name === 'uio' || name === 'physdma'
+        ? uio.map(0)
+        : name === 'resource'
+          ? pci.map(0, { size: 0x1000 })
+          : ioremap(pci.bar(0).start, 0x1000);
+    const held = dev;
     return {
       regs,
       irq: uio.irq,
+      ...(held === undefined ? {} : { dev: held }),
       close: () => {
         regs.iounmap();
+        held?.close();
         pci.close();
         uio.close();
       },
     };
   } catch (e) {
+    dev?.close();
     pci.close();
     uio.close();
     throw e;
