@@ -202,11 +202,11 @@ export class NvmeController implements IoQueueHost {
     };
     this.#version = this.#nvme.read('VS');
     const capInfo = this.#cap;
-    if ((capInfo.css & 1) === 0) throw nvmeError('ERR_NVME_UNSUPPORTED', `controller ${this.regs.path} does not support the NVM command set (CAP.CSS 0x${capInfo.css.toString(16)})`);
-    if (capInfo.mpsmin > 0) throw nvmeError('ERR_NVME_UNSUPPORTED', `controller ${this.regs.path} needs memory pages of at least ${4096 << capInfo.mpsmin} bytes (CAP.MPSMIN ${capInfo.mpsmin}); this driver uses 4 KiB`);
+    if ((capInfo.css & 1) === 0) throw nvmeError('ERR_NVME_UNSUPPORTED', `controller ${this.regs.path} does not support the NVM command set (CAP.CSS 0x${capInfo.css.toString(16)})`, 'this driver speaks the NVM command set only (CAP.CSS bit 0); a controller for other command sets needs another driver');
+    if (capInfo.mpsmin > 0) throw nvmeError('ERR_NVME_UNSUPPORTED', `controller ${this.regs.path} needs memory pages of at least ${4096 << capInfo.mpsmin} bytes (CAP.MPSMIN ${capInfo.mpsmin}); this driver uses 4 KiB`, 'this driver sets CC.MPS to 4 KiB pages; a controller whose CAP.MPSMIN is larger needs a driver built for its page size');
     const adminEntries = this.#s.adminEntries ?? Math.min(32, capInfo.mqes + 1);
     if (adminEntries > capInfo.mqes + 1) {
-      throw argRangeError('ERR_OUT_OF_RANGE', `options.adminEntries ${adminEntries} is more than the controller's CAP.MQES + 1 = ${capInfo.mqes + 1}`);
+      throw argRangeError('ERR_OUT_OF_RANGE', `options.adminEntries ${adminEntries} is more than the controller's CAP.MQES + 1 = ${capInfo.mqes + 1}`, `give options.adminEntries in 2..${capInfo.mqes + 1} (CAP.MQES + 1), or leave it out`);
     }
     this.#stride = doorbellStride(capInfo.dstrd);
     this.#rdyTimeoutUs = Math.max(1, capInfo.to) * 500_000;
@@ -244,7 +244,7 @@ export class NvmeController implements IoQueueHost {
     const cqMin = id.cqes & 0xf;
     const cqMax = id.cqes >>> 4;
     if ((id.sqes !== 0 && (sqMin > 6 || sqMax < 6)) || (id.cqes !== 0 && (cqMin > 4 || cqMax < 4))) {
-      throw nvmeError('ERR_NVME_UNSUPPORTED', `controller ${this.regs.path} does not take 64-byte submission and 16-byte completion entries (SQES 0x${id.sqes.toString(16)}, CQES 0x${id.cqes.toString(16)})`);
+      throw nvmeError('ERR_NVME_UNSUPPORTED', `controller ${this.regs.path} does not take 64-byte submission and 16-byte completion entries (SQES 0x${id.sqes.toString(16)}, CQES 0x${id.cqes.toString(16)})`, 'this driver uses the base entry sizes (64-byte SQ, 16-byte CQ entries), which Identify Controller SQES/CQES must allow');
     }
     const mdtsBytes = id.mdts === 0 ? Infinity : 2 ** id.mdts * (4096 << capInfo.mpsmin);
     this.#maxTransfer = Math.min(mdtsBytes, DEFAULT_CAP_TRANSFER);

@@ -7,11 +7,10 @@
  */
 import { constants } from 'node:os';
 
-/** An error with a `code` (argument errors and the driver's own). */
+/** An error with a `code` (argument errors and the driver's own) and a `hint`: one line saying what to do about it. */
 export interface NvmeError extends Error {
   code: string;
-  /** One line saying what to do about it, when there is something to say. */
-  hint?: string;
+  hint: string;
 }
 
 /** A command or a controller state change that did not finish in time: `code` `ETIMEDOUT`, errno -110. */
@@ -32,25 +31,27 @@ function describe(value: unknown): string {
   return `type ${typeof value}`;
 }
 
-/** A TypeError with `code` (default `ERR_INVALID_ARG_TYPE`) naming what was given. */
+/** A TypeError with `code` `ERR_INVALID_ARG_TYPE` naming what was given, and the hint "pass <expected> as <what>". */
 export function argTypeError(what: string, expected: string, got: unknown): NvmeError {
   const err = new TypeError(`${what} must be ${expected}, got ${describe(got)}`) as TypeError & NvmeError;
   err.code = 'ERR_INVALID_ARG_TYPE';
+  err.hint = `pass ${expected} as ${what}`;
   return err;
 }
 
-/** A RangeError with `code` (`ERR_OUT_OF_RANGE` or `ERR_INVALID_ARG_VALUE`). */
-export function argRangeError(code: 'ERR_OUT_OF_RANGE' | 'ERR_INVALID_ARG_VALUE', message: string): NvmeError {
+/** A RangeError with `code` (`ERR_OUT_OF_RANGE` or `ERR_INVALID_ARG_VALUE`) and a hint: what a valid value looks like. */
+export function argRangeError(code: 'ERR_OUT_OF_RANGE' | 'ERR_INVALID_ARG_VALUE', message: string, hint: string): NvmeError {
   const err = new RangeError(message) as RangeError & NvmeError;
   err.code = code;
+  err.hint = hint;
   return err;
 }
 
-/** An error with a driver code (`ERR_NVME_*`) and a hint. */
-export function nvmeError(code: string, message: string, hint?: string): NvmeError {
-  const err = new Error(hint === undefined ? message : `${message} (${hint})`) as NvmeError;
+/** An error with a driver code (`ERR_NVME_*`) and a hint (also at the end of the message, in parentheses). */
+export function nvmeError(code: string, message: string, hint: string): NvmeError {
+  const err = new Error(`${message} (${hint})`) as NvmeError;
   err.code = code;
-  if (hint !== undefined) err.hint = hint;
+  err.hint = hint;
   return err;
 }
 

@@ -95,10 +95,10 @@ export class NvmeIoQueuePair {
     const start = checkLba(lba);
     checkNsid(nsid);
     if (typeof blocks !== 'number') throw argTypeError('blocks', 'an integer number of blocks >= 1', blocks);
-    if (!Number.isSafeInteger(blocks) || blocks < 1) throw argRangeError('ERR_OUT_OF_RANGE', `blocks must be an integer >= 1, got ${blocks}`);
+    if (!Number.isSafeInteger(blocks) || blocks < 1) throw argRangeError('ERR_OUT_OF_RANGE', `blocks must be an integer >= 1, got ${blocks}`, 'blocks is a count of logical blocks: a safe integer of 1 or more');
     const ns = await this.#namespace(nsid);
     const bytes = blocks * ns.blockSize;
-    if (bytes > NVME_MAX_IO_BYTES) throw argRangeError('ERR_OUT_OF_RANGE', `a read of ${blocks} blocks is ${bytes} bytes, more than ${NVME_MAX_IO_BYTES} in one call`);
+    if (bytes > NVME_MAX_IO_BYTES) throw argRangeError('ERR_OUT_OF_RANGE', `a read of ${blocks} blocks is ${bytes} bytes, more than ${NVME_MAX_IO_BYTES} in one call`, `read at most ${NVME_MAX_IO_BYTES} bytes per call: split the read into several calls`);
     checkEnd(start, blocks);
     const out = new Uint8Array(bytes);
     await this.#transfer(NvmeIoOpcode.READ, ns, start, blocks, out);
@@ -154,10 +154,10 @@ export class NvmeIoQueuePair {
 
   async #wholeBlocks(nsid: number, data: Uint8Array, what: string): Promise<{ ns: NvmeIdentifyNamespace; blocks: number }> {
     if (!(data instanceof Uint8Array)) throw argTypeError(what, 'a Uint8Array', data);
-    if (data.byteLength > NVME_MAX_IO_BYTES) throw argRangeError('ERR_OUT_OF_RANGE', `${what} of ${data.byteLength} bytes is more than ${NVME_MAX_IO_BYTES} in one call`);
+    if (data.byteLength > NVME_MAX_IO_BYTES) throw argRangeError('ERR_OUT_OF_RANGE', `${what} of ${data.byteLength} bytes is more than ${NVME_MAX_IO_BYTES} in one call`, `pass at most ${NVME_MAX_IO_BYTES} bytes per call: split the data into several calls`);
     const ns = await this.#namespace(nsid);
     if (data.byteLength === 0 || data.byteLength % ns.blockSize !== 0) {
-      throw argRangeError('ERR_INVALID_ARG_VALUE', `${what} must be a non-zero whole number of ${ns.blockSize}-byte blocks of namespace ${nsid}, got ${data.byteLength} bytes`);
+      throw argRangeError('ERR_INVALID_ARG_VALUE', `${what} must be a non-zero whole number of ${ns.blockSize}-byte blocks of namespace ${nsid}, got ${data.byteLength} bytes`, `pass a multiple of ${ns.blockSize} bytes (the namespace's block size, from Identify Namespace), at least one block`);
     }
     return { ns, blocks: data.byteLength / ns.blockSize };
   }
@@ -178,7 +178,7 @@ export class NvmeIoQueuePair {
 
   async #transfer(opcode: number, ns: NvmeIdentifyNamespace, lba: bigint, blocks: number, buf: Uint8Array): Promise<void> {
     const perCommand = Math.min(65536, Math.floor(this.maxTransferBytes / ns.blockSize));
-    if (perCommand < 1) throw nvmeError('ERR_NVME_UNSUPPORTED', `the maximum transfer (${this.maxTransferBytes} bytes) is below the block size (${ns.blockSize})`);
+    if (perCommand < 1) throw nvmeError('ERR_NVME_UNSUPPORTED', `the maximum transfer (${this.maxTransferBytes} bytes) is below the block size (${ns.blockSize})`, `create the queue pair with maxTransferBytes of at least ${ns.blockSize} (one block)`);
     if (blocks <= perCommand) return this.#command(opcode, ns, lba, blocks, buf, 0);
     const parts: Promise<void>[] = [];
     for (let done = 0; done < blocks; done += perCommand) {
@@ -241,21 +241,21 @@ export class NvmeIoQueuePair {
 /** Check a namespace identifier: an integer 1..0xfffffffe (0xffffffff is the broadcast value). */
 export function checkNsid(nsid: unknown): asserts nsid is number {
   if (typeof nsid !== 'number') throw argTypeError('nsid', 'an integer namespace identifier 1..0xfffffffe', nsid);
-  if (!Number.isInteger(nsid) || nsid < 1 || nsid > 0xffff_fffe) throw argRangeError('ERR_OUT_OF_RANGE', `nsid must be an integer 1..0xfffffffe, got ${nsid}`);
+  if (!Number.isInteger(nsid) || nsid < 1 || nsid > 0xffff_fffe) throw argRangeError('ERR_OUT_OF_RANGE', `nsid must be an integer 1..0xfffffffe, got ${nsid}`, 'namespace IDs start at 1 (Identify Controller NN gives the highest); 0 and 0xffffffff are not namespaces');
 }
 
 function checkLba(lba: unknown): bigint {
   if (typeof lba === 'bigint') {
-    if (lba < 0n || lba >= U64_END) throw argRangeError('ERR_OUT_OF_RANGE', `lba must be in 0..2^64-1, got ${lba}`);
+    if (lba < 0n || lba >= U64_END) throw argRangeError('ERR_OUT_OF_RANGE', `lba must be in 0..2^64-1, got ${lba}`, 'an LBA is a bigint in 0n..2n ** 64n - 1n (below the namespace size NSZE to be valid)');
     return lba;
   }
   if (typeof lba === 'number') {
-    if (!Number.isSafeInteger(lba) || lba < 0) throw argRangeError('ERR_OUT_OF_RANGE', `lba must be a non-negative integer (a bigint, or a safe integer number), got ${lba}`);
+    if (!Number.isSafeInteger(lba) || lba < 0) throw argRangeError('ERR_OUT_OF_RANGE', `lba must be a non-negative integer (a bigint, or a safe integer number), got ${lba}`, 'pass the LBA as a bigint (8n) or a non-negative safe integer (8)');
     return BigInt(lba);
   }
   throw argTypeError('lba', 'a bigint (or a safe integer number) >= 0', lba);
 }
 
 function checkEnd(lba: bigint, blocks: number): void {
-  if (lba + BigInt(blocks) > U64_END) throw argRangeError('ERR_OUT_OF_RANGE', `lba ${lba} + ${blocks} blocks runs past 2^64`);
+  if (lba + BigInt(blocks) > U64_END) throw argRangeError('ERR_OUT_OF_RANGE', `lba ${lba} + ${blocks} blocks runs past 2^64`, 'lba + blocks must stay below 2^64 (and within the namespace size NSZE)');
 }

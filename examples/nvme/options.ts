@@ -59,14 +59,14 @@ export function intOption(options: Record<string, unknown>, name: string, min: n
   const v = options[name];
   if (v === undefined) return fallback;
   if (typeof v !== 'number') throw argTypeError(`options.${name}`, `an integer ${min}..${max}`, v);
-  if (!Number.isInteger(v) || v < min || v > max) throw argRangeError('ERR_OUT_OF_RANGE', `options.${name} must be an integer ${min}..${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < min || v > max) throw argRangeError('ERR_OUT_OF_RANGE', `options.${name} must be an integer ${min}..${max}, got ${v}`, `give options.${name} as an integer in ${min}..${max}, or leave it out for the default`);
   return v;
 }
 
 /** A completion mode option. @throws RangeError `ERR_INVALID_ARG_VALUE`. */
 export function modeOption(v: unknown, what: string, fallback: NvmeCompletionMode): NvmeCompletionMode {
   if (v === undefined) return fallback;
-  if (v !== 'poll' && v !== 'interrupt') throw argRangeError('ERR_INVALID_ARG_VALUE', `${what} must be 'poll' or 'interrupt', got ${String(v)}`);
+  if (v !== 'poll' && v !== 'interrupt') throw argRangeError('ERR_INVALID_ARG_VALUE', `${what} must be 'poll' or 'interrupt', got ${String(v)}`, "'poll' spins on the completion queue's phase tag; 'interrupt' waits for the queue's MSI-X vector");
   return v;
 }
 

@@ -216,12 +216,12 @@ export class NvmeQueue {
   issue(slot: QueueSlot, cmd: Omit<NvmeCommand, 'cid'>, name: string, detail?: string): Promise<NvmeCompletion> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed);
     if (!slot.held || slot.inflight || this.#slots[slot.index] !== slot) {
-      return Promise.reject(nvmeError('ERR_NVME_SLOT', `slot ${slot.index} of queue ${this.qid} is not held by the caller`));
+      return Promise.reject(nvmeError('ERR_NVME_SLOT', `slot ${slot.index} of queue ${this.qid} is not held by the caller`, 'issue a command in a slot from acquire() or tryAcquire(), once, before release()'));
     }
     const next = this.#sqTail + 1 === this.entries ? 0 : this.#sqTail + 1;
     if (next === this.#sqHead) {
       // Cannot happen while the controller reports SQHD: at most entries - 1 CIDs exist.
-      return Promise.reject(nvmeError('ERR_NVME_SQ_FULL', `submission queue ${this.qid} is full (SQHD ${this.#sqHead} did not advance)`));
+      return Promise.reject(nvmeError('ERR_NVME_SQ_FULL', `submission queue ${this.qid} is full (SQHD ${this.#sqHead} did not advance)`, 'the controller stopped fetching commands: check CSTS.CFS, then reset the controller'));
     }
     return new Promise<NvmeCompletion>((resolve, reject) => {
       slot.pending = { resolve, reject, deadline: performance.now() + this.#o.timeoutMs, name, detail };
@@ -388,7 +388,7 @@ export class NvmeQueue {
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (code !== 'ABORT_ERR' && code !== 'ERR_IRQ_CLOSED' && !this.#destroyed) {
-        this.fail(nvmeError('ERR_NVME_IRQ', `waiting for MSI-X on queue ${this.qid} failed: ${(e as Error).message}`));
+        this.fail(nvmeError('ERR_NVME_IRQ', `waiting for MSI-X on queue ${this.qid} failed: ${(e as Error).message}`, (e as { hint?: string }).hint ?? 'the vector could not be waited on: close the controller and open it again, or use polling'));
       }
     } finally {
       if (this.#irqAbort === abort) this.#irqAbort = undefined;

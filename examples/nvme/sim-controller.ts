@@ -126,7 +126,7 @@ function intOption(options: Record<string, unknown>, name: string, min: number, 
   const v = options[name];
   if (v === undefined) return fallback;
   if (typeof v !== 'number') throw argTypeError(`options.${name}`, `an integer ${min}..${max}`, v);
-  if (!Number.isInteger(v) || v < min || v > max) throw argRangeError('ERR_OUT_OF_RANGE', `options.${name} must be an integer ${min}..${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < min || v > max) throw argRangeError('ERR_OUT_OF_RANGE', `options.${name} must be an integer ${min}..${max}, got ${v}`, `give options.${name} as an integer in ${min}..${max}, or leave it out for the default`);
   return v;
 }
 
@@ -138,7 +138,7 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
   if (options === null || typeof options !== 'object') throw argTypeError('options', 'an object', options);
   const o = options as Record<string, unknown>;
   const blockSize = o.blockSize ?? 512;
-  if (blockSize !== 512 && blockSize !== 4096) throw argRangeError('ERR_INVALID_ARG_VALUE', `options.blockSize must be 512 or 4096, got ${String(blockSize)}`);
+  if (blockSize !== 512 && blockSize !== 4096) throw argRangeError('ERR_INVALID_ARG_VALUE', `options.blockSize must be 512 or 4096, got ${String(blockSize)}`, 'the simulated namespace has one LBA format: 512-byte or 4096-byte blocks');
   const blocks = intOption(o, 'blocks', 1, Math.floor(2 ** 30 / blockSize), 2048);
   const mdts = intOption(o, 'mdts', 0, 12, 5);
   const maxEntries = intOption(o, 'maxQueueEntries', 2, 65536, 2048);
@@ -150,10 +150,10 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
   const readyDelayMs = intOption(o, 'readyDelayMs', 0, 60_000, 0);
   const latency = o.latency ?? 'immediate';
   if (latency !== 'microtask' && latency !== 'immediate' && !(typeof latency === 'number' && Number.isInteger(latency) && latency >= 0 && latency <= 60_000)) {
-    throw argRangeError('ERR_INVALID_ARG_VALUE', `options.latency must be 'microtask', 'immediate' or milliseconds 0..60000, got ${String(latency)}`);
+    throw argRangeError('ERR_INVALID_ARG_VALUE', `options.latency must be 'microtask', 'immediate' or milliseconds 0..60000, got ${String(latency)}`, "'microtask' or 'immediate' completes on the next turn; a number of milliseconds (0..60000) delays each command");
   }
   const completionOrder = o.completionOrder ?? 'fifo';
-  if (completionOrder !== 'fifo' && completionOrder !== 'reverse') throw argRangeError('ERR_INVALID_ARG_VALUE', `options.completionOrder must be 'fifo' or 'reverse', got ${String(completionOrder)}`);
+  if (completionOrder !== 'fifo' && completionOrder !== 'reverse') throw argRangeError('ERR_INVALID_ARG_VALUE', `options.completionOrder must be 'fifo' or 'reverse', got ${String(completionOrder)}`, "'fifo' completes commands in submission order; 'reverse' completes each batch last-first (to test CID matching)");
   const name = typeof o.name === 'string' ? o.name : 'nvme';
   const serial = typeof o.serial === 'string' ? o.serial : 'SIMNVME0001';
 
@@ -284,9 +284,9 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
   };
 
   const enableIrqs = (mode: 'msix', count: number): InterruptSource[] => {
-    if (mode !== 'msix') throw argRangeError('ERR_INVALID_ARG_VALUE', `the simulated NVMe controller has MSI-X only, got mode ${String(mode)}`);
+    if (mode !== 'msix') throw argRangeError('ERR_INVALID_ARG_VALUE', `the simulated NVMe controller has MSI-X only, got mode ${String(mode)}`, "ask for enableIrqs('msix', n)");
     if (!Number.isInteger(count) || count < 1 || count > msixVectors) {
-      throw argRangeError('ERR_OUT_OF_RANGE', `sim:${name} cannot give ${String(count)} msix vector(s): it has INTx 0, MSI 0, MSI-X ${msixVectors}`);
+      throw argRangeError('ERR_OUT_OF_RANGE', `sim:${name} cannot give ${String(count)} msix vector(s): it has INTx 0, MSI 0, MSI-X ${msixVectors}`, `ask for 1..${msixVectors} vectors (options.msixVectors sets how many it has)`);
     }
     for (const v of vectors) v.close();
     vectors = Array.from({ length: count }, (_, i) => new SimInterrupts({ name: `${name}:msix${i}`, trigger: 'edge' }));
@@ -295,7 +295,7 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
 
   const controllerParts = {
     map(bar: number): SimRegion {
-      if (bar !== 0) throw argRangeError('ERR_OUT_OF_RANGE', `sim:${name} has BAR0 only (the controller registers), got BAR ${String(bar)}`);
+      if (bar !== 0) throw argRangeError('ERR_OUT_OF_RANGE', `sim:${name} has BAR0 only (the controller registers), got BAR ${String(bar)}`, 'map(0): BAR0 holds the controller registers and doorbells');
       const region = new SimRegion(bar0, { name, phys: 0xfebf_0000n });
       regions.push(region);
       return region;

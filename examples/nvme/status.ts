@@ -181,6 +181,11 @@ export class NvmeStatusError extends Error {
   /** The queue (SQID) and command identifier of the failed command. */
   readonly sqid: number;
   readonly cid: number;
+  /**
+   * What to do, from the status's own retry fields: DNR set, do not retry (the command is wrong for this namespace or
+   * controller); clear, a retry may succeed (after CRD's delay); MORE set, the Error Information log has details.
+   */
+  readonly hint: string;
 
   /**
    * @param status the completion's status field
@@ -201,5 +206,9 @@ export class NvmeStatusError extends Error {
     this.command = command;
     this.sqid = where.sqid;
     this.cid = where.cid;
+    const retry = status.dnr
+      ? 'the controller says not to retry (DNR): change the command (its LBA range, namespace or fields)'
+      : `a retry may succeed${status.crd > 0 ? ` after Command Retry Delay ${status.crd}` : ''}`;
+    this.hint = status.more ? `${retry}; the Error Information log page (Get Log Page 0x01) has more` : retry;
   }
 }

@@ -34,6 +34,7 @@ describe('status decoding', () => {
     expect(err).toBeInstanceOf(NvmeStatusError);
     expect(err).toMatchObject({ code: 'ERR_NVME_STATUS', name: 'LBA Out of Range', sct: 0, sc: 0x80, command: 'Write', sqid: 1, dnr: true });
     expect((err as Error).message).toMatch(/Write \(nsid 1, lba 99, 2 blocks\) failed: LBA Out of Range \[SCT 0x0, SC 0x80, DNR\]/);
+    expect((err as NvmeStatusError).hint).toMatch(/^the controller says not to retry \(DNR\)/);
     expect(sim.namespace.every((b) => b === 0)).toBe(true);
     await expect(q.read(1, 100n, 1)).rejects.toMatchObject({ name: 'LBA Out of Range' });
     await expect(q.read(1, 2n ** 64n - 1n, 1)).rejects.toMatchObject({ name: 'LBA Out of Range' });
@@ -152,7 +153,9 @@ describe('hostile arguments: typed errors with a code, nothing submitted', () =>
   it('lba, blocks, nsid and data of the wrong type or value', async () => {
     const { sim, q } = await setup({ blocks: 64 });
     const before = sim.stats.ioCommands;
-    const bad = (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string; constructor: { name: string } }) => `${e.constructor.name} ${e.code}`);
+    // every refusal carries a one-line hint as well: one without shows up as a mismatch ("… NO HINT")
+    const bad = (p: Promise<unknown>) =>
+      p.then(() => 'resolved', (e: { code?: string; hint?: string; constructor: { name: string } }) => `${e.constructor.name} ${e.code}${e.hint ? '' : ' NO HINT'}`);
     const cases: [string, Promise<unknown>, string][] = [
       ['lba 1.5', q.read(1, 1.5 as unknown as bigint, 1), 'RangeError ERR_OUT_OF_RANGE'],
       ['lba -1', q.read(1, -1 as unknown as bigint, 1), 'RangeError ERR_OUT_OF_RANGE'],
