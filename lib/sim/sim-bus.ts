@@ -18,13 +18,16 @@ import type { SimPciConfig } from './sim-pci-config.js';
  * dma_alloc_coherent(dev, 4096); // a buffer in the simulated bus memory
  */
 export function attachSimBus<T extends object>(device: T, iommu: SimIommu, config: SimPciConfig): T & DmaDevice & PciConfigSpace {
+  // As an object literal's own properties are: enumerable, configurable, and (but for the getter) writable, so
+  // wrappers such as the DMA recorder's Proxy see ordinary properties.
+  const method = (value: unknown): PropertyDescriptor => ({ value, enumerable: true, configurable: true, writable: true });
   const members: PropertyDescriptorMap = {
-    dmaMask: { get: (): bigint => iommu.dmaMask, enumerable: true },
-    setDmaMask: { value: (mask: bigint): void => iommu.setDmaMask(mask), enumerable: true },
-    allocCoherent: { value: (size: number): DmaCoherent => iommu.allocCoherent(size), enumerable: true },
-    freeCoherent: { value: (buffer: DmaCoherent): void => iommu.freeCoherent(buffer), enumerable: true },
-    readConfig: { value: (where: number, width: 1 | 2 | 4): number => config.readConfig(where, width), enumerable: true },
-    writeConfig: { value: (where: number, width: 1 | 2 | 4, value: number): void => config.writeConfig(where, width, value), enumerable: true },
+    dmaMask: { get: (): bigint => iommu.dmaMask, enumerable: true, configurable: true },
+    setDmaMask: method((mask: bigint): void => iommu.setDmaMask(mask)),
+    allocCoherent: method((size: number): DmaCoherent => iommu.allocCoherent(size)),
+    freeCoherent: method((buffer: DmaCoherent): void => iommu.freeCoherent(buffer)),
+    readConfig: method((where: number, width: 1 | 2 | 4): number => config.readConfig(where, width)),
+    writeConfig: method((where: number, width: 1 | 2 | 4, value: number): void => config.writeConfig(where, width, value)),
   };
   return Object.defineProperties(device, members) as T & DmaDevice & PciConfigSpace;
 }
