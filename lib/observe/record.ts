@@ -415,9 +415,10 @@ class RecordingInterrupts implements InterruptSource {
     try {
       event = await this.inner.wait(options);
     } catch (error) {
-      const e = error as { code?: unknown; message?: unknown };
+      const e = error as { code?: unknown; message?: unknown; hint?: unknown };
       const recorded: RecordedWait['error'] = { message: String(e?.message ?? error) };
       if (typeof e?.code === 'string') recorded.code = e.code;
+      if (typeof e?.hint === 'string') recorded.hint = e.hint;
       this.recorder.irqStep(3, { error: recorded });
       this.recorder.dmaRecorder?.sync('completion');
       throw error;

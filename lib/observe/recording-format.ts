@@ -12,7 +12,7 @@
  * {"op":"timeout","width":4,"offset":"0x20","via":"readl_poll_timeout","t":9800}
  * {"op":"unmask","t":12000}
  * {"op":"wait","count":1,"missed":0,"t":80000}
- * {"op":"wait","error":{"code":"ETIMEDOUT","message":"..."},"t":90000}
+ * {"op":"wait","error":{"code":"ETIMEDOUT","message":"...","hint":"..."},"t":90000}
  * ```
  * Offsets and values are hex strings (values: two digits per byte; 64-bit values do not fit a JSON number);
  * `t` is nanoseconds since the recording started (monotonic clock); the header's `meta` holds anything the
@@ -107,8 +107,8 @@ export interface RecordedWait {
   count?: number;
   /** The event's missed count (absent when the wait failed). */
   missed?: number;
-  /** Why the wait failed: `ETIMEDOUT`, `ABORT_ERR`, `ERR_IRQ_CLOSED`…, with its message. */
-  error?: { code?: string; message: string };
+  /** Why the wait failed: `ETIMEDOUT`, `ABORT_ERR`, `ERR_IRQ_CLOSED`…, with its message and hint. */
+  error?: { code?: string; message: string; hint?: string };
   /** Nanoseconds since the recording started (when the wait ended). */
   timeNs: number;
 }
@@ -253,12 +253,13 @@ function parseStep(obj: Record<string, unknown>, source: string, line: number, v
   }
   if (op === 'wait') {
     if (obj.error !== undefined) {
-      const error = obj.error as { code?: unknown; message?: unknown };
+      const error = obj.error as { code?: unknown; message?: unknown; hint?: unknown };
       if (error === null || typeof error !== 'object' || typeof error.message !== 'string') {
         throw invalid(source, line, 'a failed wait needs error { code, message }');
       }
       const recorded: RecordedWait = { op, error: { message: error.message }, timeNs };
       if (typeof error.code === 'string') recorded.error!.code = error.code;
+      if (typeof error.hint === 'string') recorded.error!.hint = error.hint;
       return recorded;
     }
     if (!Number.isInteger(obj.count) || !Number.isInteger(obj.missed)) throw invalid(source, line, 'a wait needs integer count and missed (or error)');

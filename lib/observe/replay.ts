@@ -397,8 +397,10 @@ export class ReplayInterrupts implements InterruptSource {
     this.completion();
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (step.error !== undefined) {
-      const err = new Error(step.error.message) as Error & { code?: string };
+      const err = new Error(step.error.message) as Error & { code?: string; hint: string };
       if (step.error.code !== undefined) err.code = step.error.code;
+      // The hint the device's error had (recordings before it was kept have none: say where the error comes from).
+      err.hint = step.error.hint ?? `the recording (${this.cursor.source}) holds this wait's failure as the device gave it; record again to keep its hint`;
       if (step.error.code === 'ABORT_ERR') err.name = 'AbortError';
       throw err;
     }

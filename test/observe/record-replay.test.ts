@@ -128,17 +128,24 @@ describe('recordRegion', () => {
     expect(() => recordRegion(edu.regs, traceFile(), { flushEvery: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 
-  it('records interrupt waits, unmasks and failed waits', async () => {
+  it('records interrupt waits, unmasks and failed waits (code, message and hint), and replays the failure', async () => {
+    let failure: { code?: string; message?: string; hint?: string } = {};
     const { file } = await recordOnSimEdu(async (regs, irq) => {
       await eduInterruptRoundTrip(regs, irq, 0x4);
       irq.mask();
-      await expect(irq.wait({ timeoutMs: 5 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      failure = await irq.wait({ timeoutMs: 5 }).catch((e: typeof failure) => e);
     });
+    expect(failure).toMatchObject({ code: 'ETIMEDOUT', hint: expect.stringMatching(/./) });
     const ops = lines(file).slice(1).map((l) => JSON.parse(l));
     expect(ops.map((s) => s.op)).toEqual(['unmask', 'write', 'wait', 'read', 'write', 'unmask', 'mask', 'wait']);
     expect(ops[2]).toMatchObject({ count: 1, missed: 0 });
-    expect(ops[7]).toMatchObject({ error: { code: 'ETIMEDOUT', message: expect.stringContaining('no interrupt within 5 ms') } });
+    expect(ops[7]).toMatchObject({ error: { code: 'ETIMEDOUT', message: expect.stringContaining('no interrupt within 5 ms'), hint: failure.hint } });
     expect(JSON.parse(lines(file)[0]).irq).toBe('sim:edu');
+    const replay = replayRegion(file);
+    await eduInterruptRoundTrip(replay, replay.irq, 0x4);
+    replay.irq.mask();
+    await expect(replay.irq.wait({ timeoutMs: 5 })).rejects.toMatchObject({ code: 'ETIMEDOUT', message: failure.message, hint: failure.hint });
+    replay.iounmap();
   });
 
   it('costs little per access: buffered objects, no formatting or I/O until flush', () => {
