@@ -8,7 +8,7 @@ export type { ArgumentError, BusFaultError, PollTimeoutError, ReadOnlyError, Sys
 export { nativeAvailable, type NativeUnavailableError } from './linux/addon.js';
 export { ioremap, ioremap_cache, ioremap_np, ioremap_uc, ioremap_wc, iounmap, type IoremapOptions } from './linux/ioremap.js';
 export { mapFile, pageSize, MAX_REGION_BYTES, type MapFileOptions } from './linux/map-file.js';
-export { MAX_WAIT_MS, MAX_WAIT_US } from './core/checks.js';
+export { MAX_BUSY_POLL_US, MAX_WAIT_MS, MAX_WAIT_US } from './core/checks.js';
 export { NativeRegion, PLAIN_STORES_VERIFIED, type NativeRegionPlace } from './linux/native-region.js';
 export { WASM_WINDOW_ENABLED, WASM_WINDOW_FORMS, WASM_WINDOW_VERIFIED, WASM_WINDOW_VERIFIED_ARM64, type WasmWindowForms } from './linux/wasm-window.js';
 export { mb, rmb, wmb } from './linux/barriers.js';

@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <time.h>
 #include <uv.h>
 
 #include <atomic>
 #include <cstdint>
 #include <string>
 
+#include "io_access.h"
 #include "js_throw.h"
 #include "syscall_error.h"
 
@@ -215,25 +217,51 @@ Napi::Value IrqWait(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// The wait's fast path: when the interrupt has already fired, a wait needs no turn of the event loop. One
+// The wait's fast path: when the interrupt has already fired, a wait needs no turn of the event loop. A
 // non-blocking read (both descriptors are O_NONBLOCK: the eventfd by EFD_NONBLOCK, /dev/uioN by IrqOpen), the
-// same read OnReadable makes: an eventfd's signals, or UIO's event count. -1 when nothing is pending (EAGAIN),
-// the handle is closed, a wait is pending, or the fast path is switched off (the benches compare both paths in
-// one boot). Any other read error is left for the poll path to report.
+// same read OnReadable makes: an eventfd's signals, or UIO's event count. With busy_us > 0 the read is repeated,
+// with the CPU's pause/yield hint between, until it succeeds or busy_us have passed (a wait's busyPollUs: the
+// thread spins instead of sleeping in epoll_wait, as the kernel's busy polling and DPDK do). -1 when nothing came
+// (EAGAIN), the handle is closed, a wait is pending, or the fast path is switched off (the benches compare both
+// paths in one boot). Any other read error is left for the poll path to report.
 static std::atomic<bool> try_read_enabled{true};  // process-wide; workers share the addon
+
+namespace {
+
+uint64_t MonotonicNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// One non-blocking read: the count or signals, or -1 (nothing pending, or an error left for the poll path).
+double ReadOnce(const IrqHandle* irq) {
+  if (irq->eventfd) {
+    uint64_t signals = 0;
+    const ssize_t n = read(irq->fd, &signals, sizeof signals);
+    return n == sizeof signals ? static_cast<double>(signals) : -1;
+  }
+  uint32_t count = 0;
+  const ssize_t n = read(irq->fd, &count, sizeof count);
+  return n == sizeof count ? static_cast<double>(count) : -1;
+}
+
+}  // namespace
 
 Napi::Value IrqTryRead(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   IrqHandle* irq = Unwrap(info);
   if (!try_read_enabled || irq->fd < 0 || !irq->callback.IsEmpty()) return Napi::Number::New(env, -1);
-  if (irq->eventfd) {
-    uint64_t signals = 0;
-    const ssize_t n = read(irq->fd, &signals, sizeof signals);
-    return Napi::Number::New(env, n == sizeof signals ? static_cast<double>(signals) : -1);
+  double got = ReadOnce(irq);
+  const double busy_us = info.Length() > 1 ? info[1].As<Napi::Number>().DoubleValue() : 0;  // checked in JS
+  if (got < 0 && busy_us > 0) {
+    const uint64_t until = MonotonicNs() + static_cast<uint64_t>(busy_us * 1000);
+    while (got < 0 && (errno == EAGAIN || errno == EINTR) && MonotonicNs() < until) {
+      cpu_relax();
+      got = ReadOnce(irq);
+    }
   }
-  uint32_t count = 0;
-  const ssize_t n = read(irq->fd, &count, sizeof count);
-  return Napi::Number::New(env, n == sizeof count ? static_cast<double>(count) : -1);
+  return Napi::Number::New(env, got);
 }
 
 Napi::Value IrqSetTryRead(const Napi::CallbackInfo& info) {

@@ -20,6 +20,8 @@ Napi::Value IrqFd(const Napi::CallbackInfo& info);
 Napi::Value IrqWait(const Napi::CallbackInfo& info);
 // irqCancel(handle): stops a pending wait; its callback is not called.
 Napi::Value IrqCancel(const Napi::CallbackInfo& info);
+// irqTryRead(handle, busyUs = 0) -> the count or signals already pending, else -1; busyUs > 0: keep reading
+// (spinning) for up to that many µs.
 Napi::Value IrqTryRead(const Napi::CallbackInfo& info);
 Napi::Value IrqSetTryRead(const Napi::CallbackInfo& info);
 // irqControl(handle, enable) -> 0 or an errno (ENOSYS where the driver has no irqcontrol).

@@ -323,24 +323,45 @@ export function checkSignal(signal: unknown, what = 'signal'): AbortSignalLike |
   );
 }
 
+/**
+ * The longest `busyPollUs` of an interrupt wait, µs: 10 ms. Beyond that the thread's event loop would stall for
+ * longer than any interrupt latency worth spinning for; sleep in the event loop instead.
+ */
+export const MAX_BUSY_POLL_US = 10_000;
+
 /** The options of an interrupt wait after {@link checkWaitOptions}. */
 export interface CheckedWaitOptions {
   /** Milliseconds in 0..{@link MAX_WAIT_MS}; `undefined`: wait forever. */
   readonly timeoutMs?: number;
   /** The wait's AbortSignal, if one was given. */
   readonly signal?: AbortSignalLike;
+  /** Microseconds in 0..{@link MAX_BUSY_POLL_US}; 0 when not given. */
+  readonly busyPollUs: number;
 }
 
 /**
  * Check the options of an interrupt wait (lib/core/interrupts.ts), the same for every backend: `undefined` or
  * an object; `timeoutMs` undefined (forever) or milliseconds in 0..{@link MAX_WAIT_MS}; `signal` undefined or
- * an AbortSignal ({@link checkSignal}).
+ * an AbortSignal ({@link checkSignal}); `busyPollUs` undefined (0) or microseconds in 0..{@link MAX_BUSY_POLL_US}.
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
 export function checkWaitOptions(options: unknown): CheckedWaitOptions {
-  const { timeoutMs, signal } = checkOptions(options as { timeoutMs?: number; signal?: unknown } | undefined);
+  const { timeoutMs, signal, busyPollUs } = checkOptions(options as { timeoutMs?: number; signal?: unknown; busyPollUs?: number } | undefined);
   if (timeoutMs !== undefined) checkMillis(timeoutMs, 'timeoutMs');
-  return { timeoutMs, signal: checkSignal(signal) };
+  if (busyPollUs !== undefined) checkBusyPoll(busyPollUs);
+  return { timeoutMs, signal: checkSignal(signal), busyPollUs: busyPollUs ?? 0 };
+}
+
+/** An interrupt wait's `busyPollUs`: a number of µs in 0..{@link MAX_BUSY_POLL_US}. */
+function checkBusyPoll(us: unknown): void {
+  const hint = (): string =>
+    `busyPollUs is how long to spin before sleeping, in microseconds 0..${MAX_BUSY_POLL_US} (e.g. 50); leave it out to sleep at once.`;
+  if (typeof us !== 'number') {
+    throw typeError('ERR_INVALID_ARG_TYPE', `busyPollUs must be a number of microseconds, got ${describe(us)}`, hint());
+  }
+  if (!(us >= 0 && us <= MAX_BUSY_POLL_US)) {
+    throw rangeError('ERR_OUT_OF_RANGE', `busyPollUs must be a number of microseconds in 0..${MAX_BUSY_POLL_US}, got ${us}`, hint());
+  }
 }
 
 /**

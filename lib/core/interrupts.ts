@@ -29,6 +29,18 @@ export interface InterruptWaitOptions {
   timeoutMs?: number;
   /** Abort the wait; it rejects with the signal's reason (an `AbortError`, code `ABORT_ERR`). */
   signal?: AbortSignalLike;
+  /**
+   * Busy-poll for the interrupt for up to this many microseconds (0..MAX_BUSY_POLL_US, 10 000) before sleeping
+   * in the event loop. Default 0: sleep at once. The thread spins on the interrupt's descriptor (non-blocking
+   * reads of /dev/uioN or the VFIO eventfd, with the CPU's pause/yield hint between), so an interrupt that comes
+   * within that time wakes the awaiting code about as fast as a C program blocked in read() would, at the cost
+   * of a core and of an event loop that runs nothing else meanwhile (timers, I/O, other promises): the trade the
+   * kernel's busy polling (SO_BUSY_POLL) and DPDK's poll mode make; worth it in a worker that only drives the
+   * device. The spin starts once the code that called wait() has run to its end (a microtask), so a command
+   * written after `wait()` and before `await` is issued first. Cut to `timeoutMs` when that is shorter. The
+   * simulated and replaying backends check it and ignore it (their interrupts come from the same thread).
+   */
+  busyPollUs?: number;
 }
 
 /**

@@ -149,9 +149,10 @@ export interface Addon extends VfioAddon {
   irqCancel(handle: IrqHandle): void;
   /**
    * A wait's fast path: one non-blocking read of the handle (an eventfd's signals, UIO's event count), or -1 when
-   * nothing is pending (or the handle is closed, has a wait pending, or the fast path is off).
+   * nothing is pending (or the handle is closed, has a wait pending, or the fast path is off). `busyUs` > 0
+   * (a checked busyPollUs): repeat the read, spinning, until it succeeds or that many µs have passed.
    */
-  irqTryRead(handle: IrqHandle): number;
+  irqTryRead(handle: IrqHandle, busyUs?: number): number;
   /** Switch {@link Addon.irqTryRead} on (default) or off, process-wide: for the benches' before/after rows only. */
   irqSetTryRead(enabled: boolean): void;
   /** Returns 0 or an errno (ENOSYS where the driver has no irqcontrol). */

@@ -1,6 +1,7 @@
 /**
  * One interrupt wait on an addon handle: a /dev/uioN descriptor (UIO) or an eventfd (VFIO), both watched by
- * native/uio_irq.cc's libuv poll handle, so a wait never blocks the event loop or a thread and can be cancelled.
+ * native/uio_irq.cc's libuv poll handle, so a wait never blocks the event loop or a thread (unless it asks to
+ * busy-poll, `busyPollUs`) and can be cancelled.
  * What UioInterrupts and VfioInterrupts share: the one-wait-at-a-time rule, the timeout and AbortSignal (checked
  * as every backend checks them, lib/core/checks.ts), and cancelling a pending wait on close.
  * @module
@@ -21,7 +22,7 @@ export class IrqWaiter {
   /**
    * Wait for the handle's next event.
    * @param handle the addon's handle; `undefined` once the source is closed
-   * @param options `timeoutMs` (0..MAX_WAIT_MS) and `signal`
+   * @param options `timeoutMs` (0..MAX_WAIT_MS), `signal` and `busyPollUs` (0..MAX_BUSY_POLL_US)
    * @param event what the read returned (UIO: the interrupt count; an eventfd: how many signals) as the event
    * @param timeoutHint the hint of the `ETIMEDOUT` error, given the timeout in ms
    * @throws (rejects) `ERR_IRQ_CLOSED`, `ERR_IRQ_WAIT_PENDING`, the options' TypeError/RangeError, `ABORT_ERR`,
@@ -39,7 +40,7 @@ export class IrqWaiter {
     }
     const begun = beginWait(options);
     if (begun instanceof Promise) return begun;
-    const { timeoutMs, signal } = begun;
+    const { timeoutMs, signal, busyPollUs } = begun;
     const native = addon();
     // Already fired (a count or signals to read): no turn of the event loop (epoll_wait, a callback).
     const ready = native.irqTryRead(handle);
@@ -58,15 +59,32 @@ export class IrqWaiter {
       };
       const onAbort = (): void => cancel(abortError(signal?.reason));
       this.#pending = cancel;
-      native.irqWait(handle, (errno, value) => {
-        settle();
-        if (errno !== 0) reject(systemError(errno, 'read', this.path));
-        else resolve(event(value));
-      });
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.path, timeoutHint(timeoutMs))), timeoutMs);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
+      // The event loop is asked only once the caller's synchronous code has run: `const done = wait();
+      // start(); await done` finds an interrupt that start() caused at once, with one more read and no loop turn;
+      // busyPollUs spins here, after start(), not before it.
+      queueMicrotask(() => {
+        if (this.#pending !== cancel) return; // closed, aborted or timed out meanwhile
+        const got = native.irqTryRead(handle, timeoutMs === undefined ? busyPollUs : Math.min(busyPollUs, timeoutMs * 1000));
+        if (got >= 0) {
+          settle();
+          resolve(event(got));
+          return;
+        }
+        try {
+          native.irqWait(handle, (errno, value) => {
+            settle();
+            if (errno !== 0) reject(systemError(errno, 'read', this.path));
+            else resolve(event(value));
+          });
+        } catch (e) {
+          settle(); // the handle closed under the wait (EBADF) or libuv refused it: this wait's error, not the loop's
+          reject(e);
+        }
+      });
     });
   }
 

@@ -9,6 +9,8 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { addon } from '../../lib/linux/addon.js';
 import { UioInterrupts } from '../../lib/linux/uio-interrupts.js';
 import { openFdCount, tempFile } from '../helpers/temp-file.js';
 
@@ -93,5 +95,108 @@ describe('UIO waits on one device (a FIFO as /dev/uioN)', () => {
       });`;
     expect(execFileSync(process.execPath, ['-e', program(false)], { encoding: 'utf8', timeout: 10_000 })).toBe('got 3\n');
     expect(execFileSync(process.execPath, ['-e', program(true)], { encoding: 'utf8', timeout: 10_000 })).toBe('got 3\nstill alive\n');
+  });
+
+  /** Count (and time) the wait's hand-overs to the event loop: the addon's irqWait, wrapped for one test. */
+  function spyIrqWait(): { calls: number; at: number[]; restore(): void } {
+    const native = addon();
+    const original = native.irqWait;
+    const spy = {
+      calls: 0,
+      at: [] as number[],
+      restore: () => void (native.irqWait = original),
+    };
+    native.irqWait = (...args) => {
+      spy.calls++;
+      spy.at.push(performance.now());
+      return original.apply(native, args);
+    };
+    return spy;
+  }
+
+  it('wait(), then the event, then await: resolved by one more read, never handed to the event loop', async () => {
+    const irq = new UioInterrupts(fifo, 0);
+    const spy = spyIrqWait();
+    try {
+      for (let i = 1; i <= 50; i++) {
+        const pending = irq.wait({ timeoutMs: 5000 });
+        raise(i); // the device interrupts between wait() and await, as a fast device (or QEMU's edu) does
+        expect(await pending).toEqual({ count: i, missed: 0 });
+      }
+      expect(spy.calls).toBe(0);
+      // Control: an event that comes a loop turn later does go through the event loop.
+      const later = irq.wait({ timeoutMs: 5000 });
+      setTimeout(() => raise(51), 5);
+      expect(await later).toEqual({ count: 51, missed: 0 });
+      expect(spy.calls).toBe(1);
+    } finally {
+      spy.restore();
+      irq.close();
+    }
+  });
+
+  it('busyPollUs: an event from another thread during the spin is taken without the event loop', async () => {
+    // The worker writes the count 1 ms after it is told to: inside the 10 ms spin, after the single read that a
+    // wait without busyPollUs makes (so that wait would hand over to the event loop: shown by the control below).
+    const flag = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Worker(
+      `const { workerData: { flag, fd } } = require('node:worker_threads');
+       const { writeSync } = require('node:fs');
+       for (let n = 1; ; n++) {
+         Atomics.wait(flag, 0, n - 1); // told: write count n
+         Atomics.wait(flag, 1, 0, 1); // 1 ms
+         writeSync(fd, Buffer.from(Uint32Array.of(n).buffer));
+       }`,
+      { eval: true, workerData: { flag, fd: writer } },
+    );
+    worker.unref();
+    await new Promise((r) => worker.once('online', r));
+    const irq = new UioInterrupts(fifo, 0);
+    const spy = spyIrqWait();
+    const go = (n: number): void => {
+      Atomics.store(flag, 0, n);
+      Atomics.notify(flag, 0);
+    };
+    try {
+      // Without busyPollUs: handed to the event loop (the worker's write comes 1 ms later).
+      const plain = irq.wait({ timeoutMs: 5000 });
+      go(1);
+      expect(await plain).toEqual({ count: 1, missed: 0 });
+      expect(spy.calls).toBe(1);
+      // With it: up to five tries (a loaded machine may not run the worker within 10 ms), at least one spins it in.
+      let spunIn = 0;
+      for (let n = 2; n <= 6 && spunIn === 0; n++) {
+        const before = spy.calls;
+        const busy = irq.wait({ timeoutMs: 5000, busyPollUs: 10_000 });
+        go(n);
+        expect(await busy).toEqual({ count: n, missed: 0 });
+        if (spy.calls === before) spunIn++;
+      }
+      expect(spunIn).toBe(1);
+    } finally {
+      spy.restore();
+      irq.close();
+      await worker.terminate();
+    }
+  });
+
+  it('busyPollUs: the spin ends after busyPollUs, or at timeoutMs when that is sooner; then the wait sleeps', async () => {
+    const irq = new UioInterrupts(fifo, 0);
+    const spy = spyIrqWait();
+    try {
+      let t0 = performance.now();
+      const pending = irq.wait({ busyPollUs: 3000 });
+      await Promise.resolve(); // the spin runs in the microtask queued by wait()
+      expect(spy.calls).toBe(1);
+      expect(spy.at[0] - t0).toBeGreaterThanOrEqual(3);
+      raise(1);
+      expect(await pending).toEqual({ count: 1, missed: 0 });
+      t0 = performance.now();
+      await expect(irq.wait({ busyPollUs: 10_000, timeoutMs: 1 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      expect(spy.at[1] - t0).toBeLessThan(9); // cut to the 1 ms timeout, not the 10 ms spin
+    } finally {
+      spy.restore();
+      irq.close();
+    }
   });
 });
