@@ -11,11 +11,13 @@
  *    on the eventfd), against the C program vfio-irq-latency.c blocked in read() on the same kind of eventfd, for
  *    INTx and MSI; MSI-X on QEMU's NVMe (edu has none) fired from the kernel side (SET_IRQS DATA_NONE|TRIGGER,
  *    VfioInterrupts.trigger()), and MSI-X vector 0 signalled by real completions of a Get Features on an admin
- *    queue pair (from the SQ0 doorbell write; C: nvme-irq-latency.c). Three JS rows each: "JS" as shipped (a wait
- *    whose eventfd has already fired resolves without a turn of the event loop), "JS loop" with that fast path off
- *    (addon irqSetTryRead(false): every wake-up through libuv's epoll_wait, as before it existed), and "JS pending":
- *    the wait started before the raise (a handler loop's pattern: the fast path cannot apply, the wake-up goes
- *    through the event loop). Rows alternate (their order rotates each round), so they share the emulation's drift.
+ *    queue pair (from the SQ0 doorbell write; C: nvme-irq-latency.c); and MSI from edu's factorial thread ("fact":
+ *    12 written to 0x08, the interrupt raised by QEMU's thread after the write returned, so both sides usually sleep
+ *    first). Four JS rows each: "JS" as shipped, raise then wait (a wait whose eventfd has already fired resolves
+ *    without a turn of the event loop), "JS loop" with the fast paths off (addon irqSetTryRead(false): every
+ *    wake-up through libuv's epoll_wait, as before they existed), "JS pending": wait(), raise, await (the wait's
+ *    second read, after the caller's synchronous code, may find it; else the event loop), and "JS busy": the same
+ *    with busyPollUs 200. Rows alternate (their order rotates each round), so they share the emulation's drift.
  * 3. One edu DMA round trip of 4000 bytes through dma_alloc_coherent buffers (dominated by edu's 100 ms timer).
  * Emulation figures (QEMU TCG), not hardware. Prints a text table on stdout.
  * @module
@@ -51,7 +53,9 @@ const group = Number(process.env.MMIO_VM_VFIO_GROUP);
 const nvme = process.env.MMIO_VM_NVME_VFIO?.split(' ')[0];
 if (nvme === undefined || nvme === '') throw new Error('no NVMe controller on vfio-pci: run inside test/vm/run.sh --iommu --nvme');
 const nvmeGroup = Number(basename(readlinkSync(`/sys/bus/pci/devices/${nvme}/iommu_group`)));
-type Mode = 'intx' | 'msi' | 'msix' | 'nvme';
+type Mode = 'intx' | 'msi' | 'msix' | 'nvme' | 'fact';
+/** The busy poll of the "JS busy" rows, µs: longer than the slowest C median here (the NVMe completion, ~30 µs). */
+const BUSY_POLL_US = 200;
 
 function mapDmaCosts(): string[] {
   const lines = ['MAP_DMA / UNMAP_DMA (median of 30, µs; baseline: mmap + populate + munmap of the same size)', 'size      baseline  MAP_DMA  ratio  UNMAP_DMA  ratio'];
@@ -90,7 +94,7 @@ function mapDmaCosts(): string[] {
 }
 
 function cLatencies(mode: Mode): number[] {
-  const args = mode === 'msix' ? [String(nvmeGroup), nvme!, 'msix-trigger'] : [String(group), edu!.bdf, mode];
+  const args = mode === 'msix' ? [String(nvmeGroup), nvme!, 'msix-trigger'] : [String(group), edu!.bdf, mode === 'fact' ? 'msi-fact' : mode];
   const r =
     mode === 'nvme'
       ? spawnSync(opts['nvme-binary']!, [String(nvmeGroup), nvme!, String(ITER), String(WARM)], { encoding: 'utf8', timeout: 120_000 })
@@ -100,7 +104,7 @@ function cLatencies(mode: Mode): number[] {
 }
 
 /** MSI-X vector 0 of the NVMe controller, fired from the kernel side each time. */
-async function jsTriggerLatencies(pending: boolean): Promise<number[]> {
+async function jsTriggerLatencies(pending: WaitOptions | undefined): Promise<number[]> {
   const dev = openVfio(nvme!);
   try {
     const [vector] = dev.enableIrqs('msix', 1);
@@ -108,7 +112,7 @@ async function jsTriggerLatencies(pending: boolean): Promise<number[]> {
     for (let i = -WARM; i < ITER; i++) {
       const t0 = process.hrtime.bigint();
       let waiting: Promise<InterruptEvent> | undefined;
-      if (pending) waiting = vector.wait();
+      if (pending) waiting = vector.wait(pending);
       vector.trigger();
       const event = await (waiting ?? vector.wait());
       const t1 = process.hrtime.bigint();
@@ -126,7 +130,7 @@ async function jsTriggerLatencies(pending: boolean): Promise<number[]> {
  * a Get Features (Number of Queues) per iteration, timed from the SQ0 tail doorbell write to the awaited wait (as
  * nvme-irq-latency.c does in C).
  */
-async function jsNvmeLatencies(pending: boolean): Promise<number[]> {
+async function jsNvmeLatencies(pending: WaitOptions | undefined): Promise<number[]> {
   const ENTRIES = 16;
   const dev = openVfio(nvme!);
   try {
@@ -158,7 +162,7 @@ async function jsNvmeLatencies(pending: boolean): Promise<number[]> {
       tail = (tail + 1) % ENTRIES;
       const t0 = process.hrtime.bigint();
       let waiting: Promise<InterruptEvent> | undefined;
-      if (pending) waiting = vector.wait();
+      if (pending) waiting = vector.wait(pending);
       bar.writel(tail, 0x1000);
       await (waiting ?? vector.wait());
       const t1 = process.hrtime.bigint();
@@ -178,12 +182,17 @@ async function jsNvmeLatencies(pending: boolean): Promise<number[]> {
   }
 }
 
-/** `JS`: raise, then wait (as shipped); `JS loop`: the same with the fast path off; `JS pending`: wait, then raise. */
-type JsRow = 'JS' | 'JS loop' | 'JS pending';
+/**
+ * `JS`: raise, then wait (as shipped); `JS loop`: the same with the fast paths off; `JS pending`: wait, raise,
+ * await; `JS busy`: the same with busyPollUs.
+ */
+type JsRow = 'JS' | 'JS loop' | 'JS pending' | 'JS busy';
+/** A row's wait options when its wait starts before the raise; `undefined`: raise first. */
+type WaitOptions = { busyPollUs?: number };
 
 async function jsLatencies(mode: Mode, row: JsRow): Promise<number[]> {
   addon().irqSetTryRead(row !== 'JS loop');
-  const pending = row === 'JS pending';
+  const pending = row === 'JS pending' ? {} : row === 'JS busy' ? { busyPollUs: BUSY_POLL_US } : undefined;
   try {
     if (mode === 'nvme') return await jsNvmeLatencies(pending);
     return mode === 'msix' ? await jsTriggerLatencies(pending) : await jsEduLatencies(mode, pending);
@@ -192,22 +201,27 @@ async function jsLatencies(mode: Mode, row: JsRow): Promise<number[]> {
   }
 }
 
-async function jsEduLatencies(mode: 'intx' | 'msi', pending: boolean): Promise<number[]> {
+async function jsEduLatencies(mode: 'intx' | 'msi' | 'fact', pending: WaitOptions | undefined): Promise<number[]> {
   const dev = openVfio(edu!.bdf);
   try {
     const bar = dev.map(0);
     pci_set_master(dev);
-    const [irq] = dev.enableIrqs(mode);
+    const [irq] = dev.enableIrqs(mode === 'fact' ? 'msi' : mode);
     bar.writel(bar.readl(0x24), 0x64);
+    if (mode === 'fact') bar.writel(0x80, 0x20); // raise 0x1 when a factorial is done
     const out: number[] = [];
     for (let i = -WARM; i < ITER; i++) {
       const t0 = process.hrtime.bigint();
       let waiting: Promise<InterruptEvent> | undefined;
-      if (pending) waiting = irq.wait();
-      bar.writel(RAISE, 0x60);
+      if (pending) waiting = irq.wait(pending);
+      if (mode === 'fact') bar.writel(12, 0x08);
+      else bar.writel(RAISE, 0x60);
       await (waiting ?? irq.wait());
       const t1 = process.hrtime.bigint();
-      bar.writel(bar.readl(0x24), 0x64);
+      const status = bar.readl(0x24);
+      bar.writel(status, 0x64);
+      const expected = mode === 'fact' ? 0x1 : RAISE;
+      if ((status & expected) !== expected) throw new Error(`interrupt status 0x${status.toString(16)} lacks 0x${expected.toString(16)}`);
       irq.unmask();
       if (i >= 0) out.push(Number(t1 - t0));
     }
@@ -221,8 +235,8 @@ async function main(): Promise<void> {
   if (opts['c-binary'] === undefined || opts['nvme-binary'] === undefined) throw new Error('--c-binary and --nvme-binary are required (run.ts builds them on the host)');
   const out = mapDmaCosts();
   log('MAP_DMA done; interrupts…');
-  const modes: Mode[] = ['intx', 'msi', 'msix', 'nvme'];
-  const who = ['C', 'JS loop', 'JS', 'JS pending'] as const;
+  const modes: Mode[] = ['intx', 'msi', 'msix', 'nvme', 'fact'];
+  const who = ['C', 'JS loop', 'JS', 'JS pending', 'JS busy'] as const;
   const rows: Record<string, number[]> = {};
   for (const m of modes) for (const w of who) rows[`${w} ${m}`] = [];
   const run = async (w: (typeof who)[number], m: Mode): Promise<void> => {
@@ -238,7 +252,7 @@ async function main(): Promise<void> {
   }
   out.push(
     '',
-    `interrupt wake-up, raise write (msix: SET_IRQS trigger; nvme: SQ0 doorbell of a Get Features, MSI-X 0 on its completion) -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`,
+    `interrupt wake-up, raise write (msix: SET_IRQS trigger; nvme: SQ0 doorbell of a Get Features, MSI-X 0 on its completion; fact: edu factorial, MSI from QEMU's thread; JS busy: busyPollUs ${BUSY_POLL_US}) -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`,
     'row              median     p99    min   ratio to C (median)',
   );
   for (const m of modes) {

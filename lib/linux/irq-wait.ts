@@ -6,10 +6,11 @@
  * as every backend checks them, lib/core/checks.ts), and cancelling a pending wait on close.
  * @module
  */
+import { performance } from 'node:perf_hooks';
 import { beginWait } from '../core/checks.js';
 import { abortError, irqClosedError, systemError, systemErrorByCode, waitPendingError } from '../core/errors.js';
-import type { InterruptEvent, InterruptWaitOptions } from '../core/interrupts.js';
-import { addon, type IrqHandle } from './addon.js';
+import type { AbortSignalLike, InterruptEvent, InterruptWaitOptions } from '../core/interrupts.js';
+import { addon, type Addon, type IrqHandle } from './addon.js';
 
 /** The waits of one interrupt source. Internal: not exported from the package. */
 export class IrqWaiter {
@@ -41,10 +42,40 @@ export class IrqWaiter {
     const begun = beginWait(options);
     if (begun instanceof Promise) return begun;
     const { timeoutMs, signal, busyPollUs } = begun;
-    const native = addon();
-    // Already fired (a count or signals to read): no turn of the event loop (epoll_wait, a callback).
-    const ready = native.irqTryRead(handle);
-    if (ready >= 0) return Promise.resolve(event(ready));
+    const calledAt = performance.now();
+    // Until the read: close() (or a second wait) must see this wait; it is rejected when the read would run.
+    let closedEarly: Error | undefined;
+    this.#pending = (err) => void (closedEarly = err);
+    // The read runs once the caller's synchronous code has: `const done = wait(); start(); await done` finds an
+    // interrupt that start() caused (or one that fired before wait()) with one non-blocking read, and no turn of
+    // the event loop (epoll_wait, a callback). busyPollUs spins there, after start(). Only if nothing has come
+    // does the wait go to the event loop.
+    return Promise.resolve().then(() => {
+      if (closedEarly !== undefined) throw closedEarly;
+      if (signal?.aborted) {
+        this.#pending = undefined;
+        throw abortError(signal.reason);
+      }
+      const native = addon();
+      const got = native.irqTryRead(handle, timeoutMs === undefined ? busyPollUs : Math.min(busyPollUs, timeoutMs * 1000));
+      if (got >= 0) {
+        this.#pending = undefined;
+        return event(got);
+      }
+      const leftMs = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (performance.now() - calledAt));
+      return this.#sleep(native, handle, leftMs, signal, event, () => timeoutHint(timeoutMs ?? 0));
+    });
+  }
+
+  /** Hand the wait to the event loop: the handle's libuv poll, the timeout's timer and the signal's listener. */
+  #sleep(
+    native: Addon,
+    handle: IrqHandle,
+    timeoutMs: number | undefined,
+    signal: AbortSignalLike | undefined,
+    event: (value: number) => InterruptEvent,
+    timeoutHint: () => string,
+  ): Promise<InterruptEvent> {
     return new Promise<InterruptEvent>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle = (): void => {
@@ -59,32 +90,21 @@ export class IrqWaiter {
       };
       const onAbort = (): void => cancel(abortError(signal?.reason));
       this.#pending = cancel;
+      try {
+        native.irqWait(handle, (errno, value) => {
+          settle();
+          if (errno !== 0) reject(systemError(errno, 'read', this.path));
+          else resolve(event(value));
+        });
+      } catch (e) {
+        settle(); // libuv refused the descriptor: this wait's error
+        reject(e);
+        return;
+      }
       if (timeoutMs !== undefined) {
-        timer = setTimeout(() => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.path, timeoutHint(timeoutMs))), timeoutMs);
+        timer = setTimeout(() => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.path, timeoutHint())), timeoutMs);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      // The event loop is asked only once the caller's synchronous code has run: `const done = wait();
-      // start(); await done` finds an interrupt that start() caused at once, with one more read and no loop turn;
-      // busyPollUs spins here, after start(), not before it.
-      queueMicrotask(() => {
-        if (this.#pending !== cancel) return; // closed, aborted or timed out meanwhile
-        const got = native.irqTryRead(handle, timeoutMs === undefined ? busyPollUs : Math.min(busyPollUs, timeoutMs * 1000));
-        if (got >= 0) {
-          settle();
-          resolve(event(got));
-          return;
-        }
-        try {
-          native.irqWait(handle, (errno, value) => {
-            settle();
-            if (errno !== 0) reject(systemError(errno, 'read', this.path));
-            else resolve(event(value));
-          });
-        } catch (e) {
-          settle(); // the handle closed under the wait (EBADF) or libuv refused it: this wait's error, not the loop's
-          reject(e);
-        }
-      });
     });
   }
 

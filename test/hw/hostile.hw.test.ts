@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDU_REG_IRQ_ACK, EDU_REG_IRQ_RAISE, EDU_REG_IRQ_STATUS } from '../../examples/edu/driver.js';
-import { MAX_REGION_BYTES, MAX_WAIT_MS, mapFile, openUio, type IoRegion, type UioDevice } from '../../lib/index.js';
+import { MAX_BUSY_POLL_US, MAX_REGION_BYTES, MAX_WAIT_MS, mapFile, openUio, type IoRegion, type UioDevice } from '../../lib/index.js';
 import { findEduHardware } from './edu-hw.js';
 
 let uio: UioDevice;
@@ -35,6 +35,15 @@ describe('hostile inputs on the device backends (guest)', () => {
     await expect(uio.irq.wait({ timeoutMs: '50' as unknown as number })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     await expect(uio.irq.wait(null as unknown as undefined)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     await expect(uio.irq.wait({ signal: {} as AbortSignal })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(uio.irq.wait({ busyPollUs: MAX_BUSY_POLL_US + 1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(uio.irq.wait({ busyPollUs: -1 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(uio.irq.wait({ busyPollUs: '50' as unknown as number })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
+
+  it('irq.wait({ busyPollUs: MAX_BUSY_POLL_US, timeoutMs: 20 }): the spin is cut to the timeout, which is reported', async () => {
+    const t0 = performance.now();
+    await expect(uio.irq.wait({ busyPollUs: MAX_BUSY_POLL_US, timeoutMs: 20 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    expect(performance.now() - t0).toBeLessThan(MAX_BUSY_POLL_US / 1000 + 1000); // never the spin plus the timeout's hang
   });
 
   it('irq.wait({ timeoutMs: MAX_WAIT_MS }) is honoured: it is still waiting after 300 ms (aborted then)', async () => {

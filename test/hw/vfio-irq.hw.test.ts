@@ -136,6 +136,24 @@ describe('VFIO MSI', () => {
     expect(Buffer.from(b.cpu.subarray(0, 512)).equals(Buffer.from(a.cpu.subarray(0, 512)))).toBe(true);
   });
 
+  it("busyPollUs: edu's factorial interrupt, raised by QEMU's own thread after the write returned, is awaited", async () => {
+    pci_set_master(dev);
+    const [msi] = dev.enableIrqs('msi');
+    bar.writel(0x80, 0x20); // status: raise 0x1 when a factorial is done
+    try {
+      for (let i = 1; i <= 20; i++) {
+        const done = msi.wait({ timeoutMs: 5000, busyPollUs: 2000 });
+        bar.writel(10, 0x08); // 10! = 3628800
+        expect(await done).toEqual({ count: i, missed: 0 });
+        expect(bar.readl(0x08)).toBe(3628800);
+        expect(bar.readl(IRQ_STATUS) & 1).toBe(1);
+        bar.writel(1, IRQ_ACK);
+      }
+    } finally {
+      bar.writel(0, 0x20);
+    }
+  });
+
   it('edu has no MSI-X: asking for it is refused naming what the device has', () => {
     expect(() => dev.enableIrqs('msix', 1)).toThrow(/MSI-X 0/);
     expect(() => dev.enableIrqs('msi', 2)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
