@@ -6,16 +6,38 @@
  * as every backend checks them, lib/core/checks.ts), and cancelling a pending wait on close.
  * @module
  */
-import { performance } from 'node:perf_hooks';
-import { beginWait } from '../core/checks.js';
+import { beginWait, type CheckedWaitOptions } from '../core/checks.js';
 import { abortError, irqClosedError, systemError, systemErrorByCode, waitPendingError } from '../core/errors.js';
 import type { AbortSignalLike, InterruptEvent, InterruptWaitOptions } from '../core/interrupts.js';
 import { addon, type Addon, type IrqHandle } from './addon.js';
+
+/** How often a waiter whose reads at the call have missed tries one again (see IrqWaiter's #readAtCall). */
+const PROBE_EVERY = 16;
 
 /** The waits of one interrupt source. Internal: not exported from the package. */
 export class IrqWaiter {
   /** Rejects the pending wait (with its cleanup), if there is one. */
   #pending: ((err: Error) => void) | undefined;
+  /**
+   * The wait between its call and its read (fields, not a closure per wait: this is the hot path of every
+   * interrupt): its handle, checked options, event maker and timeout hint, and what closed it meanwhile.
+   */
+  #handle: IrqHandle | undefined;
+  #options: CheckedWaitOptions = { busyPollUs: 0 };
+  #event: (value: number) => InterruptEvent = () => ({ count: 0, missed: 0 });
+  #timeoutHint: (ms: number) => string = () => '';
+  #closedEarly: Error | undefined;
+  readonly #closeEarly = (err: Error): void => void (this.#closedEarly = err);
+  readonly #readStep = (): InterruptEvent | Promise<InterruptEvent> => this.#read();
+  /**
+   * Whether a wait reads at its call. True while that read keeps finding the event (a driver that starts the
+   * device, then waits: the event is served at once, without the microtask hop); false after it misses (a
+   * driver that waits, then starts it: the read after the caller's code serves it, and a read at the call would
+   * be a wasted system call each time). Tried again every {@link PROBE_EVERY}th wait, so a driver that changes
+   * its pattern gets the cheaper path back.
+   */
+  #readAtCall = true;
+  #sinceProbe = 0;
 
   /** @param path the source's name in errors (`/dev/uio0`, `vfio:0000:00:06.0:msi0`) */
   constructor(private readonly path: string) {}
@@ -41,30 +63,44 @@ export class IrqWaiter {
     }
     const begun = beginWait(options);
     if (begun instanceof Promise) return begun;
-    const { timeoutMs, signal, busyPollUs } = begun;
-    const calledAt = performance.now();
-    // Until the read: close() (or a second wait) must see this wait; it is rejected when the read would run.
-    let closedEarly: Error | undefined;
-    this.#pending = (err) => void (closedEarly = err);
+    if (this.#readAtCall || ++this.#sinceProbe >= PROBE_EVERY) {
+      this.#sinceProbe = 0;
+      const ready = addon().irqTryRead(handle);
+      this.#readAtCall = ready >= 0;
+      if (ready >= 0) return Promise.resolve(event(ready));
+    }
+    this.#handle = handle;
+    this.#options = begun;
+    this.#event = event;
+    this.#timeoutHint = timeoutHint;
+    this.#closedEarly = undefined;
+    this.#pending = this.#closeEarly; // until the read: close() or a second wait see this wait
     // The read runs once the caller's synchronous code has: `const done = wait(); start(); await done` finds an
     // interrupt that start() caused (or one that fired before wait()) with one non-blocking read, and no turn of
     // the event loop (epoll_wait, a callback). busyPollUs spins there, after start(). Only if nothing has come
     // does the wait go to the event loop.
-    return Promise.resolve().then(() => {
-      if (closedEarly !== undefined) throw closedEarly;
-      if (signal?.aborted) {
-        this.#pending = undefined;
-        throw abortError(signal.reason);
-      }
-      const native = addon();
-      const got = native.irqTryRead(handle, timeoutMs === undefined ? busyPollUs : Math.min(busyPollUs, timeoutMs * 1000));
-      if (got >= 0) {
-        this.#pending = undefined;
-        return event(got);
-      }
-      const leftMs = timeoutMs === undefined ? undefined : Math.max(0, timeoutMs - (performance.now() - calledAt));
-      return this.#sleep(native, handle, leftMs, signal, event, () => timeoutHint(timeoutMs ?? 0));
-    });
+    return Promise.resolve().then(this.#readStep);
+  }
+
+  /** The wait's read (see {@link IrqWaiter.wait}): its event, or the event loop's wait for it. */
+  #read(): InterruptEvent | Promise<InterruptEvent> {
+    const handle = this.#handle!;
+    const { timeoutMs, signal, busyPollUs } = this.#options;
+    if (this.#closedEarly !== undefined || signal?.aborted) {
+      this.#pending = undefined;
+      throw this.#closedEarly ?? abortError(signal?.reason);
+    }
+    const native = addon();
+    const spinUs = timeoutMs === undefined ? busyPollUs : Math.min(busyPollUs, timeoutMs * 1000);
+    const got = native.irqTryRead(handle, spinUs);
+    if (got >= 0) {
+      this.#pending = undefined;
+      return this.#event(got);
+    }
+    // A failed spin ran its whole budget: the timeout goes on from there.
+    const leftMs = timeoutMs === undefined ? undefined : timeoutMs - spinUs / 1000;
+    const hint = this.#timeoutHint;
+    return this.#sleep(native, handle, leftMs, signal, this.#event, () => hint(timeoutMs ?? 0));
   }
 
   /** Hand the wait to the event loop: the handle's libuv poll, the timeout's timer and the signal's listener. */
