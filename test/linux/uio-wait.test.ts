@@ -71,6 +71,20 @@ describe('UIO waits on one device (a FIFO as /dev/uioN)', () => {
     }
   });
 
+  it('aborted before its read runs (in the same synchronous code), a wait rejects with the reason and reads nothing', async () => {
+    const irq = new UioInterrupts(fifo, 0);
+    try {
+      const ac = new AbortController();
+      const p = irq.wait({ signal: ac.signal });
+      raise(1); // there for the read after this code: an aborted wait must not take it
+      ac.abort(new Error('stop'));
+      await expect(p).rejects.toMatchObject({ code: 'ABORT_ERR', cause: { message: 'stop' } });
+      expect(await irq.wait({ timeoutMs: 5000 })).toEqual({ count: 1, missed: 0 });
+    } finally {
+      irq.close();
+    }
+  });
+
   it('after a cancelled wait the next one still gets the event; close() rejects a pending wait', async () => {
     const irq = new UioInterrupts(fifo, 0);
     await expect(irq.wait({ timeoutMs: 20 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
