@@ -11,9 +11,9 @@
  *    on the eventfd), against the C program vfio-irq-latency.c blocked in read() on the same kind of eventfd, for
  *    INTx and MSI; MSI-X on QEMU's NVMe (edu has none) fired from the kernel side (SET_IRQS DATA_NONE|TRIGGER,
  *    VfioInterrupts.trigger()), and MSI-X vector 0 signalled by real completions of a Get Features on an admin
- *    queue pair (from the SQ0 doorbell write; C: nvme-irq-latency.c); and MSI from edu's factorial thread ("fact":
- *    12 written to 0x08, the interrupt raised by QEMU's thread after the write returned, so both sides usually sleep
- *    first). Four JS rows each: "JS" as shipped, raise then wait (a wait whose eventfd has already fired resolves
+ *    queue pair (from the SQ0 doorbell write; C: nvme-irq-latency.c); and INTx and MSI from edu's factorial thread
+ *    ("intx-fact", "msi-fact": 12 written to 0x08, the interrupt raised by QEMU's thread after the write returned,
+ *    so both sides usually sleep first). Four JS rows each: "JS" as shipped, raise then wait (a wait whose eventfd has already fired resolves
  *    without a turn of the event loop), "JS loop" with the fast paths off (addon irqSetTryRead(false): every
  *    wake-up through libuv's epoll_wait, as before they existed), "JS pending": wait(), raise, await (the wait's
  *    second read, after the caller's synchronous code, may find it; else the event loop), and "JS busy": the same
@@ -53,7 +53,7 @@ const group = Number(process.env.MMIO_VM_VFIO_GROUP);
 const nvme = process.env.MMIO_VM_NVME_VFIO?.split(' ')[0];
 if (nvme === undefined || nvme === '') throw new Error('no NVMe controller on vfio-pci: run inside test/vm/run.sh --iommu --nvme');
 const nvmeGroup = Number(basename(readlinkSync(`/sys/bus/pci/devices/${nvme}/iommu_group`)));
-type Mode = 'intx' | 'msi' | 'msix' | 'nvme' | 'fact';
+type Mode = 'intx' | 'msi' | 'msix' | 'nvme' | 'intx-fact' | 'msi-fact';
 /** The busy poll of the "JS busy" rows, µs: longer than the slowest C median here (the NVMe completion, ~30 µs). */
 const BUSY_POLL_US = 200;
 
@@ -94,7 +94,7 @@ function mapDmaCosts(): string[] {
 }
 
 function cLatencies(mode: Mode): number[] {
-  const args = mode === 'msix' ? [String(nvmeGroup), nvme!, 'msix-trigger'] : [String(group), edu!.bdf, mode === 'fact' ? 'msi-fact' : mode];
+  const args = mode === 'msix' ? [String(nvmeGroup), nvme!, 'msix-trigger'] : [String(group), edu!.bdf, mode];
   const r =
     mode === 'nvme'
       ? spawnSync(opts['nvme-binary']!, [String(nvmeGroup), nvme!, String(ITER), String(WARM)], { encoding: 'utf8', timeout: 120_000 })
@@ -201,26 +201,27 @@ async function jsLatencies(mode: Mode, row: JsRow): Promise<number[]> {
   }
 }
 
-async function jsEduLatencies(mode: 'intx' | 'msi' | 'fact', pending: WaitOptions | undefined): Promise<number[]> {
+async function jsEduLatencies(mode: 'intx' | 'msi' | 'intx-fact' | 'msi-fact', pending: WaitOptions | undefined): Promise<number[]> {
+  const fact = mode === 'intx-fact' || mode === 'msi-fact';
   const dev = openVfio(edu!.bdf);
   try {
     const bar = dev.map(0);
     pci_set_master(dev);
-    const [irq] = dev.enableIrqs(mode === 'fact' ? 'msi' : mode);
+    const [irq] = dev.enableIrqs(mode === 'intx' || mode === 'intx-fact' ? 'intx' : 'msi');
     bar.writel(bar.readl(0x24), 0x64);
-    if (mode === 'fact') bar.writel(0x80, 0x20); // raise 0x1 when a factorial is done
+    if (fact) bar.writel(0x80, 0x20); // raise 0x1 when a factorial is done
     const out: number[] = [];
     for (let i = -WARM; i < ITER; i++) {
       const t0 = process.hrtime.bigint();
       let waiting: Promise<InterruptEvent> | undefined;
       if (pending) waiting = irq.wait(pending);
-      if (mode === 'fact') bar.writel(12, 0x08);
+      if (fact) bar.writel(12, 0x08);
       else bar.writel(RAISE, 0x60);
       await (waiting ?? irq.wait());
       const t1 = process.hrtime.bigint();
       const status = bar.readl(0x24);
       bar.writel(status, 0x64);
-      const expected = mode === 'fact' ? 0x1 : RAISE;
+      const expected = fact ? 0x1 : RAISE;
       if ((status & expected) !== expected) throw new Error(`interrupt status 0x${status.toString(16)} lacks 0x${expected.toString(16)}`);
       irq.unmask();
       if (i >= 0) out.push(Number(t1 - t0));
@@ -235,7 +236,7 @@ async function main(): Promise<void> {
   if (opts['c-binary'] === undefined || opts['nvme-binary'] === undefined) throw new Error('--c-binary and --nvme-binary are required (run.ts builds them on the host)');
   const out = mapDmaCosts();
   log('MAP_DMA done; interrupts…');
-  const modes: Mode[] = ['intx', 'msi', 'msix', 'nvme', 'fact'];
+  const modes: Mode[] = ['intx', 'msi', 'msix', 'intx-fact', 'msi-fact', 'nvme'];
   const who = ['C', 'JS loop', 'JS', 'JS pending', 'JS busy'] as const;
   const rows: Record<string, number[]> = {};
   for (const m of modes) for (const w of who) rows[`${w} ${m}`] = [];
@@ -252,14 +253,14 @@ async function main(): Promise<void> {
   }
   out.push(
     '',
-    `interrupt wake-up, raise write (msix: SET_IRQS trigger; nvme: SQ0 doorbell of a Get Features, MSI-X 0 on its completion; fact: edu factorial, MSI from QEMU's thread; JS busy: busyPollUs ${BUSY_POLL_US}) -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`,
-    'row              median     p99    min   ratio to C (median)',
+    `interrupt wake-up, raise write (msix: SET_IRQS trigger; nvme: SQ0 doorbell of a Get Features, MSI-X 0 on its completion; *-fact: edu factorial, the interrupt from QEMU's thread; JS busy: busyPollUs ${BUSY_POLL_US}) -> waiting code (µs; ${ROUNDS} rounds x ${ITER}, ${WARM} warm-up each)`,
+    'row                  median     p99    min   ratio to C (median)',
   );
   for (const m of modes) {
     const c = summarize(rows[`C ${m}`]);
     for (const w of who) {
       const s = summarize(rows[`${w} ${m}`]);
-      out.push(`${`${w} ${m}`.padEnd(16)} ${us(s.median).padStart(7)} ${us(s.p99).padStart(7)} ${us(s.min).padStart(6)}   ${(s.median / c.median).toFixed(2)}`);
+      out.push(`${`${w} ${m}`.padEnd(20)} ${us(s.median).padStart(7)} ${us(s.p99).padStart(7)} ${us(s.min).padStart(6)}   ${(s.median / c.median).toFixed(2)}`);
     }
   }
   const dev = openVfio(edu!.bdf);

@@ -2,7 +2,7 @@
 // edu on vfio-pci does to take one interrupt. Built with the host's cc by bench/vfio/run.ts, run inside the
 // QEMU guest (test/vm/run.sh --iommu), never shipped.
 //
-//   vfio-irq-latency <group-number> <bdf> <intx|msi|msi-fact|msix-trigger> <iterations> <warm-up> <raise-value>
+//   vfio-irq-latency <group-number> <bdf> <intx|msi|intx-fact|msi-fact|msix-trigger> <iterations> <warm-up> <raise-value>
 //
 // Set-up as include/uapi/linux/vfio.h describes: container, group, type1v2 IOMMU, device fd, BAR0 mmapped, bus
 // mastering on (MSI is a memory write), one eventfd wired with VFIO_DEVICE_SET_IRQS. Per iteration: (INTx:
@@ -15,7 +15,7 @@
 // write to the device: the kernel signals the vector's eventfd; no message crosses the (emulated) bus. BAR0 is
 // not mapped and <raise-value> is unused.
 //
-// msi-fact: MSI, but the interrupt comes from edu's factorial thread (status 0x20 bit 0x80: raise 0x1 when a
+// intx-fact, msi-fact: INTx or MSI, but the interrupt comes from edu's factorial thread (status 0x20 bit 0x80: raise 0x1 when a
 // factorial is done): each iteration writes 12 to 0x08, and QEMU computes it on its own thread and raises the
 // interrupt from there, after the write has returned: the reader is usually asleep in read() by then, as a
 // driver waiting for a real device is. <raise-value> is unused.
@@ -45,12 +45,12 @@ static void set_irqs(int device, uint32_t index, uint32_t flags, int count, cons
 int main(int argc, char** argv) {
   bench_program = "vfio-irq-latency";
   if (argc != 7) {
-    fprintf(stderr, "usage: vfio-irq-latency <group> <bdf> <intx|msi|msi-fact|msix-trigger> <iterations> <warm-up> <raise-value>\n");
+    fprintf(stderr, "usage: vfio-irq-latency <group> <bdf> <intx|msi|intx-fact|msi-fact|msix-trigger> <iterations> <warm-up> <raise-value>\n");
     return 2;
   }
-  const int intx = strcmp(argv[3], "intx") == 0;
+  const int intx = strcmp(argv[3], "intx") == 0 || strcmp(argv[3], "intx-fact") == 0;
   const int msix = strcmp(argv[3], "msix-trigger") == 0;
-  const int fact = strcmp(argv[3], "msi-fact") == 0;
+  const int fact = strcmp(argv[3], "intx-fact") == 0 || strcmp(argv[3], "msi-fact") == 0;
   const long iterations = strtol(argv[4], NULL, 0);
   const long warm_up = strtol(argv[5], NULL, 0);
   const uint32_t raise = fact ? 0x1 : (uint32_t)strtoul(argv[6], NULL, 0);  // fact: edu's factorial-done bit
