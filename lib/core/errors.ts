@@ -220,6 +220,14 @@ export function stateError(code: string, message: string, hint: string): Argumen
   return withHint(new Error(message), code, hint);
 }
 
+/**
+ * An "impossible" state, reached only through a bug in mmio (as Node's own `ERR_INTERNAL_ASSERTION`): code
+ * `ERR_INTERNAL_ASSERTION`, the message prefixed `mmio internal error: `, and a hint asking for a report.
+ */
+export function internalError(what: string): ArgumentError {
+  return stateError('ERR_INTERNAL_ASSERTION', `mmio internal error: ${what}`, 'This is a bug in mmio, not in your code: please report it with this stack trace.');
+}
+
 /** The error a write to a region mapped `{ readOnly: true }` throws: `code` `ERR_IOMEM_READONLY`, with `path` and `offset`. */
 export interface ReadOnlyError extends ArgumentError {
   /** The mapped file. */

@@ -14,7 +14,7 @@
  */
 import { addon, type Addon, type NativeAccessors, type NativeHandle, type NativeMapping } from './addon.js';
 import { checkBlock, checkBuffer, checkCondition, checkMicros, checkValue, checkValue64, diagnoseOffset } from '../core/checks.js';
-import { busFaultError, pollTimeoutError, rangeError, readOnlyError, unmappedError } from '../core/errors.js';
+import { busFaultError, internalError, pollTimeoutError, rangeError, readOnlyError, unmappedError } from '../core/errors.js';
 import type { IoRegion, PollCondition, PollOptions } from '../core/io-region.js';
 import { pollAsync, pollAtomic } from '../core/poll.js';
 import { performance } from 'node:perf_hooks';
@@ -41,7 +41,7 @@ function bswap32(v: number): number {
 /** The accessors of a region whose every access takes the x86-64 fast path: never called, loud if they were. */
 const UNBOUND_ACCESSORS = new Proxy({} as NativeAccessors, {
   get: (_, name) => () => {
-    throw new Error(`mmio internal error: native ${String(name)} called on a fast-path region`);
+    throw internalError(`native ${String(name)} called on a fast-path region`);
   },
 });
 

@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSyn
 import { basename, join } from 'node:path';
 import { addon, type NativeHandle, type NativeIommuInfo } from './addon.js';
 import { fsError, vfioCall, vfioSetupError } from './vfio-errors.js';
+import { internalError } from '../core/errors.js';
 import { IovaAllocator } from '../core/iova-allocator.js';
 import { fdHolders, groupBusyHint } from './fd-holders.js';
 
@@ -162,7 +163,7 @@ export class VfioContainer {
 
   /** The IOVA allocator shared by every device in the container (exists once the IOMMU is set). */
   get iova(): IovaAllocator {
-    if (this.#iova === undefined) throw new Error('mmio internal error: the VFIO container has no IOMMU set yet');
+    if (this.#iova === undefined) throw internalError('the VFIO container has no IOMMU set yet');
     return this.#iova;
   }
 

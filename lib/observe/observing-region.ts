@@ -26,6 +26,7 @@ import { toBusValue, type BusValue } from '../core/bus-value.js';
 import type { AccessWidth, IoRegion, PollCondition, PollOptions } from '../core/io-region.js';
 import { RegionBase, swabFor, type PollAccessor, type ReadAccessor, type WriteAccessor } from '../core/region-base.js';
 import { readByWidth } from '../core/width-dispatch.js';
+import { internalError } from '../core/errors.js';
 
 /** Every accessor that is named as an observation's `via` (plain reads and writes have none). */
 export const OBSERVED_VIAS = [
@@ -135,12 +136,12 @@ export abstract class ObservingRegion extends RegionBase {
 
   /** Not used: block and `_rep` operations go to the inner region whole (below), then are observed. */
   protected busRead(): never {
-    throw new Error('mmio internal error: an observing region makes no unchecked access of its own');
+    throw internalError('an observing region makes no unchecked access of its own');
   }
 
   /** Not used, as {@link ObservingRegion.busRead}. */
   protected busWrite(): never {
-    throw new Error('mmio internal error: an observing region makes no unchecked access of its own');
+    throw internalError('an observing region makes no unchecked access of its own');
   }
 
   /** One observation per access the split rule makes, values from `buffer` (at `index` for the access at `at`). */
