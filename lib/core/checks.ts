@@ -339,6 +339,9 @@ export interface CheckedWaitOptions {
   readonly busyPollUs: number;
 }
 
+/** The checked form of no options: wait forever, no signal, no busy poll. */
+const NO_WAIT_OPTIONS: CheckedWaitOptions = Object.freeze({ busyPollUs: 0 });
+
 /**
  * Check the options of an interrupt wait (lib/core/interrupts.ts), the same for every backend: `undefined` or
  * an object; `timeoutMs` undefined (forever) or milliseconds in 0..{@link MAX_WAIT_MS}; `signal` undefined or
@@ -346,6 +349,7 @@ export interface CheckedWaitOptions {
  * @throws TypeError `ERR_INVALID_ARG_TYPE`, RangeError `ERR_OUT_OF_RANGE`.
  */
 export function checkWaitOptions(options: unknown): CheckedWaitOptions {
+  if (options === undefined) return NO_WAIT_OPTIONS; // the common call, wait() with no options: nothing to build
   const { timeoutMs, signal, busyPollUs } = checkOptions(options as { timeoutMs?: number; signal?: unknown; busyPollUs?: number } | undefined);
   if (timeoutMs !== undefined) checkMillis(timeoutMs, 'timeoutMs');
   if (busyPollUs !== undefined) checkBusyPoll(busyPollUs);

@@ -20,12 +20,10 @@ export class IrqWaiter {
   #pending: ((err: Error) => void) | undefined;
   /**
    * The wait between its call and its read (fields, not a closure per wait: this is the hot path of every
-   * interrupt): its handle, checked options, event maker and timeout hint, and what closed it meanwhile.
+   * interrupt): its handle and checked options, and what closed it meanwhile.
    */
   #handle: IrqHandle | undefined;
   #options: CheckedWaitOptions = { busyPollUs: 0 };
-  #event: (value: number) => InterruptEvent = () => ({ count: 0, missed: 0 });
-  #timeoutHint: (ms: number) => string = () => '';
   #closedEarly: Error | undefined;
   readonly #closeEarly = (err: Error): void => void (this.#closedEarly = err);
   readonly #readStep = (): InterruptEvent | Promise<InterruptEvent> => this.#read();
@@ -39,24 +37,25 @@ export class IrqWaiter {
   #readAtCall = true;
   #sinceProbe = 0;
 
-  /** @param path the source's name in errors (`/dev/uio0`, `vfio:0000:00:06.0:msi0`) */
-  constructor(private readonly path: string) {}
+  /**
+   * @param path the source's name in errors (`/dev/uio0`, `vfio:0000:00:06.0:msi0`)
+   * @param event what a read returned (UIO: the interrupt count; an eventfd: how many signals) as the event
+   * @param timeoutHint the hint of the `ETIMEDOUT` error, given the timeout in ms
+   */
+  constructor(
+    private readonly path: string,
+    private readonly event: (value: number) => InterruptEvent,
+    private readonly timeoutHint: (ms: number) => string,
+  ) {}
 
   /**
    * Wait for the handle's next event.
    * @param handle the addon's handle; `undefined` once the source is closed
    * @param options `timeoutMs` (0..MAX_WAIT_MS), `signal` and `busyPollUs` (0..MAX_BUSY_POLL_US)
-   * @param event what the read returned (UIO: the interrupt count; an eventfd: how many signals) as the event
-   * @param timeoutHint the hint of the `ETIMEDOUT` error, given the timeout in ms
    * @throws (rejects) `ERR_IRQ_CLOSED`, `ERR_IRQ_WAIT_PENDING`, the options' TypeError/RangeError, `ABORT_ERR`,
    *   `ETIMEDOUT`, or a SystemError from read().
    */
-  wait(
-    handle: IrqHandle | undefined,
-    options: InterruptWaitOptions | undefined,
-    event: (value: number) => InterruptEvent,
-    timeoutHint: (ms: number) => string,
-  ): Promise<InterruptEvent> {
+  wait(handle: IrqHandle | undefined, options: InterruptWaitOptions | undefined): Promise<InterruptEvent> {
     if (handle === undefined) return Promise.reject(irqClosedError(this.path));
     if (this.#pending !== undefined) {
       return Promise.reject(waitPendingError(this.path));
@@ -67,12 +66,10 @@ export class IrqWaiter {
       this.#sinceProbe = 0;
       const ready = addon().irqTryRead(handle);
       this.#readAtCall = ready >= 0;
-      if (ready >= 0) return Promise.resolve(event(ready));
+      if (ready >= 0) return Promise.resolve(this.event(ready));
     }
     this.#handle = handle;
     this.#options = begun;
-    this.#event = event;
-    this.#timeoutHint = timeoutHint;
     this.#closedEarly = undefined;
     this.#pending = this.#closeEarly; // until the read: close() or a second wait see this wait
     // The read runs once the caller's synchronous code has: `const done = wait(); start(); await done` finds an
@@ -95,23 +92,15 @@ export class IrqWaiter {
     const got = native.irqTryRead(handle, spinUs);
     if (got >= 0) {
       this.#pending = undefined;
-      return this.#event(got);
+      return this.event(got);
     }
     // A failed spin ran its whole budget: the timeout goes on from there.
     const leftMs = timeoutMs === undefined ? undefined : timeoutMs - spinUs / 1000;
-    const hint = this.#timeoutHint;
-    return this.#sleep(native, handle, leftMs, signal, this.#event, () => hint(timeoutMs ?? 0));
+    return this.#sleep(native, handle, leftMs, timeoutMs ?? 0, signal);
   }
 
   /** Hand the wait to the event loop: the handle's libuv poll, the timeout's timer and the signal's listener. */
-  #sleep(
-    native: Addon,
-    handle: IrqHandle,
-    timeoutMs: number | undefined,
-    signal: AbortSignalLike | undefined,
-    event: (value: number) => InterruptEvent,
-    timeoutHint: () => string,
-  ): Promise<InterruptEvent> {
+  #sleep(native: Addon, handle: IrqHandle, leftMs: number | undefined, timeoutMs: number, signal: AbortSignalLike | undefined): Promise<InterruptEvent> {
     return new Promise<InterruptEvent>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle = (): void => {
@@ -130,15 +119,15 @@ export class IrqWaiter {
         native.irqWait(handle, (errno, value) => {
           settle();
           if (errno !== 0) reject(systemError(errno, 'read', this.path));
-          else resolve(event(value));
+          else resolve(this.event(value));
         });
       } catch (e) {
         settle(); // libuv refused the descriptor: this wait's error
         reject(e);
         return;
       }
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.path, timeoutHint())), timeoutMs);
+      if (leftMs !== undefined) {
+        timer = setTimeout(() => cancel(systemErrorByCode('ETIMEDOUT', 'poll', this.path, this.timeoutHint(timeoutMs))), leftMs);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
     });

@@ -34,7 +34,15 @@ export class UioInterrupts implements InterruptSource {
    */
   constructor(path: string, initialCount: number, pciConfig?: string) {
     this.#path = path;
-    this.#waiter = new IrqWaiter(path);
+    this.#waiter = new IrqWaiter(
+      path,
+      (count) => {
+        const missed = Math.max(0, ((count - this.#lastCount) >>> 0) - 1);
+        this.#lastCount = count;
+        return { count, missed };
+      },
+      (ms) => `no interrupt within ${ms} ms.`,
+    );
     this.#pciConfig = pciConfig;
     this.#lastCount = initialCount;
     try {
@@ -51,17 +59,8 @@ export class UioInterrupts implements InterruptSource {
    * @throws (rejects) `ETIMEDOUT`, `ABORT_ERR`, `ERR_IRQ_CLOSED`, `ERR_IRQ_WAIT_PENDING` (a wait is already
    *   pending), or a SystemError from read().
    */
-  wait(options: InterruptWaitOptions = {}): Promise<InterruptEvent> {
-    return this.#waiter.wait(
-      this.#handle,
-      options,
-      (count) => {
-        const missed = Math.max(0, ((count - this.#lastCount) >>> 0) - 1);
-        this.#lastCount = count;
-        return { count, missed };
-      },
-      (ms) => `no interrupt within ${ms} ms.`,
-    );
+  wait(options?: InterruptWaitOptions): Promise<InterruptEvent> {
+    return this.#waiter.wait(this.#handle, options);
   }
 
   #control(enable: boolean): void {

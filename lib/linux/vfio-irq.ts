@@ -55,7 +55,14 @@ export class VfioInterrupts implements InterruptSource {
     this.kind = kind;
     this.vector = vector;
     this.path = `vfio:${bdf}:${kind}${vector}`;
-    this.#waiter = new IrqWaiter(this.path);
+    this.#waiter = new IrqWaiter(
+      this.path,
+      (signals) => {
+        this.#count = (this.#count + signals) >>> 0;
+        return { count: this.#count, missed: Math.max(0, signals - 1) };
+      },
+      (ms) => `no interrupt within ${ms} ms: ${this.#timeoutAdvice()}`,
+    );
     this.#deviceFd = deviceFd;
     this.#handle = vfioCall(this.path, () => addon().irqOpenEventfd(this.path));
   }
@@ -81,16 +88,8 @@ export class VfioInterrupts implements InterruptSource {
    * @throws (rejects) `ETIMEDOUT`, `ABORT_ERR`, `ERR_IRQ_CLOSED`, `ERR_IRQ_WAIT_PENDING`, RangeError
    *   `ERR_OUT_OF_RANGE` (timeoutMs), a SystemError from read().
    */
-  wait(options: InterruptWaitOptions = {}): Promise<InterruptEvent> {
-    return this.#waiter.wait(
-      this.#handle,
-      options,
-      (signals) => {
-        this.#count = (this.#count + signals) >>> 0;
-        return { count: this.#count, missed: Math.max(0, signals - 1) };
-      },
-      (ms) => `no interrupt within ${ms} ms: ${this.#timeoutAdvice()}`,
-    );
+  wait(options?: InterruptWaitOptions): Promise<InterruptEvent> {
+    return this.#waiter.wait(this.#handle, options);
   }
 
   /**
