@@ -51,7 +51,7 @@ export interface InterruptWaitOptions {
  */
 export interface InterruptSource extends AsyncIterable<InterruptEvent> {
   /**
-   * Wait for the next interrupt without blocking the event loop.
+   * Wait for the next interrupt without blocking the event loop (unless `options.busyPollUs` asks to spin first).
    * @returns the event count and how many were missed.
    * @throws (rejects) Error `ETIMEDOUT` after `timeoutMs`; the signal's reason (code `ABORT_ERR`) on abort;
    *   `ERR_IRQ_CLOSED` once {@link InterruptSource.close} has run.
