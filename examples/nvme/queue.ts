@@ -89,7 +89,9 @@ export interface NvmeQueueStats {
   timedOut: number;
   /** Completions whose CID matched no command in flight (dropped). */
   stray: number;
+  /** MSI-X interrupts taken (a wait's signal and those it merged: `1 + missed`). */
   interrupts: number;
+  /** Turns of the polling loop (each reaps whatever has completed, spinning up to pollSpinUs first). */
   pollTurns: number;
 }
 
@@ -381,8 +383,8 @@ export class NvmeQueue {
     try {
       while (!this.#destroyed && this.#outstanding > 0) {
         if (this.reap() > 0 && this.#outstanding === 0) break;
-        await vector.wait({ signal: abort.signal });
-        this.stats.interrupts++;
+        const event = await vector.wait({ signal: abort.signal });
+        this.stats.interrupts += 1 + event.missed; // one wait may take several signals of the vector
         vector.unmask();
       }
     } catch (e) {
