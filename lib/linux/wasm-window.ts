@@ -4,7 +4,9 @@
  * `i32.atomic.load8_u/16_u`, `i32.atomic.load`, `i64.atomic.load` for reads (a single `mov` on x86-64, never
  * narrowed or elided, and trapping when misaligned) and plain `i32.store8/16`, `i32.store`, `i64.store` for
  * writes (a single `mov`; Wasm's atomic stores are `xchg`, which would also read the register). Out-of-bounds
- * and misaligned accesses trap in Wasm itself, so the JS wrapper checks almost nothing on the hot path.
+ * and misaligned accesses trap in Wasm itself, so the JS wrapper checks almost nothing on the hot path. On x86-64
+ * the device starts at the memory's second page: the first holds the region's fault word, which each function
+ * checks after its access (a trap when set), so JS does not read it on the hot path.
  * @module
  */
 
