@@ -196,9 +196,12 @@ export function contextCases(path: string): { cases: JsCase[]; close(): void } {
     row('native read32, no wrapper', 'the bound N-API function alone', 'read32', 's ^= read32(REG)', { read32 }),
     row('native write32, no wrapper', 'the bound N-API function alone', 'write32', 'write32(i & 0xff, REG)', { write32 }),
   ];
-  // The Wasm window's bare functions (no checks, no fault word): the floor of the x86-64 fast path.
-  const window = WASM_WINDOW_ENABLED ? openWasmWindow(MAP_SIZE) : null;
-  const windowMapping = window ? native.map(path, 0n, MAP_SIZE, { sync: true, readOnly: false, into: window.memory.buffer }) : null;
+  // The Wasm window's bare functions (no JS checks; on x86-64 each checks the fault word itself, as shipped): the
+  // floor of the fast path.
+  const window = WASM_WINDOW_ENABLED ? openWasmWindow(MAP_SIZE, native.windowFaultPage === true) : null;
+  const windowMapping = window
+    ? native.map(path, 0n, MAP_SIZE, { sync: true, readOnly: false, into: window.memory.buffer, intoOffset: window.deviceOffset || undefined })
+    : null;
   if (window) {
     const w = window.fn;
     cases.push(

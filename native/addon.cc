@@ -97,6 +97,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitVfio(env, exports);
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
   exports.Set("arch", Napi::String::New(env, ArchName()));
+  // map() takes `intoOffset` and puts the fault word at byte 0 of `into` (the x86-64 Wasm window).
+  exports.Set("windowFaultPage", Napi::Boolean::New(env, true));
   return exports;
 }
 

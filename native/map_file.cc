@@ -47,6 +47,9 @@ struct MapTarget {
   uint8_t* into = nullptr;
   size_t length = 0;
   Napi::Value value;
+  // With `intoOffset` (a whole number of pages, the first page(s) of the buffer then left to V8): the fault word
+  // lives at the buffer's byte 0, where Wasm code can read it (the x86-64 window's functions trap on it).
+  FaultWord* fault = nullptr;
 };
 
 // Maps [offset, offset + size) of the open descriptor fd (closed here in every case when close_fd) and builds
@@ -73,6 +76,18 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
     Napi::ArrayBuffer ab = target.value.As<Napi::ArrayBuffer>();
     target.into = static_cast<uint8_t*>(ab.Data());
     target.length = ab.ByteLength();
+    const Napi::Value at = options.Get("intoOffset");
+    if (at.IsNumber()) {
+      const double into_offset = at.As<Napi::Number>().DoubleValue();
+      const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+      if (!(into_offset >= page) || into_offset >= static_cast<double>(target.length) ||
+          into_offset != static_cast<double>(static_cast<size_t>(into_offset / page)) * page) {
+        return ThrowJs(Napi::RangeError::New(env, "intoOffset must be a whole number of pages inside the buffer"));
+      }
+      target.fault = reinterpret_cast<FaultWord*>(target.into);
+      target.into += static_cast<size_t>(into_offset);
+      target.length -= static_cast<size_t>(into_offset);
+    }
   }
   if (!lossless || !(size_arg > 0) || size_arg > static_cast<double>(SIZE_MAX / 2)) {
     return ThrowJs(Napi::RangeError::New(env, "offset or size out of range"));
@@ -129,10 +144,11 @@ Napi::Value MapDescriptor(Napi::Env env, int fd, bool close_fd, const std::strin
                              "too many live mappings (" + std::to_string(LiveMappings()) +
                                  "): the rest of vm.max_map_count is kept for the runtime; iounmap some first"));
   }
-  // The fault word lives in a V8-owned ArrayBuffer (its memory never moves) that the region keeps alive.
-  void* fault_data = nullptr;
-  napi_value fault_buffer;
-  if (napi_create_arraybuffer(env, sizeof(FaultWord), &fault_data, &fault_buffer) != napi_ok) {
+  // The fault word lives in a V8-owned ArrayBuffer (its memory never moves) that the region keeps alive: its
+  // own, or the window's first page (`intoOffset`), a Wasm memory that is never grown.
+  void* fault_data = target.fault;
+  napi_value fault_buffer = target.value;
+  if (fault_data == nullptr && napi_create_arraybuffer(env, sizeof(FaultWord), &fault_data, &fault_buffer) != napi_ok) {
     return fail(Napi::Error::New(env, "could not allocate the fault word"));
   }
 

@@ -53,6 +53,8 @@ interface Case {
   body: string;
   /** Accesses the body makes per call (default 1): two writes must stay two, not merge into one. */
   accesses?: number;
+  /** Extra node flags for the child, e.g. `--no-liftoff` (the Wasm functions compiled by TurboFan from the start). */
+  nodeFlags?: string[];
 }
 
 /** The body that calls accessor `a` once per iteration at `off` (one access of its width). */
@@ -101,7 +103,20 @@ const shipped: Case[] = [
   { name: 'writeq, 4 KiB region', width: 8, region: 'fast-4k', body: 'r.writeq(BigInt(i & 1), off)' },
   // A pulse and a re-read: neither may be merged, elided or forwarded, whatever the JIT knows.
   { name: 'writel then writel (a pulse)', width: 4, region: 'fast', body: 'r.writel(1, off); r.writel(0, off)', accesses: 2 },
+  { name: 'writel then writel (the same value)', width: 4, region: 'fast', body: 'r.writel(1, off); r.writel(1, off)', accesses: 2 },
   { name: 'writel then readl', width: 4, region: 'fast', body: 'r.writel(i & 1, off); hits += r.readl(off) & 1', accesses: 2 },
+  // The window's functions as Wasm's TurboFan compiles them (the default runs Liftoff code first and tiers up
+  // later): each of them ends with a load of the fault word, which must not change the device access.
+  ...(WASM_WINDOW_ENABLED
+    ? [
+        ...watched
+          .filter((a) => (a.kind === 'read' || a.kind === 'write') && /^(read|write)[bwlq]$/.test(a.name))
+          .map((a) => ({ name: `${a.name}, Wasm TurboFan (--no-liftoff)`, width: a.width, region: 'fast' as const, body: bodyFor(a), nodeFlags: ['--no-liftoff'] })),
+        { name: 'writel then writel (a pulse), Wasm TurboFan', width: 4, region: 'fast', body: 'r.writel(1, off); r.writel(0, off)', accesses: 2, nodeFlags: ['--no-liftoff'] },
+        { name: 'writel then writel (the same value), Wasm TurboFan', width: 4, region: 'fast', body: 'r.writel(1, off); r.writel(1, off)', accesses: 2, nodeFlags: ['--no-liftoff'] },
+        { name: 'writel then readl, Wasm TurboFan', width: 4, region: 'fast', body: 'r.writel(i & 1, off); hits += r.readl(off) & 1', accesses: 2, nodeFlags: ['--no-liftoff'] },
+      ] satisfies Case[]
+    : []),
 ];
 
 /** Deliberately wrong accessors: the check must catch each one. */
@@ -184,7 +199,7 @@ async function trace(c: Case, skip: (note: string) => never): Promise<TraceResul
   const file = tempFile(MAP_SIZE, 'register.bin');
   try {
     const hotLoop = join(supportDir, 'hot-loop.mjs');
-    const childArgs = [process.execPath, '--allow-natives-syntax', hotLoop, libDir, file.path, String(MAP_SIZE), c.region, String(REGISTER), String(CALLS), c.body];
+    const childArgs = [process.execPath, '--allow-natives-syntax', ...(c.nodeFlags ?? []), hotLoop, libDir, file.path, String(MAP_SIZE), c.region, String(REGISTER), String(CALLS), c.body];
     const { stdout } = await run(tracer, [file.path, String(REGISTER), String(c.width), '--', ...childArgs], { timeout: 30_000 });
     return JSON.parse(stdout) as TraceResult;
   } catch (e) {

@@ -108,8 +108,12 @@ export interface VfioAddon {
 
 /** The addon's exports (native/addon.cc). */
 export interface Addon extends VfioAddon {
-  /** `into`: a WebAssembly.Memory's buffer to map over, MAP_FIXED at its address (lib/linux/wasm-window.ts). */
-  map(path: string, offset: bigint, size: number, options: { sync: boolean; readOnly: boolean; into?: ArrayBuffer }): NativeMapping;
+  /**
+   * `into`: a WebAssembly.Memory's buffer to map over, MAP_FIXED at its address (lib/linux/wasm-window.ts);
+   * `intoOffset` (bytes, whole pages): map at that offset instead, and put the fault word at byte 0 of `into`
+   * (then `fault` is `into` itself), where the window's Wasm functions read it. Only where {@link Addon.windowFaultPage}.
+   */
+  map(path: string, offset: bigint, size: number, options: { sync: boolean; readOnly: boolean; into?: ArrayBuffer; intoOffset?: number }): NativeMapping;
   unmap(handle: NativeHandle): void;
   /**
    * The mapping's bound accessor functions (native/accessors.cc): 20 functions, each with a finalizer holding the
@@ -173,6 +177,8 @@ export interface Addon extends VfioAddon {
   pageSize: number;
   /** The architecture the addon was built for. */
   arch: 'x64' | 'arm64' | 'arm';
+  /** True where map() takes `intoOffset` (an older binary lacks it: the x86-64 window is then off). */
+  windowFaultPage?: boolean;
 }
 
 /** The package root: the nearest folder above this file that holds binding.gyp. */

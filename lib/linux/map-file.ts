@@ -113,10 +113,15 @@ export function mapFile(path: string, offset: bigint | number, size: number, opt
   try {
     const place = { fileOffset: start, phys: opts.phys ?? start, size: bytes, path, readOnly, onUnmap: opts.onUnmap };
     // The Wasm window (x86-64, arm64 for the _relaxed forms; verified V8s): page-aligned, writable mappings up to 1 GiB.
-    const window = !readOnly && start % BigInt(native.pageSize) === 0n ? openWasmWindow(bytes) : null;
+    const window = !readOnly && start % BigInt(native.pageSize) === 0n ? openWasmWindow(bytes, native.windowFaultPage === true) : null;
     let mapping: ReturnType<typeof native.map>;
     try {
-      mapping = native.map(path, start, bytes, { sync: opts.sync ?? true, readOnly, into: window?.memory.buffer });
+      mapping = native.map(path, start, bytes, {
+        sync: opts.sync ?? true,
+        readOnly,
+        into: window?.memory.buffer,
+        intoOffset: window !== null && window.deviceOffset !== 0 ? window.deviceOffset : undefined,
+      });
     } catch (e) {
       if (window !== null) releaseWasmWindow(window); // the addon put anonymous pages back over it
       throw e;

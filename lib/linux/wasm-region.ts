@@ -6,15 +6,17 @@
  * Wasm traps on a misaligned atomic load and on any access past the memory, so a read checks only that the offset
  * is a uint32 (and, for a region that is not a whole number of 64 KiB pages, the end); a write checks alignment
  * too (plain stores do not trap on it). Everything else (errors, blocks, polls, iounmap) is the NativeRegion's.
- * After every access the fault word is checked, as on every path; iounmap sets it, so that an access compiled
- * before iounmap and run after it throws `ERR_IOMEM_UNMAPPED` (it reaches only the anonymous pages put back).
+ * After every access the fault word is checked, as on every path: on x86-64 by the Wasm function itself (the fault
+ * word is in the window's first page; the function traps when it is set, and the trap's catch reports EFAULT), on
+ * arm64 by JS. iounmap sets it, so that an access compiled before iounmap and run after it throws
+ * `ERR_IOMEM_UNMAPPED` (it reaches only the anonymous pages put back).
  * @module
  */
 import type { Addon, NativeMapping } from './addon.js';
 import { checkValue, checkValue64 } from '../core/checks.js';
 import { busFaultError, unmappedError } from '../core/errors.js';
 import { NativeRegion, type NativeRegionPlace } from './native-region.js';
-import { releaseWasmWindow, WASM_PAGE, WASM_WINDOW_FORMS, type WasmAccessors, type WasmWindow } from './wasm-window.js';
+import { releaseWasmWindow, WASM_DEVICE_OFFSET, WASM_PAGE, WASM_WINDOW_FORMS, type WasmAccessors, type WasmWindow } from './wasm-window.js';
 
 /** What iounmap writes into fault word 0: not a signal number, so no bus fault is reported for it. */
 const UNMAPPED = -1;
@@ -72,96 +74,106 @@ export class WasmRegion extends NativeRegion {
   }
 
   // One helper per width, named call passed in (for the EFAULT error's syscall); each is small enough to inline.
-  #r8(offset: number, call: string): number {
+  #r8(offset: number, call: string, jsFault: boolean): number {
     if (!this.#ok(offset, 1)) return this.#slowRead(offset, 1);
     let v: number;
     try {
       v = this.#w.r8(offset);
-    } catch {
-      return this.#slowRead(offset, 1); // a trap: the base's checks throw the precise error
+    } catch (e) {
+      return this.#trapped(e, offset, 1, call);
     }
-    if (this.#fault[0] !== 0) this.#failed(call);
+    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
     return v;
   }
-  #r16(offset: number, call: string): number {
+  #r16(offset: number, call: string, jsFault: boolean): number {
     if (!this.#ok(offset, 2)) return this.#slowRead(offset, 2);
     let v: number;
     try {
       v = this.#w.r16(offset);
-    } catch {
-      return this.#slowRead(offset, 2);
+    } catch (e) {
+      return this.#trapped(e, offset, 2, call);
     }
-    if (this.#fault[0] !== 0) this.#failed(call);
+    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
     return v;
   }
-  #r32(offset: number, call: string): number {
+  #r32(offset: number, call: string, jsFault: boolean): number {
     if (!this.#ok(offset, 4)) return this.#slowRead(offset, 4);
     let v: number;
     try {
       v = this.#w.r32(offset);
-    } catch {
-      return this.#slowRead(offset, 4);
+    } catch (e) {
+      return this.#trapped(e, offset, 4, call);
     }
-    if (this.#fault[0] !== 0) this.#failed(call);
+    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
     return v >>> 0;
   }
-  #r64(offset: number, call: string): bigint {
+  #r64(offset: number, call: string, jsFault: boolean): bigint {
     if (!this.#ok(offset, 8)) return BigInt(this.#slowRead(offset, 8));
     let v: bigint;
     try {
       v = this.#w.r64(offset);
-    } catch {
-      return BigInt(this.#slowRead(offset, 8));
+    } catch (e) {
+      return this.#trapped(e, offset, 8, call);
     }
-    if (this.#fault[0] !== 0) this.#failed(call);
+    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
     return BigInt.asUintN(64, v);
   }
-  /** An offset the fast check or Wasm refused: the base's check throws its precise error (never an access). */
+  /** An offset the fast check refused: the base's check throws its precise error (never an access). */
   #slowRead(offset: number, width: 1 | 2 | 4 | 8): number {
     this.checkOffset(offset, width);
-    throw new Error(`mmio internal error: offset ${offset} passed the checks but trapped in the Wasm window`);
+    throw new Error(`mmio internal error: offset ${offset} passed the checks but the fast check refused it`);
+  }
+  /**
+   * The window's function threw `e`: an offset Wasm refused (out of range, misaligned), the accessors of an
+   * unmapped region, or (x86-64) the fault check's trap after a bus fault. The base's check throws the precise
+   * error (`ERR_IOMEM_UNMAPPED` first), else the fault word gives EFAULT; anything else (a stack overflow) is `e`.
+   */
+  #trapped(e: unknown, offset: number, width: 1 | 2 | 4 | 8, call: string): never {
+    this.checkOffset(offset, width);
+    if (this.#fault[0] !== 0) this.#failed(call);
+    throw e;
   }
 
   override readb(offset: number): number {
-    return this.#r8(offset, 'readb');
+    return this.#r8(offset, 'readb', false);
   }
   override readw(offset: number): number {
-    return this.#r16(offset, 'readw');
+    return this.#r16(offset, 'readw', false);
   }
   override readl(offset: number): number {
-    return this.#r32(offset, 'readl');
+    return this.#r32(offset, 'readl', false);
   }
   override readq(offset: number): bigint {
-    return this.#r64(offset, 'readq');
+    return this.#r64(offset, 'readq', false);
   }
   // x86-64: the _relaxed forms are the same instruction (no barrier either way; arch/x86/include/asm/io.h).
   override readb_relaxed(offset: number): number {
-    return this.#r8(offset, 'readb_relaxed');
+    return this.#r8(offset, 'readb_relaxed', false);
   }
   override readw_relaxed(offset: number): number {
-    return this.#r16(offset, 'readw_relaxed');
+    return this.#r16(offset, 'readw_relaxed', false);
   }
   override readl_relaxed(offset: number): number {
-    return this.#r32(offset, 'readl_relaxed');
+    return this.#r32(offset, 'readl_relaxed', false);
   }
   override readq_relaxed(offset: number): bigint {
-    return this.#r64(offset, 'readq_relaxed');
+    return this.#r64(offset, 'readq_relaxed', false);
   }
   override ioread16be(offset: number): number {
-    return bswap16(this.#r16(offset, 'ioread16be'));
+    return bswap16(this.#r16(offset, 'ioread16be', false));
   }
   override ioread32be(offset: number): number {
-    return bswap32(this.#r32(offset, 'ioread32be'));
+    return bswap32(this.#r32(offset, 'ioread32be', false));
   }
 
   /** A fast-checked write offset: also aligned, as plain Wasm stores do not trap when misaligned. */
   #okWrite(offset: number, width: number): boolean {
     return this.#ok(offset, width) && (offset & (width - 1)) === 0;
   }
-  /** The write's offset and value checks, in the base's order (offset first), for a refused or trapped write. */
+  /** The write's offset check, in the base's order (offset first), for a refused write. */
   #slowWrite(offset: number, width: 1 | 2 | 4 | 8): never {
     this.checkOffset(offset, width);
-    throw new Error(`mmio internal error: offset ${offset} passed the checks but trapped in the Wasm window`);
+    throw new Error(`mmio internal error: offset ${offset} passed the checks but the fast check refused it`);
   }
   /** checkValue, with the offset's error (ERR_IOMEM_UNMAPPED after iounmap) first, as the base class orders them. */
   #value(value: number, width: 1 | 2 | 4, offset: number): number {
@@ -172,38 +184,38 @@ export class WasmRegion extends NativeRegion {
       throw e;
     }
   }
-  #w8(value: number, offset: number, call: string): void {
+  #w8(value: number, offset: number, call: string, jsFault: boolean): void {
     if (!this.#okWrite(offset, 1)) this.#slowWrite(offset, 1);
     const v = this.#value(value, 1, offset);
     try {
       this.#w.w8(offset, v);
-    } catch {
-      this.#slowWrite(offset, 1);
+    } catch (e) {
+      this.#trapped(e, offset, 1, call);
     }
-    if (this.#fault[0] !== 0) this.#failed(call);
+    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
   }
-  #w16(value: number, offset: number, call: string, swap: boolean): void {
+  #w16(value: number, offset: number, call: string, swap: boolean, jsFault: boolean): void {
     if (!this.#okWrite(offset, 2)) this.#slowWrite(offset, 2);
     const v = this.#value(value, 2, offset);
     try {
       this.#w.w16(offset, swap ? bswap16(v) : v);
-    } catch {
-      this.#slowWrite(offset, 2);
+    } catch (e) {
+      this.#trapped(e, offset, 2, call);
     }
-    if (this.#fault[0] !== 0) this.#failed(call);
+    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
   }
-  #w32(value: number, offset: number, call: string, swap: boolean): void {
+  #w32(value: number, offset: number, call: string, swap: boolean, jsFault: boolean): void {
     if (!this.#okWrite(offset, 4)) this.#slowWrite(offset, 4);
     // checkValue's test, cheaper for the usual case: a uint32 or an int32 (typeof first: a bigint must not reach >>>).
     const v = typeof value === 'number' && (value >>> 0 === value || (value | 0) === value) ? value >>> 0 : this.#value(value, 4, offset);
     try {
       this.#w.w32(offset, swap ? bswap32(v) : v);
-    } catch {
-      this.#slowWrite(offset, 4);
+    } catch (e) {
+      this.#trapped(e, offset, 4, call);
     }
-    if (this.#fault[0] !== 0) this.#failed(call);
+    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
   }
-  #w64(value: bigint, offset: number, call: string): void {
+  #w64(value: bigint, offset: number, call: string, jsFault: boolean): void {
     if (!this.#okWrite(offset, 8)) this.#slowWrite(offset, 8);
     let v: bigint;
     try {
@@ -214,41 +226,77 @@ export class WasmRegion extends NativeRegion {
     }
     try {
       this.#w.w64(offset, v);
-    } catch {
-      this.#slowWrite(offset, 8);
+    } catch (e) {
+      this.#trapped(e, offset, 8, call);
     }
-    if (this.#fault[0] !== 0) this.#failed(call);
+    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
   }
 
   override writeb(value: number, offset: number): void {
-    this.#w8(value, offset, 'writeb');
+    this.#w8(value, offset, 'writeb', false);
   }
   override writew(value: number, offset: number): void {
-    this.#w16(value, offset, 'writew', false);
+    this.#w16(value, offset, 'writew', false, false);
   }
   override writel(value: number, offset: number): void {
-    this.#w32(value, offset, 'writel', false);
+    this.#w32(value, offset, 'writel', false, false);
   }
   override writeq(value: bigint, offset: number): void {
-    this.#w64(value, offset, 'writeq');
+    this.#w64(value, offset, 'writeq', false);
   }
   override writeb_relaxed(value: number, offset: number): void {
-    this.#w8(value, offset, 'writeb_relaxed');
+    this.#w8(value, offset, 'writeb_relaxed', false);
   }
   override writew_relaxed(value: number, offset: number): void {
-    this.#w16(value, offset, 'writew_relaxed', false);
+    this.#w16(value, offset, 'writew_relaxed', false, false);
   }
   override writel_relaxed(value: number, offset: number): void {
-    this.#w32(value, offset, 'writel_relaxed', false);
+    this.#w32(value, offset, 'writel_relaxed', false, false);
   }
   override writeq_relaxed(value: bigint, offset: number): void {
-    this.#w64(value, offset, 'writeq_relaxed');
+    this.#w64(value, offset, 'writeq_relaxed', false);
   }
   override iowrite16be(value: number, offset: number): void {
-    this.#w16(value, offset, 'iowrite16be', true);
+    this.#w16(value, offset, 'iowrite16be', true, false);
   }
   override iowrite32be(value: number, offset: number): void {
-    this.#w32(value, offset, 'iowrite32be', true);
+    this.#w32(value, offset, 'iowrite32be', true, false);
+  }
+
+  // arm64 (device at byte 0, a module without the fault check: the one the ARM test verified): the window's
+  // _relaxed forms read the fault word in JS after the call, as before.
+  static {
+    if (WASM_DEVICE_OFFSET === 0) {
+      const relaxed: Partial<Record<keyof WasmRegion, unknown>> = {
+        readb_relaxed(this: WasmRegion, offset: number): number {
+          return this.#r8(offset, 'readb_relaxed', true);
+        },
+        readw_relaxed(this: WasmRegion, offset: number): number {
+          return this.#r16(offset, 'readw_relaxed', true);
+        },
+        readl_relaxed(this: WasmRegion, offset: number): number {
+          return this.#r32(offset, 'readl_relaxed', true);
+        },
+        readq_relaxed(this: WasmRegion, offset: number): bigint {
+          return this.#r64(offset, 'readq_relaxed', true);
+        },
+        writeb_relaxed(this: WasmRegion, value: number, offset: number): void {
+          this.#w8(value, offset, 'writeb_relaxed', true);
+        },
+        writew_relaxed(this: WasmRegion, value: number, offset: number): void {
+          this.#w16(value, offset, 'writew_relaxed', false, true);
+        },
+        writel_relaxed(this: WasmRegion, value: number, offset: number): void {
+          this.#w32(value, offset, 'writel_relaxed', false, true);
+        },
+        writeq_relaxed(this: WasmRegion, value: bigint, offset: number): void {
+          this.#w64(value, offset, 'writeq_relaxed', true);
+        },
+      };
+      for (const [form, value] of Object.entries(relaxed)) {
+        Object.defineProperty(WasmRegion.prototype, form, { value, writable: true, configurable: true, enumerable: false });
+      }
+    }
   }
 
   override iounmap(): void {

@@ -4,7 +4,9 @@
  * `i32.atomic.load8_u/16_u`, `i32.atomic.load`, `i64.atomic.load` for reads (a single `mov` on x86-64, never
  * narrowed or elided, and trapping when misaligned) and plain `i32.store8/16`, `i32.store`, `i64.store` for
  * writes (a single `mov`; Wasm's atomic stores are `xchg`, which would also read the register). Out-of-bounds
- * and misaligned accesses trap in Wasm itself, so the JS wrapper checks almost nothing on the hot path.
+ * and misaligned accesses trap in Wasm itself, so the JS wrapper checks almost nothing on the hot path. On x86-64
+ * the device starts at the memory's second page: the first holds the region's fault word, which each function
+ * checks after its access (a trap when set), so JS does not read it on the hot path.
  * @module
  */
 
@@ -68,7 +70,20 @@ export interface WasmAccessors {
 export interface WasmWindow {
   memory: WebAssembly.Memory;
   fn: WasmAccessors;
+  /**
+   * Where the device is mapped in the memory, in bytes: {@link WASM_PAGE} on x86-64 (the first page holds the
+   * fault word, which the functions check themselves: they trap when it is set), 0 on arm64 (JS checks it).
+   */
+  deviceOffset: number;
+  /** The Wasm pages the device part spans (the memory has `deviceOffset / WASM_PAGE` more). */
+  pages: number;
 }
+
+/**
+ * Where this process puts the device in a window: after a fault page on x86-64 (its module checks the fault
+ * word itself: {@link wasmWindowCheckedModuleBytes}), at byte 0 on arm64 (the module the ARM test verified).
+ */
+export const WASM_DEVICE_OFFSET: number = process.arch === 'x64' ? WASM_PAGE : 0;
 
 const leb = (n: number): number[] => {
   const out: number[] = [];
@@ -86,12 +101,22 @@ const name = (s: string): number[] => [...leb(s.length), ...[...s].map((c) => c.
 const I32 = 0x7f;
 const I64 = 0x7e;
 
+/** A memarg: alignment (log2) and the constant offset added to the address (both LEB128). */
+const memarg = (align: number, offset: number): number[] => [align, ...leb(offset)];
+
 /**
- * The module's bytes, written out by hand (there is no toolchain at run time). Exported for the ARM
- * disassembly test (test/arm/wasm-window.arm-test.ts), which checks the code V8 makes of exactly these bytes.
- * @internal
+ * `i32.const 0; i32.atomic.load; if; unreachable; end`: trap when the fault word (byte 0 of the memory, where the
+ * addon puts it: native/map_file.cc `intoOffset`) is not 0, after the access. An atomic load, so that it is made
+ * after the device access and never merged or hoisted; the trap is caught in JS, which reports the fault.
  */
-export function wasmWindowModuleBytes(): Uint8Array {
+const FAULT_CHECK = [0x41, 0, 0xfe, 0x10, ...memarg(2, 0), 0x04, 0x40, 0x00, 0x0b];
+
+/**
+ * The module's bytes, written out by hand (there is no toolchain at run time). `deviceOffset`: where the device
+ * starts in the memory (every access adds it as the memarg offset); `checkFault`: each function ends with
+ * {@link FAULT_CHECK}.
+ */
+function moduleBytes(deviceOffset: number, checkFault: boolean): Uint8Array {
   const types = [
     [0x60, 1, I32, 1, I32], // 0: (i32) -> i32
     [0x60, 1, I32, 1, I64], // 1: (i32) -> i64
@@ -100,15 +125,16 @@ export function wasmWindowModuleBytes(): Uint8Array {
   ];
   // The memory is imported with no bounds, so one compiled module serves memories of every size.
   const imports = [[...name('m'), ...name('mem'), 0x02, 0x00, 0x00]];
+  const at = (align: number): number[] => memarg(align, deviceOffset);
   const funcs: [string, number, number[]][] = [
-    ['r8', 0, [0x20, 0, 0xfe, 0x12, 0, 0]], // local.get 0; i32.atomic.load8_u align=1
-    ['r16', 0, [0x20, 0, 0xfe, 0x13, 1, 0]], // i32.atomic.load16_u align=2
-    ['r32', 0, [0x20, 0, 0xfe, 0x10, 2, 0]], // i32.atomic.load align=4
-    ['r64', 1, [0x20, 0, 0xfe, 0x11, 3, 0]], // i64.atomic.load align=8
-    ['w8', 2, [0x20, 0, 0x20, 1, 0x3a, 0, 0]], // local.get 0; local.get 1; i32.store8
-    ['w16', 2, [0x20, 0, 0x20, 1, 0x3b, 1, 0]], // i32.store16
-    ['w32', 2, [0x20, 0, 0x20, 1, 0x36, 2, 0]], // i32.store
-    ['w64', 3, [0x20, 0, 0x20, 1, 0x37, 3, 0]], // i64.store
+    ['r8', 0, [0x20, 0, 0xfe, 0x12, ...at(0)]], // local.get 0; i32.atomic.load8_u align=1
+    ['r16', 0, [0x20, 0, 0xfe, 0x13, ...at(1)]], // i32.atomic.load16_u align=2
+    ['r32', 0, [0x20, 0, 0xfe, 0x10, ...at(2)]], // i32.atomic.load align=4
+    ['r64', 1, [0x20, 0, 0xfe, 0x11, ...at(3)]], // i64.atomic.load align=8
+    ['w8', 2, [0x20, 0, 0x20, 1, 0x3a, ...at(0)]], // local.get 0; local.get 1; i32.store8
+    ['w16', 2, [0x20, 0, 0x20, 1, 0x3b, ...at(1)]], // i32.store16
+    ['w32', 2, [0x20, 0, 0x20, 1, 0x36, ...at(2)]], // i32.store
+    ['w64', 3, [0x20, 0, 0x20, 1, 0x37, ...at(3)]], // i64.store
   ];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -116,9 +142,28 @@ export function wasmWindowModuleBytes(): Uint8Array {
     ...section(2, vec(imports)),
     ...section(3, vec(funcs.map(([, t]) => [t]))),
     ...section(7, vec(funcs.map(([n], i) => [...name(n), 0x00, i]))),
-    ...section(10, vec(funcs.map(([, , code]) => { const body = [0, ...code, 0x0b]; return [...leb(body.length), ...body]; }))),
+    ...section(10, vec(funcs.map(([, , code]) => { const body = [0, ...code, ...(checkFault ? FAULT_CHECK : []), 0x0b]; return [...leb(body.length), ...body]; }))),
   ];
   return Uint8Array.from(bytes);
+}
+
+/**
+ * The arm64 window's module: the device at byte 0, no fault check (JS reads the fault word after each call).
+ * Exported for the ARM disassembly test (test/arm/wasm-window.arm-test.ts), which checks the code V8 makes of
+ * exactly these bytes.
+ * @internal
+ */
+export function wasmWindowModuleBytes(): Uint8Array {
+  return moduleBytes(0, false);
+}
+
+/**
+ * The x86-64 window's module: the device at byte {@link WASM_PAGE} (the first page holds the fault word), and
+ * every function traps after its access when the fault word is set, so the JS hot path reads no fault word.
+ * @internal
+ */
+export function wasmWindowCheckedModuleBytes(): Uint8Array {
+  return moduleBytes(WASM_PAGE, true);
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -173,20 +218,20 @@ let pooled = 0;
  */
 export function releaseWasmWindow(window: WasmWindow): void {
   if (pooled >= POOL_LIMIT) return;
-  const pages = window.memory.buffer.byteLength / WASM_PAGE;
-  const list = pool.get(pages) ?? [];
+  const list = pool.get(window.pages) ?? [];
   list.push(window);
-  pool.set(pages, list);
+  pool.set(window.pages, list);
   pooled++;
 }
 
 /**
  * A window of `size` bytes rounded up to whole Wasm pages (a pooled one if there is one), or null where windows
  * are off, the region does not fit one, or too many are alive. The caller maps the device over `memory.buffer`
- * (addon `map` with `into`).
+ * at `deviceOffset` (addon `map` with `into` and `intoOffset`). `faultPage`: the addon can put the fault word in
+ * the window (`windowFaultPage`); without it there is no x86-64 window (its module reads the fault word there).
  */
-export function openWasmWindow(size: number): WasmWindow | null {
-  if (!WASM_WINDOW_ENABLED || size > WASM_WINDOW_MAX_SIZE) return null;
+export function openWasmWindow(size: number, faultPage: boolean): WasmWindow | null {
+  if (!WASM_WINDOW_ENABLED || size > WASM_WINDOW_MAX_SIZE || (WASM_DEVICE_OFFSET !== 0 && !faultPage)) return null;
   const reused = pool.get(Math.ceil(size / WASM_PAGE))?.pop();
   if (reused !== undefined) {
     pooled--;
@@ -194,7 +239,7 @@ export function openWasmWindow(size: number): WasmWindow | null {
   }
   if (live >= WASM_WINDOW_LIMIT) return null;
   try {
-    compiled ??= new WebAssembly.Module(wasmWindowModuleBytes());
+    compiled ??= new WebAssembly.Module(WASM_DEVICE_OFFSET !== 0 ? wasmWindowCheckedModuleBytes() : wasmWindowModuleBytes());
   } catch {
     compiled = null;
   }
@@ -202,7 +247,8 @@ export function openWasmWindow(size: number): WasmWindow | null {
   const pages = Math.ceil(size / WASM_PAGE);
   let memory: WebAssembly.Memory;
   try {
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const all = pages + WASM_DEVICE_OFFSET / WASM_PAGE;
+    memory = new WebAssembly.Memory({ initial: all, maximum: all });
   } catch {
     return null; // no address space for one more memory: the Atomics.load path serves
   }
@@ -214,5 +260,5 @@ export function openWasmWindow(size: number): WasmWindow | null {
   }
   live++;
   collected.register(memory, null);
-  return { memory, fn: instance.exports as unknown as WasmAccessors };
+  return { memory, fn: instance.exports as unknown as WasmAccessors, deviceOffset: WASM_DEVICE_OFFSET, pages };
 }

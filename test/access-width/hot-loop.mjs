@@ -38,9 +38,9 @@ if (regionKind === 'fast') {
 } else if (regionKind === 'raw-wasm') {
   // The Wasm window's own functions, called directly with the wrong width (w in scope), to show the tracer
   // catches a wrong access made through Wasm too.
-  const window = (await lib('linux/wasm-window.js')).openWasmWindow(size);
+  const window = (await lib('linux/wasm-window.js')).openWasmWindow(size, addon().windowFaultPage === true);
   if (!window) throw new Error('no Wasm window on this Node (WASM_WINDOW_ENABLED is false)');
-  addon().map(path, 0n, size, { sync: true, readOnly: false, into: window.memory.buffer });
+  addon().map(path, 0n, size, { sync: true, readOnly: false, into: window.memory.buffer, intoOffset: window.deviceOffset || undefined });
   w = window.fn;
 } else if (regionKind === 'raw') {
   const mapping = addon().map(path, 0n, size, { sync: true, readOnly: false });

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { mapFile, WASM_WINDOW_ENABLED, WASM_WINDOW_VERIFIED } from '../../lib/index.js';
+import { addon } from '../../lib/linux/addon.js';
 import { WASM_WINDOW_LIMIT } from '../../lib/linux/wasm-window.js';
 import { tempFile } from '../helpers/temp-file.js';
 import { expectSameErrors, plainNativeRegion } from '../helpers/window-vs-native.js';
@@ -100,8 +101,19 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
         (r) => r.writeq(1n << 64n, 0), (r) => r.writeq(1n, size), (r) => r.writew(1, size - 1), (r) => r.writeb(256, 0),
         (r) => r.iowrite16be(1, 1), (r) => r.writeq_relaxed(1n, 4), (r) => r.writel(1n as never, 0), (r) => r.writel(1.5, 0),
         (r) => r.writel(-(2 ** 31) - 1, 0), (r) => r.iowrite32be('1' as never, 0), (r) => r.writeq(1.5 as never, 8),
+        // uint32 offsets that would wrap to the region's start (or into the fault page before it, on x86-64) if
+        // the Wasm address (offset + the device's place in the memory) were computed in 32 bits: Wasm refuses them.
+        (r) => r.readl(2 ** 32 - KIB64), (r) => r.readl(2 ** 32 - KIB64 + 8), (r) => r.readq(2 ** 32 - 8), (r) => r.readb(2 ** 32 - 1),
+        (r) => r.writel(0xffffffff, 2 ** 32 - KIB64), (r) => r.writeq(-1n, 2 ** 32 - KIB64 + 8), (r) => r.writeb(0xff, 2 ** 32 - 1),
+        (r) => r.writew(0xffff, 2 ** 32 - 2), (r) => r.iowrite32be(1, 2 ** 32 - 4),
       ];
       expectSameErrors(wasm, plain, calls);
+      // None of the refused writes reached the file (nor the fault word: the next region's accesses just work).
+      expect(readFileSync(file.path).equals(Buffer.alloc(KIB64))).toBe(true);
+      const again = mapFile(file.path, 0, size);
+      again.writel(0x5a5a5a5a, 0);
+      expect(again.readl(0)).toBe(0x5a5a5a5a);
+      again.iounmap();
     } finally {
       file.cleanup();
     }
@@ -127,7 +139,10 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
         let error;
         try { hot(r, 1); } catch (e) { error = e.code; }
         const read = [() => r.readl(64), () => r.readq(128), () => r.writel(5, 64), () => r.iowrite32be(5, 72)].map((f) => { try { f(); return 'no error'; } catch (e) { return e.code; } });
-        console.log(JSON.stringify({ optimized, error, read, file: readFileSync(${JSON.stringify(file.path)}).readUInt32LE(64),
+        reuser.writel(0xabcd, 64);
+        const reuserRead = reuser.readl(64); // no stale fault word from r's iounmap (the fault page is shared)
+        reuser.writel(0, 64);
+        console.log(JSON.stringify({ optimized, error, read, reuserRead, file: readFileSync(${JSON.stringify(file.path)}).readUInt32LE(64),
           next: [readFileSync(${JSON.stringify(next.path)}).readUInt32LE(64), readFileSync(${JSON.stringify(next.path)}).readUInt32LE(72)],
           reuserPath: reuser.accessPath, mapped: readFileSync('/proc/self/maps', 'utf8').includes(${JSON.stringify(file.path)}) }));
       `;
@@ -136,6 +151,7 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
         optimized: true,
         error: 'ERR_IOMEM_UNMAPPED',
         read: Array(4).fill('ERR_IOMEM_UNMAPPED'),
+        reuserRead: 0xabcd,
         file: 100,
         next: [0, 0],
         reuserPath: 'Wasm window (bounds by Wasm traps)',
@@ -168,6 +184,87 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
       `;
       const { stdout } = await run(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', code]);
       expect(JSON.parse(stdout)).toEqual({ optimized: true, error: ['EFAULT', 'readl', 0x8000] });
+    } finally {
+      file.cleanup();
+    }
+  });
+
+  // On x86-64 the fault word is checked by the Wasm function itself (a trap after the access), so each form's
+  // fault is checked in both of Wasm's tiers: Liftoff (what runs first) and TurboFan (after tier-up).
+  it.each([
+    ['Liftoff', ['--liftoff', '--no-wasm-tier-up']],
+    ['TurboFan', ['--no-liftoff']],
+  ])('a bus fault is EFAULT with its own syscall on every single-access form, Wasm compiled by %s (a child process)', async (_tier, flags) => {
+    const file = tempFile(KIB64);
+    try {
+      const lib = JSON.stringify(join(root, 'dist', 'lib', 'index.js'));
+      const forms = ['readb', 'readw', 'readl', 'readq', 'readb_relaxed', 'readw_relaxed', 'readl_relaxed', 'readq_relaxed', 'ioread16be', 'ioread32be',
+        'writeb', 'writew', 'writel', 'writeq', 'writeb_relaxed', 'writew_relaxed', 'writel_relaxed', 'writeq_relaxed', 'iowrite16be', 'iowrite32be'];
+      const code = `
+        import { mapFile } from ${lib};
+        import { truncateSync } from 'node:fs';
+        const path = ${JSON.stringify(file.path)};
+        const out = {};
+        for (const form of ${JSON.stringify(forms)}) {
+          truncateSync(path, ${KIB64});
+          const r = mapFile(path, 0, ${KIB64});
+          const call = form.startsWith('read') || form.startsWith('ioread') ? () => r[form](0x8000) : () => r[form](form.endsWith('q') || form.endsWith('q_relaxed') ? 1n : 1, 0x8000);
+          const before = form.startsWith('read') || form.startsWith('ioread') ? r[form](0x9000) : (r[form](form.includes('q') ? 0n : 0, 0x9000), 'ok');
+          truncateSync(path, 4096);
+          let error = null;
+          try { call(); } catch (e) { error = [e.code, e.syscall, e.offset]; }
+          let after = null;
+          try { r.readl(0); } catch (e) { after = e.code; }
+          r.iounmap();
+          out[form] = { before: String(before), error, after };
+        }
+        console.log(JSON.stringify(out));
+      `;
+      const { stdout } = await run(process.execPath, [...flags, '--input-type=module', '-e', code]);
+      const want = Object.fromEntries(forms.map((f) => [f, { before: f.includes('read') ? '0' : 'ok', error: ['EFAULT', f, 0x8000], after: 'EFAULT' }]));
+      expect(JSON.parse(stdout)).toEqual(want);
+    } finally {
+      file.cleanup();
+    }
+  });
+
+  it('a bus fault on a write in optimized code is EFAULT (the fault check is made after the store)', async () => {
+    const file = tempFile(KIB64);
+    try {
+      const lib = JSON.stringify(join(root, 'dist', 'lib', 'index.js'));
+      const code = `
+        import { mapFile } from ${lib};
+        import { truncateSync } from 'node:fs';
+        const r = mapFile(${JSON.stringify(file.path)}, 0, ${KIB64});
+        const hot = new Function('r', 'off', 'n', 'for (let i = 0; i < n; i++) { r.writel(i, 0); r.writel(i, off); r.writeq(BigInt(i), off + 8); }');
+        %PrepareFunctionForOptimization(hot);
+        hot(r, 0x8000, 100); hot(r, 0x8000, 100);
+        %OptimizeFunctionOnNextCall(hot);
+        hot(r, 0x8000, 100);
+        const optimized = %ActiveTierIsTurbofan(hot);
+        truncateSync(${JSON.stringify(file.path)}, 4096);
+        let error;
+        try { hot(r, 0x8000, 1); } catch (e) { error = [e.code, e.syscall, e.offset]; }
+        console.log(JSON.stringify({ optimized, error }));
+      `;
+      const { stdout } = await run(process.execPath, ['--allow-natives-syntax', '--no-liftoff', '--input-type=module', '-e', code]);
+      expect(JSON.parse(stdout)).toEqual({ optimized: true, error: ['EFAULT', 'writel', 0x8000] });
+    } finally {
+      file.cleanup();
+    }
+  });
+
+  it('the addon refuses an intoOffset that is not a whole number of pages inside the buffer, and maps nothing', () => {
+    const file = tempFile(KIB64);
+    try {
+      const into = new WebAssembly.Memory({ initial: 2, maximum: 2 }).buffer;
+      for (const intoOffset of [0, 100, 4095, 4097, 2 * KIB64, 3 * KIB64, -4096, NaN]) {
+        expect(() => addon().map(file.path, 0n, KIB64, { sync: true, readOnly: false, into, intoOffset }), String(intoOffset)).toThrow(RangeError);
+      }
+      expect(mappingsOf(file.path)).toBe(0);
+      // A mapping that does not fit after the offset is refused too (it would reach past the memory).
+      expect(() => addon().map(file.path, 0n, KIB64, { sync: true, readOnly: false, into, intoOffset: KIB64 + 4096 })).toThrow(/does not fit the Wasm window/);
+      expect(mappingsOf(file.path)).toBe(0);
     } finally {
       file.cleanup();
     }
