@@ -14,7 +14,7 @@
  */
 import type { Addon, NativeMapping } from './addon.js';
 import { checkValue, checkValue64 } from '../core/checks.js';
-import { busFaultError, unmappedError } from '../core/errors.js';
+import { busFaultError, internalError, unmappedError } from '../core/errors.js';
 import { NativeRegion, type NativeRegionPlace } from './native-region.js';
 import { releaseWasmWindow, WASM_DEVICE_OFFSET, WASM_PAGE, WASM_WINDOW_FORMS, type WasmAccessors, type WasmWindow } from './wasm-window.js';
 
@@ -121,7 +121,7 @@ export class WasmRegion extends NativeRegion {
   /** An offset the fast check refused: the base's check throws its precise error (never an access). */
   #slowRead(offset: number, width: 1 | 2 | 4 | 8): number {
     this.checkOffset(offset, width);
-    throw new Error(`mmio internal error: offset ${offset} passed the checks but the fast check refused it`);
+    throw internalError(`offset ${offset} passed the checks but the fast check refused it`);
   }
   /**
    * The window's function threw `e`: an offset Wasm refused (out of range, misaligned), the accessors of an
@@ -173,7 +173,7 @@ export class WasmRegion extends NativeRegion {
   /** The write's offset check, in the base's order (offset first), for a refused write. */
   #slowWrite(offset: number, width: 1 | 2 | 4 | 8): never {
     this.checkOffset(offset, width);
-    throw new Error(`mmio internal error: offset ${offset} passed the checks but the fast check refused it`);
+    throw internalError(`offset ${offset} passed the checks but the fast check refused it`);
   }
   /** checkValue, with the offset's error (ERR_IOMEM_UNMAPPED after iounmap) first, as the base class orders them. */
   #value(value: number, width: 1 | 2 | 4, offset: number): number {
