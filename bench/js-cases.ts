@@ -10,7 +10,7 @@ import { addon } from '../lib/linux/addon.js';
 import { mapFile } from '../lib/linux/map-file.js';
 import { PLAIN_STORES_VERIFIED, type NativeRegion } from '../lib/linux/native-region.js';
 import { openWasmWindow, WASM_WINDOW_ENABLED } from '../lib/linux/wasm-window.js';
-import { BLOCK, BLOCK_SIZES, MAP_SIZE, REG, sizeName } from './layout.js';
+import { BLOCK, BLOCK_SIZES, HIGH_REG, HIGH_VALUE, MAP_SIZE, READ_REG, READ_VALUE, REG, sizeName } from './layout.js';
 
 export type CaseGroup = 'read' | 'write' | 'block' | 'context';
 
@@ -75,6 +75,8 @@ export async function openTargets(path: string): Promise<CaseTargets> {
     { fileOffset: 0n, phys: 0n, size: MAP_SIZE, path, readOnly: false },
     { ...native, arch: 'arm64' },
   );
+  region.writel(READ_VALUE, READ_REG);
+  region.writel(HIGH_VALUE, HIGH_REG);
   return {
     region,
     nativePathRegion,
@@ -86,16 +88,17 @@ export async function openTargets(path: string): Promise<CaseTargets> {
 }
 
 const READS: [name: string, c: string, body: string][] = [
-  ['readb', 'read8', 's ^= r.readb(REG)'],
-  ['readw', 'read16', 's ^= r.readw(REG)'],
-  ['readl', 'read32', 's ^= r.readl(REG)'],
-  ['readq', 'read64', 'q = r.readq(REG)'],
-  ['readb_relaxed', 'read8', 's ^= r.readb_relaxed(REG)'],
-  ['readw_relaxed', 'read16', 's ^= r.readw_relaxed(REG)'],
-  ['readl_relaxed', 'read32', 's ^= r.readl_relaxed(REG)'],
-  ['readq_relaxed', 'read64', 'q = r.readq_relaxed(REG)'],
-  ['ioread16be', 'read16be', 's ^= r.ioread16be(REG)'],
-  ['ioread32be', 'read32be', 's ^= r.ioread32be(REG)'],
+  ['readb', 'read8', 's ^= r.readb(READ_REG)'],
+  ['readw', 'read16', 's ^= r.readw(READ_REG)'],
+  ['readl', 'read32', 's ^= r.readl(READ_REG)'],
+  ['readl (a value ≥ 2^31)', 'read32', 's ^= r.readl(HIGH_REG)'],
+  ['readq', 'read64', 'q = r.readq(READ_REG)'],
+  ['readb_relaxed', 'read8', 's ^= r.readb_relaxed(READ_REG)'],
+  ['readw_relaxed', 'read16', 's ^= r.readw_relaxed(READ_REG)'],
+  ['readl_relaxed', 'read32', 's ^= r.readl_relaxed(READ_REG)'],
+  ['readq_relaxed', 'read64', 'q = r.readq_relaxed(READ_REG)'],
+  ['ioread16be', 'read16be', 's ^= r.ioread16be(READ_REG)'],
+  ['ioread32be', 'read32be', 's ^= r.ioread32be(READ_REG)'],
 ];
 
 const WRITES: [name: string, c: string, body: string][] = [
@@ -122,11 +125,11 @@ export function accessCases(t: CaseTargets, fastPathReads: boolean): JsCase[] {
   const wasm = WASM_WINDOW_ENABLED && (t.region as { accessPath?: string }).accessPath !== undefined;
   const fastPath = wasm ? WASM_WINDOW : fastPathReads ? FAST_PATH : NATIVE_READ;
   for (const [name, c, body] of READS) {
-    cases.push({ name, group: 'read', path: fastPath, cBaseline: c, opsPerCall: 1, run: loop(body, { r: t.region, REG }) });
+    cases.push({ name, group: 'read', path: fastPath, cBaseline: c, opsPerCall: 1, run: loop(body, { r: t.region, READ_REG, HIGH_REG }) });
   }
   if (fastPathReads) {
     for (const [name, c, body] of READS) {
-      const run = loop(body, { r: t.nativePathRegion, REG });
+      const run = loop(body, { r: t.nativePathRegion, READ_REG, HIGH_REG });
       cases.push({ name: `${name} [native call]`, group: 'read', path: NATIVE_READ, cBaseline: c, opsPerCall: 1, run });
     }
   }
@@ -186,14 +189,14 @@ export function contextCases(path: string): { cases: JsCase[]; close(): void } {
     path,
     cBaseline,
     opsPerCall: 1,
-    run: loop(body, { ...scope, REG }),
+    run: loop(body, { ...scope, REG, READ_REG }),
   });
   const cases = [
     row('empty JS loop', 'loop overhead only', undefined, 's ^= i', {}),
-    row('Buffer.readUInt32LE', 'Node Buffer (plain load)', 'read32', 's ^= buf.readUInt32LE(REG)', { buf }),
+    row('Buffer.readUInt32LE', 'Node Buffer (plain load)', 'read32', 's ^= buf.readUInt32LE(READ_REG)', { buf }),
     row('Buffer.writeUInt32LE', 'Node Buffer (plain store)', 'write32', 'buf.writeUInt32LE(i & 0xff, REG)', { buf }),
-    row('Atomics.load, no wrapper', 'Atomics.load on a Uint32Array', 'read32', 's ^= Atomics.load(u32, REG >> 2)', { u32 }),
-    row('native read32, no wrapper', 'the bound N-API function alone', 'read32', 's ^= read32(REG)', { read32 }),
+    row('Atomics.load, no wrapper', 'Atomics.load on a Uint32Array', 'read32', 's ^= Atomics.load(u32, READ_REG >> 2)', { u32 }),
+    row('native read32, no wrapper', 'the bound N-API function alone', 'read32', 's ^= read32(READ_REG)', { read32 }),
     row('native write32, no wrapper', 'the bound N-API function alone', 'write32', 'write32(i & 0xff, REG)', { write32 }),
   ];
   // The Wasm window's bare functions (no JS checks; on x86-64 each checks the fault word itself, as shipped): the
@@ -205,7 +208,7 @@ export function contextCases(path: string): { cases: JsCase[]; close(): void } {
   if (window) {
     const w = window.fn;
     cases.push(
-      row('Wasm atomic load, no wrapper', 'i32.atomic.load on the window', 'read32', 's ^= w.r32(REG)', { w }),
+      row('Wasm atomic load, no wrapper', 'i32.atomic.load on the window', 'read32', 's ^= w.r32(READ_REG)', { w }),
       row('Wasm store, no wrapper', 'i32.store on the window', 'write32', 'w.w32(REG, i & 0xff)', { w }),
     );
   }

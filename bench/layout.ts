@@ -9,8 +9,19 @@ import { join } from 'node:path';
 
 /** Bytes mapped: the register page, the poll page, and room for a 1 MiB block. */
 export const MAP_SIZE = 4 << 20;
-/** The register every single-access case reads and writes. */
+/** The register the single-access write cases (JS, C, python-periphery) write and the C and python reads read. */
 export const REG = 0;
+/**
+ * The register the JS read cases read: nothing writes it after set-up, so every read returns {@link READ_VALUE}
+ * whatever the write cases (which store values with bit 31 set: writeq, iowrite32be) left in {@link REG}. On V8
+ * 13.6 and 14.6 a readl result of 2^31 or more is not a small integer and costs more (the "value ≥ 2^31" row).
+ */
+export const READ_REG = 32;
+/** What {@link READ_REG} holds: edu's identification register, a value below 2^31. */
+export const READ_VALUE = 0x010000ed;
+/** A register holding {@link HIGH_VALUE}, for the "readl, a value ≥ 2^31" row. */
+export const HIGH_REG = 48;
+export const HIGH_VALUE = 0x89abcdef;
 /** The page of the poll-reaction protocol (see poll-protocol.ts). */
 export const POLL_PAGE = 64 << 10;
 /** Start of the block that memcpy_fromio/toio copy; 1 MiB past it stays inside the mapping. */
