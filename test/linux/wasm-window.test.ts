@@ -163,7 +163,12 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
     }
   });
 
-  it('a bus fault on the second of two accesses in optimized code is EFAULT (the fault word is read after each access)', async () => {
+  /**
+   * In a child: `body` (a loop over `r`, `off`, `n`) optimized by TurboFan on a 64 KiB file mapping, then run
+   * once more after the file is cut to 4 KiB, so the access at `off` (0x8000) bus-faults.
+   * @returns whether the loop was optimized, and the error's code, syscall and offset.
+   */
+  async function faultInOptimizedLoop(body: string, flags: string[] = []): Promise<unknown> {
     const file = tempFile(KIB64);
     try {
       const lib = JSON.stringify(join(root, 'dist', 'lib', 'index.js'));
@@ -171,7 +176,7 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
         import { mapFile } from ${lib};
         import { truncateSync } from 'node:fs';
         const r = mapFile(${JSON.stringify(file.path)}, 0, ${KIB64});
-        const hot = new Function('r', 'off', 'n', 'let s = 0; for (let i = 0; i < n; i++) { s ^= r.readl(0); s ^= r.readl(off); r.writel(s & 1, off + 8); s ^= r.readb(off + 16); } return s;');
+        const hot = new Function('r', 'off', 'n', ${JSON.stringify(body)});
         %PrepareFunctionForOptimization(hot);
         hot(r, 0x8000, 100); hot(r, 0x8000, 100);
         %OptimizeFunctionOnNextCall(hot);
@@ -182,11 +187,16 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
         try { hot(r, 0x8000, 1); } catch (e) { error = [e.code, e.syscall, e.offset]; }
         console.log(JSON.stringify({ optimized, error }));
       `;
-      const { stdout } = await run(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', code]);
-      expect(JSON.parse(stdout)).toEqual({ optimized: true, error: ['EFAULT', 'readl', 0x8000] });
+      const { stdout } = await run(process.execPath, ['--allow-natives-syntax', ...flags, '--input-type=module', '-e', code]);
+      return JSON.parse(stdout);
     } finally {
       file.cleanup();
     }
+  }
+
+  it('a bus fault on the second of two accesses in optimized code is EFAULT (the fault word is read after each access)', async () => {
+    const body = 'let s = 0; for (let i = 0; i < n; i++) { s ^= r.readl(0); s ^= r.readl(off); r.writel(s & 1, off + 8); s ^= r.readb(off + 16); } return s;';
+    expect(await faultInOptimizedLoop(body)).toEqual({ optimized: true, error: ['EFAULT', 'readl', 0x8000] });
   });
 
   // On x86-64 the fault word is checked by the Wasm function itself (a trap after the access), so each form's
@@ -229,29 +239,8 @@ describe.skipIf(!WASM_WINDOW_ENABLED)('regions on the Wasm window', () => {
   });
 
   it('a bus fault on a write in optimized code is EFAULT (the fault check is made after the store)', async () => {
-    const file = tempFile(KIB64);
-    try {
-      const lib = JSON.stringify(join(root, 'dist', 'lib', 'index.js'));
-      const code = `
-        import { mapFile } from ${lib};
-        import { truncateSync } from 'node:fs';
-        const r = mapFile(${JSON.stringify(file.path)}, 0, ${KIB64});
-        const hot = new Function('r', 'off', 'n', 'for (let i = 0; i < n; i++) { r.writel(i, 0); r.writel(i, off); r.writeq(BigInt(i), off + 8); }');
-        %PrepareFunctionForOptimization(hot);
-        hot(r, 0x8000, 100); hot(r, 0x8000, 100);
-        %OptimizeFunctionOnNextCall(hot);
-        hot(r, 0x8000, 100);
-        const optimized = %ActiveTierIsTurbofan(hot);
-        truncateSync(${JSON.stringify(file.path)}, 4096);
-        let error;
-        try { hot(r, 0x8000, 1); } catch (e) { error = [e.code, e.syscall, e.offset]; }
-        console.log(JSON.stringify({ optimized, error }));
-      `;
-      const { stdout } = await run(process.execPath, ['--allow-natives-syntax', '--no-liftoff', '--input-type=module', '-e', code]);
-      expect(JSON.parse(stdout)).toEqual({ optimized: true, error: ['EFAULT', 'writel', 0x8000] });
-    } finally {
-      file.cleanup();
-    }
+    const body = 'for (let i = 0; i < n; i++) { r.writel(i, 0); r.writel(i, off); r.writeq(BigInt(i), off + 8); }';
+    expect(await faultInOptimizedLoop(body, ['--no-liftoff'])).toEqual({ optimized: true, error: ['EFAULT', 'writel', 0x8000] });
   });
 
   it('the addon refuses an intoOffset that is not a whole number of pages inside the buffer, and maps nothing', () => {
