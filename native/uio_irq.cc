@@ -225,6 +225,7 @@ Napi::Value IrqWait(const Napi::CallbackInfo& info) {
 // (EAGAIN), the handle is closed, a wait is pending, or the fast path is switched off (the benches compare both
 // paths in one boot). Any other read error is left for the poll path to report.
 static std::atomic<bool> try_read_enabled{true};  // process-wide; workers share the addon
+static constexpr double kMaxBusyUs = 10000;       // lib/core/checks.ts MAX_BUSY_POLL_US
 
 namespace {
 
@@ -253,7 +254,10 @@ Napi::Value IrqTryRead(const Napi::CallbackInfo& info) {
   IrqHandle* irq = Unwrap(info);
   if (!try_read_enabled || irq->fd < 0 || !irq->callback.IsEmpty()) return Napi::Number::New(env, -1);
   double got = ReadOnce(irq);
-  const double busy_us = info.Length() > 1 ? info[1].As<Napi::Number>().DoubleValue() : 0;  // checked in JS
+  // Checked in JS (0..MAX_BUSY_POLL_US); kept in that range here too, whatever a direct caller passes.
+  double busy_us = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0;
+  if (!(busy_us > 0)) busy_us = 0;
+  if (busy_us > kMaxBusyUs) busy_us = kMaxBusyUs;
   if (got < 0 && busy_us > 0) {
     const uint64_t until = MonotonicNs() + static_cast<uint64_t>(busy_us * 1000);
     while (got < 0 && (errno == EAGAIN || errno == EINTR) && MonotonicNs() < until) {

@@ -213,4 +213,19 @@ describe('UIO waits on one device (a FIFO as /dev/uioN)', () => {
       irq.close();
     }
   });
+
+  it('the addon call under busyPollUs takes any busy time a direct caller passes: no crash, at most 10 ms of spin', () => {
+    const handle = addon().irqOpen(fifo);
+    try {
+      for (const busy of [undefined, 'x', NaN, -1, 0, 1e-9, Infinity, 1e12, 2 ** 64]) {
+        const t0 = performance.now();
+        expect(addon().irqTryRead(handle, busy as unknown as number)).toBe(-1); // nothing raised
+        expect(performance.now() - t0, String(busy)).toBeLessThan(1000); // clamped to MAX_BUSY_POLL_US (10 ms)
+      }
+      raise(7);
+      expect(addon().irqTryRead(handle, Infinity)).toBe(7);
+    } finally {
+      addon().irqClose(handle);
+    }
+  });
 });
