@@ -152,6 +152,8 @@ const uio: Row[] = [
     act: (dev: UioDevice) => dev.irq.wait() },
   { condition: 'negative wait timeout', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
     message: 'timeoutMs must be a number of milliseconds in 0..2147483647, got -1', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: -1 }) },
+  { condition: 'busy poll beyond MAX_BUSY_POLL_US', errorClass: 'RangeError', code: 'ERR_OUT_OF_RANGE',
+    message: 'busyPollUs must be a number of microseconds in 0..10000, got 20000', setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ busyPollUs: 20_000 }) },
   { condition: 'no interrupt within the timeout', errorClass: 'Error', code: 'ETIMEDOUT',
     message: "ETIMEDOUT: connection timed out, poll '{uio}' (no interrupt within 50 ms.)", setup: (t) => t.uio(), act: (dev: UioDevice) => dev.irq.wait({ timeoutMs: 50 }) },
   { condition: 'wait aborted by its AbortSignal', errorClass: 'AbortError', code: 'ABORT_ERR',
