@@ -27,6 +27,12 @@ const gone = (): never => {
 };
 const UNMAPPED_ACCESSORS: WasmAccessors = { r8: gone, r16: gone, r32: gone, r64: gone, w8: gone, w16: gone, w32: gone, w64: gone };
 
+/**
+ * Whether JS reads the fault word after each window call: on arm64, whose module is the one the ARM test verified
+ * (the device at byte 0, no fault check in Wasm). On x86-64 each Wasm function checks it itself (a trap).
+ */
+const JS_FAULT_CHECK = WASM_DEVICE_OFFSET === 0;
+
 /** How accessPath names an arm64 window, where only the _relaxed forms use it. */
 const RELAXED_ONLY = WASM_WINDOW_FORMS === 'relaxed' ? ' for the _relaxed forms' : '';
 
@@ -74,7 +80,7 @@ export class WasmRegion extends NativeRegion {
   }
 
   // One helper per width, named call passed in (for the EFAULT error's syscall); each is small enough to inline.
-  #r8(offset: number, call: string, jsFault: boolean): number {
+  #r8(offset: number, call: string): number {
     if (!this.#ok(offset, 1)) return this.#slowRead(offset, 1);
     let v: number;
     try {
@@ -82,10 +88,10 @@ export class WasmRegion extends NativeRegion {
     } catch (e) {
       return this.#trapped(e, offset, 1, call);
     }
-    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
+    if (JS_FAULT_CHECK && this.#fault[0] !== 0) this.#failed(call);
     return v;
   }
-  #r16(offset: number, call: string, jsFault: boolean): number {
+  #r16(offset: number, call: string): number {
     if (!this.#ok(offset, 2)) return this.#slowRead(offset, 2);
     let v: number;
     try {
@@ -93,10 +99,10 @@ export class WasmRegion extends NativeRegion {
     } catch (e) {
       return this.#trapped(e, offset, 2, call);
     }
-    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
+    if (JS_FAULT_CHECK && this.#fault[0] !== 0) this.#failed(call);
     return v;
   }
-  #r32(offset: number, call: string, jsFault: boolean): number {
+  #r32(offset: number, call: string): number {
     if (!this.#ok(offset, 4)) return this.#slowRead(offset, 4);
     let v: number;
     try {
@@ -104,10 +110,10 @@ export class WasmRegion extends NativeRegion {
     } catch (e) {
       return this.#trapped(e, offset, 4, call);
     }
-    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
+    if (JS_FAULT_CHECK && this.#fault[0] !== 0) this.#failed(call);
     return v >>> 0;
   }
-  #r64(offset: number, call: string, jsFault: boolean): bigint {
+  #r64(offset: number, call: string): bigint {
     if (!this.#ok(offset, 8)) return BigInt(this.#slowRead(offset, 8));
     let v: bigint;
     try {
@@ -115,7 +121,7 @@ export class WasmRegion extends NativeRegion {
     } catch (e) {
       return this.#trapped(e, offset, 8, call);
     }
-    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
+    if (JS_FAULT_CHECK && this.#fault[0] !== 0) this.#failed(call);
     return BigInt.asUintN(64, v);
   }
   /** An offset the fast check refused: the base's check throws its precise error (never an access). */
@@ -135,35 +141,35 @@ export class WasmRegion extends NativeRegion {
   }
 
   override readb(offset: number): number {
-    return this.#r8(offset, 'readb', false);
+    return this.#r8(offset, 'readb');
   }
   override readw(offset: number): number {
-    return this.#r16(offset, 'readw', false);
+    return this.#r16(offset, 'readw');
   }
   override readl(offset: number): number {
-    return this.#r32(offset, 'readl', false);
+    return this.#r32(offset, 'readl');
   }
   override readq(offset: number): bigint {
-    return this.#r64(offset, 'readq', false);
+    return this.#r64(offset, 'readq');
   }
   // x86-64: the _relaxed forms are the same instruction (no barrier either way; arch/x86/include/asm/io.h).
   override readb_relaxed(offset: number): number {
-    return this.#r8(offset, 'readb_relaxed', false);
+    return this.#r8(offset, 'readb_relaxed');
   }
   override readw_relaxed(offset: number): number {
-    return this.#r16(offset, 'readw_relaxed', false);
+    return this.#r16(offset, 'readw_relaxed');
   }
   override readl_relaxed(offset: number): number {
-    return this.#r32(offset, 'readl_relaxed', false);
+    return this.#r32(offset, 'readl_relaxed');
   }
   override readq_relaxed(offset: number): bigint {
-    return this.#r64(offset, 'readq_relaxed', false);
+    return this.#r64(offset, 'readq_relaxed');
   }
   override ioread16be(offset: number): number {
-    return bswap16(this.#r16(offset, 'ioread16be', false));
+    return bswap16(this.#r16(offset, 'ioread16be'));
   }
   override ioread32be(offset: number): number {
-    return bswap32(this.#r32(offset, 'ioread32be', false));
+    return bswap32(this.#r32(offset, 'ioread32be'));
   }
 
   /** A fast-checked write offset: also aligned, as plain Wasm stores do not trap when misaligned. */
@@ -184,7 +190,7 @@ export class WasmRegion extends NativeRegion {
       throw e;
     }
   }
-  #w8(value: number, offset: number, call: string, jsFault: boolean): void {
+  #w8(value: number, offset: number, call: string): void {
     if (!this.#okWrite(offset, 1)) this.#slowWrite(offset, 1);
     const v = this.#value(value, 1, offset);
     try {
@@ -192,9 +198,9 @@ export class WasmRegion extends NativeRegion {
     } catch (e) {
       this.#trapped(e, offset, 1, call);
     }
-    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
+    if (JS_FAULT_CHECK && this.#fault[0] !== 0) this.#failed(call);
   }
-  #w16(value: number, offset: number, call: string, swap: boolean, jsFault: boolean): void {
+  #w16(value: number, offset: number, call: string, swap: boolean): void {
     if (!this.#okWrite(offset, 2)) this.#slowWrite(offset, 2);
     const v = this.#value(value, 2, offset);
     try {
@@ -202,9 +208,9 @@ export class WasmRegion extends NativeRegion {
     } catch (e) {
       this.#trapped(e, offset, 2, call);
     }
-    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
+    if (JS_FAULT_CHECK && this.#fault[0] !== 0) this.#failed(call);
   }
-  #w32(value: number, offset: number, call: string, swap: boolean, jsFault: boolean): void {
+  #w32(value: number, offset: number, call: string, swap: boolean): void {
     if (!this.#okWrite(offset, 4)) this.#slowWrite(offset, 4);
     // checkValue's test, cheaper for the usual case: a uint32 or an int32 (typeof first: a bigint must not reach >>>).
     const v = typeof value === 'number' && (value >>> 0 === value || (value | 0) === value) ? value >>> 0 : this.#value(value, 4, offset);
@@ -213,9 +219,9 @@ export class WasmRegion extends NativeRegion {
     } catch (e) {
       this.#trapped(e, offset, 4, call);
     }
-    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
+    if (JS_FAULT_CHECK && this.#fault[0] !== 0) this.#failed(call);
   }
-  #w64(value: bigint, offset: number, call: string, jsFault: boolean): void {
+  #w64(value: bigint, offset: number, call: string): void {
     if (!this.#okWrite(offset, 8)) this.#slowWrite(offset, 8);
     let v: bigint;
     try {
@@ -229,74 +235,38 @@ export class WasmRegion extends NativeRegion {
     } catch (e) {
       this.#trapped(e, offset, 8, call);
     }
-    if (jsFault && this.#fault[0] !== 0) this.#failed(call);
+    if (JS_FAULT_CHECK && this.#fault[0] !== 0) this.#failed(call);
   }
 
   override writeb(value: number, offset: number): void {
-    this.#w8(value, offset, 'writeb', false);
+    this.#w8(value, offset, 'writeb');
   }
   override writew(value: number, offset: number): void {
-    this.#w16(value, offset, 'writew', false, false);
+    this.#w16(value, offset, 'writew', false);
   }
   override writel(value: number, offset: number): void {
-    this.#w32(value, offset, 'writel', false, false);
+    this.#w32(value, offset, 'writel', false);
   }
   override writeq(value: bigint, offset: number): void {
-    this.#w64(value, offset, 'writeq', false);
+    this.#w64(value, offset, 'writeq');
   }
   override writeb_relaxed(value: number, offset: number): void {
-    this.#w8(value, offset, 'writeb_relaxed', false);
+    this.#w8(value, offset, 'writeb_relaxed');
   }
   override writew_relaxed(value: number, offset: number): void {
-    this.#w16(value, offset, 'writew_relaxed', false, false);
+    this.#w16(value, offset, 'writew_relaxed', false);
   }
   override writel_relaxed(value: number, offset: number): void {
-    this.#w32(value, offset, 'writel_relaxed', false, false);
+    this.#w32(value, offset, 'writel_relaxed', false);
   }
   override writeq_relaxed(value: bigint, offset: number): void {
-    this.#w64(value, offset, 'writeq_relaxed', false);
+    this.#w64(value, offset, 'writeq_relaxed');
   }
   override iowrite16be(value: number, offset: number): void {
-    this.#w16(value, offset, 'iowrite16be', true, false);
+    this.#w16(value, offset, 'iowrite16be', true);
   }
   override iowrite32be(value: number, offset: number): void {
-    this.#w32(value, offset, 'iowrite32be', true, false);
-  }
-
-  // arm64 (device at byte 0, a module without the fault check: the one the ARM test verified): the window's
-  // _relaxed forms read the fault word in JS after the call, as before.
-  static {
-    if (WASM_DEVICE_OFFSET === 0) {
-      const relaxed: Partial<Record<keyof WasmRegion, unknown>> = {
-        readb_relaxed(this: WasmRegion, offset: number): number {
-          return this.#r8(offset, 'readb_relaxed', true);
-        },
-        readw_relaxed(this: WasmRegion, offset: number): number {
-          return this.#r16(offset, 'readw_relaxed', true);
-        },
-        readl_relaxed(this: WasmRegion, offset: number): number {
-          return this.#r32(offset, 'readl_relaxed', true);
-        },
-        readq_relaxed(this: WasmRegion, offset: number): bigint {
-          return this.#r64(offset, 'readq_relaxed', true);
-        },
-        writeb_relaxed(this: WasmRegion, value: number, offset: number): void {
-          this.#w8(value, offset, 'writeb_relaxed', true);
-        },
-        writew_relaxed(this: WasmRegion, value: number, offset: number): void {
-          this.#w16(value, offset, 'writew_relaxed', false, true);
-        },
-        writel_relaxed(this: WasmRegion, value: number, offset: number): void {
-          this.#w32(value, offset, 'writel_relaxed', false, true);
-        },
-        writeq_relaxed(this: WasmRegion, value: bigint, offset: number): void {
-          this.#w64(value, offset, 'writeq_relaxed', true);
-        },
-      };
-      for (const [form, value] of Object.entries(relaxed)) {
-        Object.defineProperty(WasmRegion.prototype, form, { value, writable: true, configurable: true, enumerable: false });
-      }
-    }
+    this.#w32(value, offset, 'iowrite32be', true);
   }
 
   override iounmap(): void {
