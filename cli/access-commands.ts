@@ -70,6 +70,7 @@ export interface AccessOptions {
   be?: boolean;
 }
 
+/** Add the options every access command takes (see {@link AccessOptions}) to `cmd`; returns it. */
 export function addAccessOptions(cmd: Command): Command {
   return cmd
     .option('-p, --path <file>', 'map FILE instead of /dev/mem (e.g. /dev/gpiomem); the target is then an offset into it')
@@ -110,6 +111,7 @@ function memtoolWidth(opts: { b?: boolean; w?: boolean; l?: boolean; q?: boolean
   return ({ b: 1, w: 2, l: 4, q: 8 } as const)[flags[0] ?? 'l'];
 }
 
+/** Add memtool's width flags (-b, -w, -l, -q: 8, 16, 32, 64 bits) to `cmd`; returns it. */
 export function addWidthFlags(cmd: Command): Command {
   return cmd
     .option('-b', 'byte access (8 bits)')
@@ -130,6 +132,10 @@ function alignmentCheck(t: Target, width: Width): void {
   }
 }
 
+/**
+ * `mmio read TARGET [WIDTH]`: one access of WIDTH bits (devmem2's b/h/w/q or 8/16/32/64) at TARGET, printed in
+ * hex (or as JSON). Throws the library's errors (mapping, range) and UsageError for a bad target or width.
+ */
 export async function cmdRead(io: Io, targetText: string, widthText: string, opts: AccessOptions): Promise<void> {
   const width = parseWidth(widthText);
   const target = parseTarget(targetText, { path: pathOf(opts) });
@@ -151,6 +157,10 @@ export async function cmdRead(io: Io, targetText: string, widthText: string, opt
   }
 }
 
+/**
+ * `mmio write TARGET WIDTH VALUE`: one write of WIDTH bits, and with `--readback` a read of it, printed in hex
+ * (or as JSON). Throws the library's errors and UsageError for a value that does not fit the width.
+ */
 export async function cmdWrite(
   io: Io,
   targetText: string,
@@ -185,6 +195,7 @@ export async function cmdWrite(
   }
 }
 
+/** Options of `md` and `mw`: memtool's width flags, `--width`, `--count`, the progress bar, `--phys` addresses. */
 export interface DumpOptions extends AccessOptions {
   b?: boolean;
   w?: boolean;
@@ -196,6 +207,10 @@ export interface DumpOptions extends AccessOptions {
   phys?: boolean;
 }
 
+/**
+ * `mmio md REGION [SIZE]`: a hexdump of SIZE bytes (default 256) read with accesses of the chosen width, with a
+ * progress bar for long dumps on a terminal. Throws the library's errors and UsageError for bad sizes.
+ */
 export async function cmdDump(io: Io, regionText: string, sizeText: string | undefined, opts: DumpOptions): Promise<void> {
   const width = memtoolWidth(opts);
   const target = parseTarget(regionText, { region: true, path: pathOf(opts) });
@@ -267,6 +282,11 @@ export async function cmdDump(io: Io, regionText: string, sizeText: string | und
   }
 }
 
+/**
+ * `mmio mw TARGET VALUE...`: one write of the chosen width (memtool's flags) per value, at consecutive offsets;
+ * every value is checked before the first write. Throws the library's errors (a fault part-way says how many were
+ * written) and UsageError for values that do not fit.
+ */
 export async function cmdMemWrite(io: Io, targetText: string, valueTexts: string[], opts: DumpOptions): Promise<void> {
   const width = memtoolWidth(opts);
   // Every value is checked before the first write: a bad one fails the command with nothing written.

@@ -7,6 +7,7 @@ import { pciJson, pciLines, toJson, uioJson, uioLines } from './format.js';
 import { write, type Io } from './io.js';
 import { UsageError } from './targets.js';
 
+/** `mmio uio list [--json]`: the UIO devices of /sys/class/uio with their maps (nothing found: a note on stderr). */
 export async function cmdUioList(io: Io, opts: { json?: boolean }): Promise<void> {
   const { listUioDevices } = await import('../lib/linux/uio.js');
   const devices = listUioDevices();
@@ -15,6 +16,10 @@ export async function cmdUioList(io: Io, opts: { json?: boolean }): Promise<void
   else await write(io.stdout, `${uioLines(devices).join('\n')}\n`);
 }
 
+/**
+ * `mmio pci list [SELECTOR] [--json]`: the PCI functions of /sys/bus/pci, optionally only a BDF or vendor:device.
+ * @throws UsageError for a selector that is neither.
+ */
 export async function cmdPciList(io: Io, selector: string | undefined, opts: { json?: boolean }): Promise<void> {
   const { listPciDevices } = await import('../lib/linux/pci.js');
   let devices = listPciDevices();
@@ -34,6 +39,7 @@ export async function cmdPciList(io: Io, selector: string | undefined, opts: { j
   else await write(io.stdout, `${pciLines(devices).join('\n')}\n`);
 }
 
+/** `mmio vfio list [--json]`: the IOMMU groups, their viability, devices and bound drivers (/sys/kernel/iommu_groups). */
 export async function cmdVfioList(io: Io, opts: { json?: boolean }): Promise<void> {
   const { listIommuGroups } = await import('../lib/linux/vfio-container.js');
   const groups = listIommuGroups();
