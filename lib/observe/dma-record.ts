@@ -15,6 +15,7 @@
 import type { DmaCoherent, DmaDevice } from '../core/dma.js';
 import type { PciConfigSpace } from '../core/pci-config.js';
 import type { DmaChange, DmaSyncPoint, RecordedDmaStep, RecordingDmaSettings } from './dma-steps.js';
+import { asBuffer } from './dma-steps.js';
 
 /** Unchanged bytes up to which two changed runs are recorded as one (a new run costs about as much in JSON). */
 const MERGE_GAP = 8;
@@ -22,7 +23,6 @@ const MERGE_GAP = 8;
 /** A step without its time (the recorder stamps it). */
 export type UntimedDmaStep = RecordedDmaStep extends infer S ? (S extends { timeNs: number } ? Omit<S, 'timeNs'> : never) : never;
 
-const asBuffer = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** Append the runs where `cur` differs from `shadow` to `out`, and bring `shadow` up to date. */
 export function diffInto(buf: number, cur: Uint8Array, shadow: Uint8Array, out: DmaChange[]): void {

@@ -18,6 +18,7 @@
 import { checkDmaMask, checkDmaSize, DMA_BIT_MASK, type DmaCoherent, type DmaDevice } from '../core/dma.js';
 import type { PciConfigSpace } from '../core/pci-config.js';
 import type { DmaSyncPoint, RecordedConfigAccess, RecordedDmaAlloc, RecordedDmaData, RecordingDmaSettings } from './dma-steps.js';
+import { asBuffer } from './dma-steps.js';
 import type { RecordedStep } from './recording-format.js';
 
 /** What {@link ReplayDma} needs of the replay's position in the recording (replay.ts's Cursor). */
@@ -40,7 +41,6 @@ interface LiveBuffer {
 }
 
 const hex = (v: number | bigint, digits = 0): string => `0x${v.toString(16).padStart(digits, '0')}`;
-const asBuffer = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** The replay's DMA device (the replay region's `dma`). */
 export class ReplayDma implements DmaDevice, PciConfigSpace {
