@@ -25,7 +25,7 @@ import { release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { openVfio, type VfioDevice } from '../../lib/index.js';
 import { NvmeController, type NvmeCompletionMode } from '../../examples/nvme/index.js';
-import { percentile } from '../stats.js';
+import { percentile, summarize } from '../stats.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -154,12 +154,8 @@ async function main(): Promise<void> {
   }
 
   const rows: { who: Who; qd: number; how: string; iops: number; ratio: number; p50Us: number; p99Us: number; reads: number }[] = [];
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   for (const qd of [1, 32]) {
-    const iopsOf = (who: Who): number => median(runs.get(`${who} ${qd}`)!.map((r) => (r.latNs.length / r.elapsedNs) * 1e9));
+    const iopsOf = (who: Who): number => summarize(runs.get(`${who} ${qd}`)!.map((r) => (r.latNs.length / r.elapsedNs) * 1e9)).median;
     const kernelIops = iopsOf('kernel');
     for (const who of ['kernel', 'kernel-poll', 'ts-poll', 'ts-interrupt'] as Who[]) {
       const all = runs.get(`${who} ${qd}`)!;

@@ -109,7 +109,7 @@ function addressRegs(i: V8Insn): string[] {
 }
 
 /** A device access found in a function. */
-export interface DeviceAccess {
+interface DeviceAccess {
   insn: V8Insn;
   /** 1: the address depends on the offset parameter; 2: on the memory start; 0: only its kind makes it one. */
   taint: number;
@@ -121,7 +121,7 @@ export const MEMORY_START: Record<string, { instance: string; offset: number }> 
 };
 
 /** The device accesses of a Wasm function (see the module comment). */
-export function deviceAccesses(fn: V8Code, start: { instance: string; offset: number }): DeviceAccess[] {
+function deviceAccesses(fn: V8Code, start: { instance: string; offset: number }): DeviceAccess[] {
   const taint = new Map<string, number>([['0', 1]]);
   const t = (r: string | undefined): number => (r === undefined ? 0 : (taint.get(r) ?? 0));
   let stackTaint = 0;

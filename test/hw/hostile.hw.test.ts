@@ -40,10 +40,11 @@ describe('hostile inputs on the device backends (guest)', () => {
     await expect(uio.irq.wait({ busyPollUs: '50' as unknown as number })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
 
-  it('irq.wait({ busyPollUs: MAX_BUSY_POLL_US, timeoutMs: 20 }): the spin is cut to the timeout, which is reported', async () => {
+  it('irq.wait({ busyPollUs: MAX_BUSY_POLL_US, timeoutMs: 20 }) with no interrupt: ETIMEDOUT after the spin, no hang', async () => {
+    // (That the spin is cut to a shorter timeout is shown on the host, test/linux/uio-wait.test.ts.)
     const t0 = performance.now();
     await expect(uio.irq.wait({ busyPollUs: MAX_BUSY_POLL_US, timeoutMs: 20 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
-    expect(performance.now() - t0).toBeLessThan(MAX_BUSY_POLL_US / 1000 + 1000); // never the spin plus the timeout's hang
+    expect(performance.now() - t0).toBeLessThan(1000);
   });
 
   it('irq.wait({ timeoutMs: MAX_WAIT_MS }) is honoured: it is still waiting after 300 ms (aborted then)', async () => {

@@ -220,7 +220,7 @@ describe('UIO waits on one device (a FIFO as /dev/uioN)', () => {
       for (const busy of [undefined, 'x', NaN, -1, 0, 1e-9, Infinity, 1e12, 2 ** 64]) {
         const t0 = performance.now();
         expect(addon().irqTryRead(handle, busy as unknown as number)).toBe(-1); // nothing raised
-        expect(performance.now() - t0, String(busy)).toBeLessThan(1000); // clamped to MAX_BUSY_POLL_US (10 ms)
+        expect(performance.now() - t0, String(busy)).toBeLessThan(200); // clamped to MAX_BUSY_POLL_US (10 ms), with room for a loaded machine
       }
       raise(7);
       expect(addon().irqTryRead(handle, Infinity)).toBe(7);

@@ -14,7 +14,9 @@ const root = join(here, '../../..');
 const seconds = Number(process.argv[2] ?? process.env.MMIO_JSFUZZ_SECONDS ?? 10);
 const out = join(root, '.cache/fuzz-cjs');
 
-// tsc reports the addon's import.meta under CommonJS (a file the parsers never load) but emits every file.
+// tsc reports the addon's import.meta under CommonJS (a file the parsers never load) but emits every file. The
+// old build goes first, so that a compile that emits nothing fails the check below instead of fuzzing stale code.
+rmSync(out, { recursive: true, force: true });
 spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(here, 'tsconfig.json')], { stdio: 'ignore' });
 for (const f of ['cli/targets.js', 'lib/observe/recording-format.js', 'lib/regmap/map.js']) {
   if (!existsSync(join(out, f))) throw new Error(`jsfuzz: the CommonJS build has no ${f}`);

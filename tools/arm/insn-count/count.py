@@ -22,6 +22,10 @@ while n < 200000:
     trace.append(gdb.execute('x/i $pc', to_string=True).strip())
     if int(gdb.parse_and_eval('$pc')) == mb:
         break
+else:
+    # The second marker never came: the count would be the cap, not the call's length.
+    gdb.execute('kill')
+    raise gdb.GdbError('insn-count: no second marker within 200000 instructions')
 print('insn-count: COUNT', n)
 open(os.environ['TRACE'], 'w').write('\n'.join(trace) + '\n')
 gdb.execute('kill')

@@ -35,10 +35,15 @@ count() { # MODE NAME [ENV...]
   wait $q || true
   grep -q 'optimized by TurboFan: true' "$out/$name.stderr" || arm_die "$name: the caller was not optimized ($(cat "$out/$name.stderr"))"
 }
+# A count is a number, or the run failed (gdb did not reach the markers): never print arithmetic on nothing.
+number() { [[ $2 =~ ^[0-9]+$ ]] || arm_die "$1: no instruction count (gdb failed; see $out)"; }
 base=$(count base markers)
+number base "$base"
 for op in read write; do
   wasm=$(count $op $op-window)
   native=$(count $op $op-native MMIO_NO_WASM_WINDOW=1)
+  number "$op-window" "$wasm"
+  number "$op-native" "$native"
   grep -q 'path Wasm window' "$out/$op-window.stderr" || arm_die "the window run did not use the window"
   grep -q 'path NativeRegion' "$out/$op-native.stderr" || arm_die "the native run used the window"
   echo "insn-count: markers alone $base, with ${op}l_relaxed: window $wasm, native call $native"
