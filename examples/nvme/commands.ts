@@ -166,18 +166,19 @@ export function decodeStatusField(status: number): NvmeStatusField {
   };
 }
 
+/**
+ * A completion queue entry from its four dwords (as read from the queue: the driver reads dword 3, with the phase
+ * tag, first and atomically): dword 2 holds SQHD and SQID, dword 3 the CID and the status field with the phase.
+ */
+export function completionFromDwords(dw0: number, dw1: number, dw2: number, dw3: number): NvmeCompletion {
+  const status = dw3 >>> 16;
+  return { dw0: dw0 >>> 0, dw1: dw1 >>> 0, sqhd: dw2 & 0xffff, sqid: dw2 >>> 16, cid: dw3 & 0xffff, phase: status & 1, ...decodeStatusField(status) };
+}
+
 /** Read the 16-byte completion queue entry at byte `offset` of `view`. */
 export function decodeCompletion(view: DataView, offset: number): NvmeCompletion {
-  const status = view.getUint16(offset + 14, true);
-  return {
-    dw0: view.getUint32(offset, true),
-    dw1: view.getUint32(offset + 4, true),
-    sqhd: view.getUint16(offset + 8, true),
-    sqid: view.getUint16(offset + 10, true),
-    cid: view.getUint16(offset + 12, true),
-    phase: status & 1,
-    ...decodeStatusField(status),
-  };
+  const dw = (i: number): number => view.getUint32(offset + 4 * i, true);
+  return completionFromDwords(dw(0), dw(1), dw(2), dw(3));
 }
 
 /** A completion to post (the controller's side); status fields absent are 0 (success), `more`/`dnr` false. */

@@ -469,7 +469,7 @@ export class NvmeController implements IoQueueHost {
       this.#pairs.delete(qid);
       if (vectorIndex >= 0) this.#vectorUsed[vectorIndex] = false;
       const timedOut = (e as { code?: unknown }).code === 'ETIMEDOUT';
-      if (!timedOut) queue.destroy(this.dev); // else the controller may still hold the memory: freed at close
+      if (!timedOut) queue.destroy(); // else the controller may still hold the memory: freed at close
       else this.#lost.push(queue);
       throw e;
     }
@@ -497,7 +497,7 @@ export class NvmeController implements IoQueueHost {
     } finally {
       queue.fail(closedError(`I/O queue pair ${pair.qid}`));
       if (clean) {
-        queue.destroy(this.dev);
+        queue.destroy();
         if (vectorIndex >= 0) this.#vectorUsed[vectorIndex] = false;
       } else {
         this.#lost.push(queue); // the controller may still use its memory: freed after the controller is disabled
@@ -541,11 +541,11 @@ export class NvmeController implements IoQueueHost {
       this.#pairs.clear();
       for (const q of this.#lost.splice(0)) {
         q.fail(closed);
-        q.destroy(this.dev);
+        q.destroy();
       }
       if (this.#admin !== undefined) {
         this.#admin.fail(closed);
-        this.#admin.destroy(this.dev);
+        this.#admin.destroy();
       }
       for (const b of this.#orphans.splice(0)) this.dev.freeCoherent(b);
       for (const v of this.#vectors ?? []) v.close();

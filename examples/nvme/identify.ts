@@ -4,6 +4,7 @@
  * objects. Byte offsets are the specification's; strings are ASCII padded with spaces (trimmed here).
  * @module
  */
+import { argRangeError } from './errors.js';
 
 /** Bytes of an Identify data structure. */
 export const NVME_IDENTIFY_BYTES = 4096;
@@ -109,12 +110,12 @@ function hex(data: Uint8Array, from: number, to: number): string {
 
 function viewOf(data: Uint8Array): DataView {
   if (!(data instanceof Uint8Array) || data.byteLength < NVME_IDENTIFY_BYTES) {
-    throw new RangeError(`an Identify data structure is ${NVME_IDENTIFY_BYTES} bytes`);
+    throw argRangeError('ERR_INVALID_ARG_VALUE', `an Identify data structure is a Uint8Array of ${NVME_IDENTIFY_BYTES} bytes`, `pass the ${NVME_IDENTIFY_BYTES}-byte buffer the Identify command's data went to`);
   }
   return new DataView(data.buffer, data.byteOffset, NVME_IDENTIFY_BYTES);
 }
 
-/** Parse the 4096-byte Identify Controller data structure. */
+/** Parse the 4096-byte Identify Controller data structure. @throws RangeError `ERR_INVALID_ARG_VALUE` for a shorter buffer. */
 export function parseIdentifyController(data: Uint8Array): NvmeIdentifyController {
   const v = viewOf(data);
   return {
@@ -142,7 +143,7 @@ export function parseIdentifyController(data: Uint8Array): NvmeIdentifyControlle
   };
 }
 
-/** Parse the 4096-byte Identify Namespace data structure read for `nsid`. */
+/** Parse the 4096-byte Identify Namespace data structure read for `nsid`. @throws RangeError `ERR_INVALID_ARG_VALUE` for a shorter buffer. */
 export function parseIdentifyNamespace(nsid: number, data: Uint8Array): NvmeIdentifyNamespace {
   const v = viewOf(data);
   const nlbaf = data[25];

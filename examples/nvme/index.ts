@@ -15,6 +15,7 @@ export {
   encodeCommand,
   decodeCommand,
   decodeCompletion,
+  completionFromDwords,
   decodeStatusField,
   encodeCompletion,
   type NvmeCommand,

@@ -96,10 +96,10 @@ export class NvmeIoQueuePair {
     checkNsid(nsid);
     if (typeof blocks !== 'number') throw argTypeError('blocks', 'an integer number of blocks >= 1', blocks);
     if (!Number.isSafeInteger(blocks) || blocks < 1) throw argRangeError('ERR_OUT_OF_RANGE', `blocks must be an integer >= 1, got ${blocks}`, 'blocks is a count of logical blocks: a safe integer of 1 or more');
+    checkEnd(start, blocks); // before the namespace's first Identify: a bad range sends nothing to the controller
     const ns = await this.#namespace(nsid);
     const bytes = blocks * ns.blockSize;
     if (bytes > NVME_MAX_IO_BYTES) throw argRangeError('ERR_OUT_OF_RANGE', `a read of ${blocks} blocks is ${bytes} bytes, more than ${NVME_MAX_IO_BYTES} in one call`, `read at most ${NVME_MAX_IO_BYTES} bytes per call: split the read into several calls`);
-    checkEnd(start, blocks);
     const out = new Uint8Array(bytes);
     await this.#transfer(NvmeIoOpcode.READ, ns, start, blocks, out);
     return out;

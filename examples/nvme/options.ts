@@ -55,6 +55,8 @@ export interface Settings {
 }
 
 /** An integer option in min..max, or `fallback` when absent. @throws TypeError/RangeError with a code. */
+export function intOption(options: Record<string, unknown>, name: string, min: number, max: number, fallback: number): number;
+export function intOption(options: Record<string, unknown>, name: string, min: number, max: number, fallback?: undefined): number | undefined;
 export function intOption(options: Record<string, unknown>, name: string, min: number, max: number, fallback: number | undefined): number | undefined {
   const v = options[name];
   if (v === undefined) return fallback;

@@ -9,6 +9,7 @@
  * consecutive pages; the list is still built entry by entry, as a controller reads it.
  * @module
  */
+import { argRangeError } from './errors.js';
 
 /** The PRP entries of one command. */
 export interface Prps {
@@ -16,9 +17,9 @@ export interface Prps {
   prp2: bigint;
 }
 
-/** Memory pages a transfer of `bytes` starting at page offset `offset` touches. */
-export function prpPageCount(bytes: number, pageSize: number, offset = 0): number {
-  return Math.ceil((offset + bytes) / pageSize);
+/** Memory pages a page-aligned transfer of `bytes` touches. */
+export function prpPageCount(bytes: number, pageSize: number): number {
+  return Math.ceil(bytes / pageSize);
 }
 
 /** PRP list pages needed for `entries` list entries (page size `pageSize`, 8 bytes an entry). */
@@ -37,7 +38,7 @@ export function prpListPages(entries: number, pageSize: number): number {
  * The PRP entries of a transfer of `bytes` from bus address `data` (page aligned, contiguous).
  * @param list the PRP list memory (its CPU view and bus address), page aligned, at least
  *   {@link prpListPages}(pages - 1) pages; unused when the transfer touches at most two pages
- * @throws RangeError when the list memory is too small
+ * @throws RangeError `ERR_OUT_OF_RANGE` when the list memory is too small
  */
 export function buildPrps(data: bigint, bytes: number, pageSize: number, list?: { cpu: Uint8Array; dma_handle: bigint }): Prps {
   const pages = prpPageCount(bytes, pageSize);
@@ -47,7 +48,7 @@ export function buildPrps(data: bigint, bytes: number, pageSize: number, list?: 
   const entries = pages - 1;
   const listPages = prpListPages(entries, pageSize);
   if (list === undefined || list.cpu.byteLength < listPages * pageSize) {
-    throw new RangeError(`a transfer of ${pages} pages needs ${listPages} PRP list page(s)`);
+    throw argRangeError('ERR_OUT_OF_RANGE', `a transfer of ${pages} pages needs ${listPages} PRP list page(s)`, `pass list memory of at least ${listPages * pageSize} bytes (prpListPages(pages - 1) pages) for a transfer of more than two pages`);
   }
   const view = new DataView(list.cpu.buffer, list.cpu.byteOffset, listPages * pageSize);
   const perPage = pageSize / 8;

@@ -28,13 +28,10 @@
  * @module
  */
 import type { DmaCoherent, DmaDevice, InterruptSource, IoRegion } from '../../lib/index.js';
-import { encodeCommand, NVME_CQE_BYTES, NVME_SQE_BYTES, type NvmeCommand, type NvmeCompletion } from './commands.js';
+import { completionFromDwords, encodeCommand, NVME_CQE_BYTES, NVME_SQE_BYTES, type NvmeCommand, type NvmeCompletion } from './commands.js';
 import { NvmeStatusError } from './status.js';
-import { decodeStatusField } from './commands.js';
 import { closedError, nvmeError, nvmeTimeoutError, type NvmeError } from './errors.js';
-
-/** How the queue notices completions. */
-export type QueueCompletion = 'poll' | 'interrupt';
+import type { NvmeCompletionMode } from './options.js';
 
 /** Options of a {@link NvmeQueue}. */
 export interface NvmeQueueOptions {
@@ -49,7 +46,7 @@ export interface NvmeQueueOptions {
   cqDoorbell: number;
   /** The device the queue memory is allocated on. */
   dev: DmaDevice;
-  completion: QueueCompletion;
+  completion: NvmeCompletionMode;
   /** The vector of the completion queue ('interrupt'). */
   vector?: InterruptSource;
   /** Milliseconds before a command rejects with ETIMEDOUT. */
@@ -101,7 +98,7 @@ export class NvmeQueue {
   readonly entries: number;
   readonly sq: DmaCoherent;
   readonly cq: DmaCoherent;
-  readonly completion: QueueCompletion;
+  readonly completion: NvmeCompletionMode;
   readonly vector: InterruptSource | undefined;
   readonly stats: NvmeQueueStats = { submitted: 0, completed: 0, timedOut: 0, stray: 0, interrupts: 0, pollTurns: 0 };
   readonly #o: NvmeQueueOptions;
@@ -298,13 +295,14 @@ export class NvmeQueue {
       }
       n++;
       this.#sqHead = dw2 & 0xffff;
-      this.#complete(dw3 & 0xffff, dw3 >>> 16, dw0, dw1, dw2);
+      this.#complete(completionFromDwords(dw0, dw1, dw2, dw3));
     }
     if (n > 0) this.#o.regs.writel(this.#cqHead, this.#o.cqDoorbell);
     return n;
   }
 
-  #complete(cid: number, status: number, dw0: number, dw1: number, dw2: number): void {
+  #complete(completion: NvmeCompletion): void {
+    const cid = completion.cid;
     const slot = this.#slots[cid & this.#tagMask];
     if (slot === undefined || !slot.inflight || slot.cid !== cid) {
       this.stats.stray++;
@@ -317,10 +315,8 @@ export class NvmeQueue {
     if (pending !== undefined) {
       this.#outstanding--;
       if (this.#outstanding === 0) this.#timer?.unref();
-      const field = decodeStatusField(status);
-      const completion: NvmeCompletion = { dw0, dw1, sqhd: dw2 & 0xffff, sqid: dw2 >>> 16, cid, phase: status & 1, ...field };
-      if (field.sc === 0 && field.sct === 0) pending.resolve(completion);
-      else pending.reject(new NvmeStatusError(field, pending.name, { sqid: this.qid, cid, detail: pending.detail }));
+      if (completion.sc === 0 && completion.sct === 0) pending.resolve(completion);
+      else pending.reject(new NvmeStatusError(completion, pending.name, { sqid: this.qid, cid, detail: pending.detail }));
     }
     if (!slot.held) this.#makeFree(slot); // a timed-out command's slot, released long ago
   }
@@ -462,8 +458,9 @@ export class NvmeQueue {
   }
 
   /** Free the queue memory and every slot buffer. Only once the controller no longer uses them (queue deleted, or controller disabled). */
-  destroy(dev: DmaDevice): void {
+  destroy(): void {
     if (this.#destroyed) return;
+    const dev = this.#o.dev;
     this.fail(this.#failed ?? closedError(`queue ${this.qid}`));
     this.#destroyed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);

@@ -39,7 +39,8 @@
 import { createRegisterModel, SimInterrupts, SimIommu, SimPciConfig, SimRegion, attachSimBus, type AccessWidth, type BusValue, type InterruptSource, type RegisterModel } from '../../lib/index.js';
 import type { NvmePciFunction } from './device.js';
 import { argRangeError, argTypeError } from './errors.js';
-import { NVME_DOORBELL_BASE, NVME_REGMAP } from './regmap.js';
+import { intOption } from './options.js';
+import { doorbellStride, NVME_DOORBELL_BASE, NVME_REGMAP } from './regmap.js';
 import { SimNvmeEngine, type SimNvmeStats } from './sim-engine.js';
 
 export type { SimNvmeStats };
@@ -121,14 +122,8 @@ const RDY = NVME_REGMAP.mask('CSTS', 'RDY');
 const CFS = NVME_REGMAP.mask('CSTS', 'CFS');
 const SHST = NVME_REGMAP.mask('CSTS', 'SHST');
 const SHST_COMPLETE = NVME_REGMAP.prep('CSTS', { SHST: 'COMPLETE' });
-
-function intOption(options: Record<string, unknown>, name: string, min: number, max: number, fallback: number): number {
-  const v = options[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number') throw argTypeError(`options.${name}`, `an integer ${min}..${max}`, v);
-  if (!Number.isInteger(v) || v < min || v > max) throw argRangeError('ERR_OUT_OF_RANGE', `options.${name} must be an integer ${min}..${max}, got ${v}`, `give options.${name} as an integer in ${min}..${max}, or leave it out for the default`);
-  return v;
-}
+/** VS: NVMe 1.4.0. */
+const VS_1_4 = NVME_REGMAP.prep('VS', { MJR: 1, MNR: 4 });
 
 /**
  * Build a simulated NVMe controller (see the module description).
@@ -145,7 +140,8 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
   const dstrd = intOption(o, 'dstrd', 0, 4, 0);
   const timeoutUnits = intOption(o, 'timeoutUnits', 1, 255, 1);
   const msixVectors = intOption(o, 'msixVectors', 1, 2048, 65);
-  const maxIoQueues = intOption(o, 'maxIoQueues', 1, Math.floor((BAR0_SIZE - NVME_DOORBELL_BASE) / (2 * (4 << dstrd))) - 1, Math.min(64, Math.floor((BAR0_SIZE - NVME_DOORBELL_BASE) / (2 * (4 << dstrd))) - 1));
+  const queueRoom = Math.floor((BAR0_SIZE - NVME_DOORBELL_BASE) / (2 * doorbellStride(dstrd))) - 1; // doorbell pairs in BAR0
+  const maxIoQueues = intOption(o, 'maxIoQueues', 1, queueRoom, Math.min(64, queueRoom));
   const nn = intOption(o, 'nn', 1, 1024, 1);
   const readyDelayMs = intOption(o, 'readyDelayMs', 0, 60_000, 0);
   const latency = o.latency ?? 'immediate';
@@ -167,8 +163,12 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
   let paused = false;
   let scheduled = false;
 
-  const capValue =
-    BigInt(maxEntries - 1) | (1n << 16n) | (BigInt(timeoutUnits) << 24n) | (BigInt(dstrd) << 32n) | (1n << 37n) | (0n << 48n) | (4n << 52n);
+  const capValue = NVME_REGMAP.prep('CAP', { MQES: BigInt(maxEntries - 1), CQR: 1n, TO: BigInt(timeoutUnits), DSTRD: BigInt(dstrd), CSS: 1n, MPSMAX: 4n });
+  /** CAP and VS are the controller's own (read-only) values, put back by every reset. */
+  const setIdentity = (m: RegisterModel): void => {
+    m.set(NVME_REGMAP.offset('CAP'), capValue);
+    m.set(NVME_REGMAP.offset('VS'), VS_1_4);
+  };
 
   const immediates = new Set<ReturnType<typeof setImmediate>>();
   /** Run `fn` after `ms` milliseconds (0: on the next event-loop turn), unless closed by then. */
@@ -199,7 +199,7 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
     fatal: () => setCsts(CFS, 0),
     namespace,
     blockSize,
-    identity: { vid: 0x1b36, ssvid: 0x1af4, serial, model: 'mmio simulated NVMe', firmware: '1.0', mdts, version: 0x0001_0400, nn },
+    identity: { vid: 0x1b36, ssvid: 0x1af4, serial, model: 'mmio simulated NVMe', firmware: '1.0', mdts, version: VS_1_4, nn },
     maxEntries,
     maxIoQueues,
     completionOrder,
@@ -242,7 +242,7 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
   const model = createRegisterModel(NVME_REGMAP, {
     hooks: {
       CC: {
-        onWrite: (value, ctx) => {
+        onWrite: (_value, ctx) => {
           const was = ctx.previous as number;
           const now = ctx.value as number;
           const EN = NVME_REGMAP.mask('CC', 'EN');
@@ -253,15 +253,14 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
             engine.stop();
             later(() => setCsts(SHST_COMPLETE, SHST), readyDelayMs);
           }
-          void value;
         },
       },
     },
+    onReset: setIdentity,
   });
-  model.set(NVME_REGMAP.offset('CAP'), capValue);
-  model.set(NVME_REGMAP.offset('VS'), 0x0001_0400);
+  setIdentity(model);
 
-  const stride = 4 << dstrd;
+  const stride = doorbellStride(dstrd);
   const bar0 = {
     size: BAR0_SIZE,
     read(offset: number, width: AccessWidth): BusValue {
@@ -304,8 +303,6 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
     reset(): void {
       engine.reset();
       model.reset();
-      model.set(NVME_REGMAP.offset('CAP'), capValue);
-      model.set(NVME_REGMAP.offset('VS'), 0x0001_0400);
       config.reset();
     },
   };
@@ -336,9 +333,7 @@ export function createSimNvme(options: SimNvmeOptions = {}): SimNvme {
       return vectors;
     },
     get liveDmaBuffers() {
-      let n = 0;
-      for (const e of iommu.trace) n += e.op === 'alloc' ? 1 : e.op === 'free' ? -1 : 0;
-      return n;
+      return iommu.liveBuffers;
     },
     stats: engine.stats,
     get ioQueues() {

@@ -183,7 +183,7 @@ export class SimNvmeEngine {
     for (const qid of [...this.#sqs.keys()].sort((a, b) => a - b)) {
       const sq = this.#sqs.get(qid);
       if (sq === undefined || this.#stopped || (qid !== 0 && this.ioPaused)) continue;
-      const fetched: NvmeCommand[] = [];
+      const fetched: Required<NvmeCommand>[] = [];
       while (sq.head !== sq.tail) {
         const entry = this.#read(sq.base + BigInt(sq.head * NVME_SQE_BYTES), NVME_SQE_BYTES);
         if (entry === undefined) {
@@ -347,17 +347,17 @@ export class SimNvmeEngine {
 
   // --- admin commands ---------------------------------------------------------------------
 
-  #admin(cmd: NvmeCommand): Status {
+  #admin(cmd: Required<NvmeCommand>): Status {
     this.stats.adminCommands++;
-    const c10 = cmd.cdw10 ?? 0;
-    const c11 = cmd.cdw11 ?? 0;
+    const c10 = cmd.cdw10;
+    const c11 = cmd.cdw11;
     switch (cmd.opcode) {
       case NvmeAdminOpcode.IDENTIFY:
         return this.#identify(cmd, c10 & 0xff);
       case NvmeAdminOpcode.CREATE_IO_CQ:
-        return this.#createCq(c10 & 0xffff, (c10 >>> 16) + 1, c11, cmd.prp1 ?? 0n);
+        return this.#createCq(c10 & 0xffff, (c10 >>> 16) + 1, c11, cmd.prp1);
       case NvmeAdminOpcode.CREATE_IO_SQ:
-        return this.#createSq(c10 & 0xffff, (c10 >>> 16) + 1, c11, cmd.prp1 ?? 0n);
+        return this.#createSq(c10 & 0xffff, (c10 >>> 16) + 1, c11, cmd.prp1);
       case NvmeAdminOpcode.DELETE_IO_SQ:
         return this.#deleteSq(c10 & 0xffff);
       case NvmeAdminOpcode.DELETE_IO_CQ: {
@@ -392,9 +392,9 @@ export class SimNvmeEngine {
     return this.#featuresSet;
   }
 
-  #identify(cmd: NvmeCommand, cns: number): Status {
+  #identify(cmd: Required<NvmeCommand>, cns: number): Status {
     const id = this.#s.identity;
-    const nsid = cmd.nsid ?? 0;
+    const nsid = cmd.nsid;
     let data: Uint8Array;
     if (cns === NvmeIdentifyCns.CONTROLLER) {
       data = identifyControllerData(id);
@@ -406,7 +406,7 @@ export class SimNvmeEngine {
     } else {
       return generic(G.INVALID_FIELD);
     }
-    return this.#toHost(cmd.prp1 ?? 0n, cmd.prp2 ?? 0n, data);
+    return this.#toHost(cmd.prp1, cmd.prp2, data);
   }
 
   #checkNewQueue(qid: number, entries: number, base: bigint, exists: boolean): Status | undefined {
@@ -447,7 +447,7 @@ export class SimNvmeEngine {
       const entry = this.#read(sq.base + BigInt(sq.head * NVME_SQE_BYTES), NVME_SQE_BYTES);
       sq.head = (sq.head + 1) % sq.entries;
       if (entry === undefined || cq === undefined) continue;
-      const cid = new DataView(entry.buffer).getUint16(2, true);
+      const cid = decodeCommand(new DataView(entry.buffer), 0).cid;
       this.#post(cq, { sqid: qid, cid, sct: 0, sc: G.ABORT_SQ_DELETION, dw0: 0, sqhdOf: sq, sqhd: 0 });
     }
     this.#sqs.delete(qid);
@@ -458,7 +458,7 @@ export class SimNvmeEngine {
 
   // --- NVM commands -----------------------------------------------------------------------
 
-  #io(cmd: NvmeCommand): Status {
+  #io(cmd: Required<NvmeCommand>): Status {
     this.stats.ioCommands++;
     const op = cmd.opcode;
     if (op !== NvmeIoOpcode.READ && op !== NvmeIoOpcode.WRITE && op !== NvmeIoOpcode.FLUSH) return generic(G.INVALID_OPCODE);
@@ -466,15 +466,15 @@ export class SimNvmeEngine {
     if (op === NvmeIoOpcode.FLUSH) return OK;
     const bs = this.#s.blockSize;
     const nsze = BigInt(this.#s.namespace.byteLength / bs);
-    const slba = BigInt(cmd.cdw10 ?? 0) | (BigInt(cmd.cdw11 ?? 0) << 32n);
-    const nlb = ((cmd.cdw12 ?? 0) & 0xffff) + 1;
+    const slba = BigInt(cmd.cdw10) | (BigInt(cmd.cdw11) << 32n);
+    const nlb = ((cmd.cdw12) & 0xffff) + 1;
     if (slba + BigInt(nlb) > nsze) return generic(G.LBA_OUT_OF_RANGE);
     const bytes = nlb * bs;
     const mdts = this.#s.identity.mdts;
     if (mdts !== 0 && bytes > PAGE * 2 ** mdts) return generic(G.INVALID_FIELD);
     const at = Number(slba) * bs;
-    if (op === NvmeIoOpcode.READ) return this.#toHost(cmd.prp1 ?? 0n, cmd.prp2 ?? 0n, this.#s.namespace.subarray(at, at + bytes));
-    const data = this.#fromHost(cmd.prp1 ?? 0n, cmd.prp2 ?? 0n, bytes);
+    if (op === NvmeIoOpcode.READ) return this.#toHost(cmd.prp1, cmd.prp2, this.#s.namespace.subarray(at, at + bytes));
+    const data = this.#fromHost(cmd.prp1, cmd.prp2, bytes);
     if (!(data instanceof Uint8Array)) return data;
     this.#s.namespace.set(data, at);
     return OK;

@@ -66,6 +66,11 @@ export class SimIommu implements DmaDevice {
     this.#mask = checkDmaMask(mask);
   }
 
+  /** DMA buffers allocated and not yet freed: what the simulated IOMMU maps now (a leak check after a driver's close). */
+  get liveBuffers(): number {
+    return this.#maps.size;
+  }
+
   /** Faults so far (the `fault` events of the trace). */
   get faults(): SimDmaEvent[] {
     return this.trace.filter((e) => e.op === 'fault');
