@@ -10,16 +10,13 @@ import { readdirSync, readFileSync, truncateSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mapFile, pageSize } from '../lib/index.js';
-import { tempFile } from './helpers/temp-file.js';
+import { mappingsOf, tempFile } from './helpers/temp-file.js';
 
 const libUrl = new URL('../dist/lib/index.js', import.meta.url).href;
 const nodeGypBuild = createRequire(import.meta.url).resolve('node-gyp-build');
 const root = new URL('..', import.meta.url).pathname;
 
 /** How many lines of /proc/self/maps name this file: its live mappings, in every thread. */
-function mappingsOf(path: string): number {
-  return readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(path)).length;
-}
 const openFds = () => readdirSync('/proc/self/fd').length;
 
 /**

@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { mapFile, WASM_WINDOW_ENABLED, WASM_WINDOW_FORMS, WASM_WINDOW_VERIFIED_ARM64 } from '../../lib/index.js';
 import { NativeRegion } from '../../lib/linux/native-region.js';
-import { tempFile } from '../helpers/temp-file.js';
+import { mappingsOf, tempFile } from '../helpers/temp-file.js';
 import { expectSameErrors, plainNativeRegion } from '../helpers/window-vs-native.js';
 
 setFlagsFromString('--allow-natives-syntax');
@@ -20,7 +20,6 @@ const ORDERED = ['readb', 'readw', 'readl', 'readq', 'ioread16be', 'ioread32be',
 const RELAXED = ['readb_relaxed', 'readw_relaxed', 'readl_relaxed', 'readq_relaxed', 'writeb_relaxed', 'writew_relaxed', 'writel_relaxed', 'writeq_relaxed'] as const;
 type Region = ReturnType<typeof mapFile>;
 
-const mappingsOf = (path: string): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(path)).length;
 const pathOf = (r: unknown): string => (r as { accessPath?: string }).accessPath ?? (r as object).constructor.name;
 
 function arm64(): void {

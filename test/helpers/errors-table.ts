@@ -340,3 +340,19 @@ export function callNames(code: string): string[] {
     .map((m) => m[1])
     .filter((n) => !['any', 'u8', 'async', 'function'].includes(n));
 }
+
+/**
+ * The rows whose run-time `act` does not make the calls of the act the source shows for their condition (or whose
+ * act is not found in the source): what the docs' call column must never hide. Empty when every row agrees.
+ */
+export function rowsWithWrongCalls(rows: readonly { condition: string; act: (...args: never[]) => unknown }[], calls: Map<string, SourceCall>): string[] {
+  const wrong: string[] = [];
+  for (const row of rows) {
+    const call = calls.get(row.condition);
+    if (call === undefined) wrong.push(`${row.condition}: act not found in the source`);
+    else if (callNames(row.act.toString()).join() !== callNames(call.source).join()) {
+      wrong.push(`${row.condition}: shows '${call.shown}', runs '${row.act.toString()}'`);
+    }
+  }
+  return wrong;
+}

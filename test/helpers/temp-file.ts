@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,6 +11,11 @@ export function tempFile(size: number, name = 'region.bin'): { path: string; cle
   ftruncateSync(fd, size);
   closeSync(fd);
   return { path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** How many of this process's mappings (/proc/self/maps lines) are of `path`: 0 once nothing is left mapped. */
+export function mappingsOf(path: string): number {
+  return readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(path)).length;
 }
 
 /** The number of open file descriptors of this process. */

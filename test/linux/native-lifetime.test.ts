@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -6,16 +5,12 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { dirname } from 'node:path';
 import { mapFile, PciDevice, UioDevice } from '../../lib/index.js';
-import { tempFile } from '../helpers/temp-file.js';
+import { mappingsOf, tempFile } from '../helpers/temp-file.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 /** How many lines of /proc/self/maps name this file: its live mappings. */
-function mappingsOf(path: string): number {
-  return readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(path)).length;
-}
-
 async function collectGarbage(): Promise<void> {
   for (let i = 0; i < 5; i++) {
     gc();

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { mapFile, WASM_WINDOW_ENABLED, WASM_WINDOW_VERIFIED } from '../../lib/index.js';
 import { addon } from '../../lib/linux/addon.js';
 import { WASM_WINDOW_LIMIT } from '../../lib/linux/wasm-window.js';
-import { tempFile } from '../helpers/temp-file.js';
+import { mappingsOf, tempFile } from '../helpers/temp-file.js';
 import { expectSameErrors, plainNativeRegion } from '../helpers/window-vs-native.js';
 
 setFlagsFromString('--expose-gc');
@@ -25,7 +25,6 @@ const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KIB64 = 65536;
 
-const mappingsOf = (path: string): number => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.endsWith(path)).length;
 const pathOf = (r: unknown): string => (r as { accessPath?: string }).accessPath ?? (r as object).constructor.name;
 
 describe('the switch', () => {
