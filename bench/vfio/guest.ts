@@ -29,6 +29,18 @@ import { parseArgs } from 'node:util';
 import { dma_alloc_coherent, dma_set_mask, DMA_BIT_MASK, listPciDevices, openVfio, pci_set_master, vfioContainer, type InterruptEvent } from '../../lib/index.js';
 import { addon } from '../../lib/linux/addon.js';
 import { eduDmaRoundTrip } from '../../examples/edu/driver.js';
+import {
+  cqHeadDoorbell,
+  decodeCompletion,
+  doorbellStride,
+  encodeCommand,
+  NVME_CQE_BYTES,
+  NVME_REGMAP,
+  NVME_SQE_BYTES,
+  NvmeAdminOpcode,
+  NvmeFeature,
+  sqTailDoorbell,
+} from '../../examples/nvme/index.js';
 import { summarize } from '../stats.js';
 
 const { values: opts } = parseArgs({
@@ -140,42 +152,44 @@ async function jsNvmeLatencies(pending: WaitOptions | undefined): Promise<number
     const [vector] = dev.enableIrqs('msix', 1);
     const sq = dma_alloc_coherent(dev, 4096);
     const cq = dma_alloc_coherent(dev, 4096);
-    const ready = (r: number) => bar.readl_poll_timeout(0x1c, (v) => (v & 1) === r, 100, 5_000_000);
-    bar.writel(0, 0x14);
+    const R = (name: Parameters<typeof NVME_REGMAP.offset>[0]): number => NVME_REGMAP.offset(name);
+    const ready = (r: number) => bar.readl_poll_timeout(R('CSTS'), (v) => (v & 1) === r, 100, 5_000_000);
+    bar.writel(0, R('CC'));
     await ready(0);
-    bar.writel(((ENTRIES - 1) << 16) | (ENTRIES - 1), 0x24);
-    bar.writeq(sq.dma_handle, 0x28);
-    bar.writeq(cq.dma_handle, 0x30);
-    bar.writel(1 | (6 << 16) | (4 << 20), 0x14);
+    bar.writel(NVME_REGMAP.prep('AQA', { ASQS: ENTRIES - 1, ACQS: ENTRIES - 1 }), R('AQA'));
+    bar.writeq(sq.dma_handle, R('ASQ'));
+    bar.writeq(cq.dma_handle, R('ACQ'));
+    bar.writel(NVME_REGMAP.prep('CC', { EN: 1, IOSQES: 6, IOCQES: 4 }), R('CC'));
     await ready(1);
-    const sqw = new Uint32Array(sq.cpu.buffer, sq.cpu.byteOffset, 1024);
-    const cqw = new Uint32Array(cq.cpu.buffer, cq.cpu.byteOffset, 1024);
+    // Admin queue doorbells with CAP.DSTRD 0 (QEMU's), as nvme-irq-latency.c has them.
+    const sqDoorbell = sqTailDoorbell(0, doorbellStride(0));
+    const cqDoorbell = cqHeadDoorbell(0, doorbellStride(0));
+    const sqView = new DataView(sq.cpu.buffer, sq.cpu.byteOffset, sq.size);
+    const cqView = new DataView(cq.cpu.buffer, cq.cpu.byteOffset, cq.size);
     let tail = 0;
     let head = 0;
     let phase = 1;
     const out: number[] = [];
     for (let i = -WARM; i < ITER; i++) {
       const cid = i & 0xffff;
-      sqw.fill(0, tail * 16, tail * 16 + 16);
-      sqw[tail * 16] = 0x0a | (cid << 16); // Get Features
-      sqw[tail * 16 + 10] = 0x07; // Number of Queues
+      encodeCommand(sqView, tail * NVME_SQE_BYTES, { opcode: NvmeAdminOpcode.GET_FEATURES, cid, cdw10: NvmeFeature.NUMBER_OF_QUEUES });
       tail = (tail + 1) % ENTRIES;
       const t0 = process.hrtime.bigint();
       let waiting: Promise<InterruptEvent> | undefined;
       if (pending) waiting = vector.wait(pending);
-      bar.writel(tail, 0x1000);
+      bar.writel(tail, sqDoorbell);
       await (waiting ?? vector.wait());
       const t1 = process.hrtime.bigint();
-      const dw3 = cqw[head * 4 + 3];
-      if ((dw3 & 0xffff) !== cid || ((dw3 >>> 16) & 1) !== phase || dw3 >>> 17 !== 0) {
-        throw new Error(`completion dw3 0x${dw3.toString(16)} for command 0x${cid.toString(16)} (phase ${phase})`);
+      const c = decodeCompletion(cqView, head * NVME_CQE_BYTES);
+      if (c.cid !== cid || c.phase !== phase || c.sc !== 0 || c.sct !== 0) {
+        throw new Error(`completion for command 0x${cid.toString(16)} (phase ${phase}): ${JSON.stringify(c)}`);
       }
       head = (head + 1) % ENTRIES;
       if (head === 0) phase ^= 1;
-      bar.writel(head, 0x1004);
+      bar.writel(head, cqDoorbell);
       if (i >= 0) out.push(Number(t1 - t0));
     }
-    bar.writel(0, 0x14);
+    bar.writel(0, R('CC'));
     return out;
   } finally {
     dev.close();

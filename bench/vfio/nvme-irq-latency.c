@@ -66,29 +66,12 @@ int main(int argc, char** argv) {
   int container;
   const int device = vfio_open_device(argv[1], argv[2], &container);
 
-  struct vfio_region_info bar = {.argsz = sizeof bar, .index = VFIO_PCI_BAR0_REGION_INDEX};
-  if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &bar) != 0) die("VFIO_DEVICE_GET_REGION_INFO");
-  void* map = mmap(NULL, 0x2000, PROT_READ | PROT_WRITE, MAP_SHARED, device, (off_t)bar.offset);
-  if (map == MAP_FAILED) die("mmap(BAR0 registers and doorbells)");
-  bar0 = map;
-  struct vfio_region_info cfg = {.argsz = sizeof cfg, .index = VFIO_PCI_CONFIG_REGION_INDEX};
-  if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &cfg) != 0) die("VFIO_DEVICE_GET_REGION_INFO(config)");
-  uint16_t command;
-  if (pread(device, &command, 2, (off_t)cfg.offset + 4) != 2) die("pread(PCI_COMMAND)");
-  command |= 0x4;  // bus mastering: the queues are DMA, MSI-X a memory write
-  if (pwrite(device, &command, 2, (off_t)cfg.offset + 4) != 2) die("pwrite(PCI_COMMAND)");
+  bar0 = vfio_map_bar0(device, 0x2000);  // the registers and the first doorbells
+  vfio_set_bus_master(device);            // the queues are DMA, MSI-X a memory write
 
   const int32_t efd = eventfd(0, EFD_CLOEXEC);
   if (efd < 0) die("eventfd");
-  char irqbuf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-  struct vfio_irq_set* set = (struct vfio_irq_set*)irqbuf;
-  set->argsz = sizeof irqbuf;
-  set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-  set->index = VFIO_PCI_MSIX_IRQ_INDEX;
-  set->start = 0;
-  set->count = 1;
-  memcpy(set->data, &efd, sizeof efd);
-  if (ioctl(device, VFIO_DEVICE_SET_IRQS, set) != 0) die("VFIO_DEVICE_SET_IRQS");
+  vfio_set_irqs(device, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1, &efd);
 
   volatile uint32_t* sq = dma_page(container, IOVA_SQ);
   volatile uint32_t* cq = dma_page(container, IOVA_CQ);

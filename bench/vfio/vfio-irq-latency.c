@@ -30,17 +30,6 @@
 #include "../bench-c.h"
 #include "vfio-open.h"
 
-static void set_irqs(int device, uint32_t index, uint32_t flags, int count, const int32_t* fds) {
-  char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-  struct vfio_irq_set* set = (struct vfio_irq_set*)buf;
-  set->argsz = sizeof(struct vfio_irq_set) + (fds ? sizeof(int32_t) : 0);
-  set->flags = flags;
-  set->index = index;
-  set->start = 0;
-  set->count = (uint32_t)count;
-  if (fds) memcpy(set->data, fds, sizeof(int32_t));
-  if (ioctl(device, VFIO_DEVICE_SET_IRQS, set) != 0) die("VFIO_DEVICE_SET_IRQS");
-}
 
 int main(int argc, char** argv) {
   bench_program = "vfio-irq-latency";
@@ -59,33 +48,21 @@ int main(int argc, char** argv) {
   int container;
   const int device = vfio_open_device(argv[1], argv[2], &container);
 
-  if (!msix) {
-    struct vfio_region_info bar = {.argsz = sizeof bar, .index = VFIO_PCI_BAR0_REGION_INDEX};
-    if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &bar) != 0) die("VFIO_DEVICE_GET_REGION_INFO");
-    void* map = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED, device, (off_t)bar.offset);
-    if (map == MAP_FAILED) die("mmap(BAR0)");
-    bar0 = map;
-  }
-  struct vfio_region_info cfg = {.argsz = sizeof cfg, .index = VFIO_PCI_CONFIG_REGION_INDEX};
-  if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &cfg) != 0) die("VFIO_DEVICE_GET_REGION_INFO(config)");
-  uint16_t command;
-  if (pread(device, &command, 2, (off_t)cfg.offset + 4) != 2) die("pread(PCI_COMMAND)");
-  command |= 0x4;  // bus mastering: MSI is a memory write by the device
-  if (pwrite(device, &command, 2, (off_t)cfg.offset + 4) != 2) die("pwrite(PCI_COMMAND)");
-
+  if (!msix) bar0 = vfio_map_bar0(device, (size_t)sysconf(_SC_PAGESIZE));
+  vfio_set_bus_master(device);  // MSI is a memory write by the device
   const int32_t efd = eventfd(0, EFD_CLOEXEC);
   if (efd < 0) die("eventfd");
   const uint32_t index = intx ? VFIO_PCI_INTX_IRQ_INDEX : msix ? VFIO_PCI_MSIX_IRQ_INDEX : VFIO_PCI_MSI_IRQ_INDEX;
-  set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1, &efd);
+  vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, 1, &efd);
   if (!msix) writel(readl(0x24), 0x64);
   if (fact) writel(0x80, 0x20);  // raise an interrupt when a factorial is done
 
   latencies latencies = latencies_new(iterations);
   for (long i = -warm_up; i < iterations; i++) {
-    if (intx) set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL);
+    if (intx) vfio_set_irqs(device, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, 1, NULL);
     const uint64_t t0 = now_ns();
     if (msix)
-      set_irqs(device, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 1, NULL);
+      vfio_set_irqs(device, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 1, NULL);
     else if (fact)
       writel(12, 0x08);
     else
