@@ -30,17 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../bench-c.h"
+
 #define BLOCK 4096
 #define SEED0 0x4e564d00u
 
 static int fd;
 static uint32_t blocks;
-
-static uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static uint32_t xorshift32(uint32_t *s) {
   uint32_t x = *s;
@@ -58,11 +54,6 @@ static void check(const uint8_t *buf, uint32_t block) {
     fprintf(stderr, "kernel-reads: block %u does not hold the pattern (word 0 = 0x%08x)\n", block, first);
     exit(3);
   }
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "kernel-reads: %s: %s\n", what, strerror(errno));
-  exit(1);
 }
 
 static void *aligned_buffer(size_t n) {
@@ -198,6 +189,7 @@ static void uring_reads(unsigned qd, long count, uint32_t seed, uint64_t *lat) {
 }
 
 int main(int argc, char **argv) {
+  bench_program = "kernel-reads";
   int polled = argc == 7 && strcmp(argv[6], "poll") == 0;
   if (argc != 6 && !polled) {
     fprintf(stderr, "usage: kernel-reads DEV QD COUNT BLOCKS SEED [poll]\n");
