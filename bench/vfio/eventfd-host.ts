@@ -3,7 +3,8 @@
  * (what a VFIO vector signals) written from JS, then waited on through IrqWaiter (what VfioInterrupts.wait uses).
  * Rows: the write and a non-blocking read alone (the floor), write-then-wait with the fast path (the eventfd has
  * fired: no event-loop turn), write-then-wait through the loop (fast path off), wait-then-write (the wait's read
- * after the caller's code finds it: no event-loop turn either), and a bare setImmediate turn for reference. Medians of 20 000 after 2 000 warm-up.
+ * after the caller's code finds it: no event-loop turn either), and a bare setImmediate turn for reference. Medians of 20 000 after 2 000 warm-up,
+ * each with its ratio to the first row (the floor, measured in the same run).
  *
  *   npx tsc -p bench/tsconfig.json && node dist/bench/vfio/eventfd-host.js
  * @module
@@ -20,6 +21,9 @@ const waiter = new IrqWaiter('bench:eventfd', (n) => ({ count: n, missed: 0 }), 
 const one = new Uint8Array(new BigUint64Array([1n]).buffer);
 const wait = () => waiter.wait(handle, undefined);
 
+/** The first row's median (the bare write and read): every row's ratio is to it. */
+let floorNs: number | undefined;
+
 async function row(name: string, body: () => Promise<unknown> | unknown): Promise<void> {
   for (let i = 0; i < 2000; i++) await body();
   const ns: number[] = [];
@@ -28,7 +32,9 @@ async function row(name: string, body: () => Promise<unknown> | unknown): Promis
     await body();
     ns.push(Number(process.hrtime.bigint() - t0));
   }
-  process.stdout.write(`${name.padEnd(34)} ${(summarize(ns).median / 1000).toFixed(2).padStart(6)} µs\n`);
+  const median = summarize(ns).median;
+  floorNs ??= median;
+  process.stdout.write(`${name.padEnd(34)} ${(median / 1000).toFixed(2).padStart(6)} µs  ${(median / floorNs).toFixed(2).padStart(5)}× the write + read\n`);
 }
 
 await row('write + non-blocking read', () => {
