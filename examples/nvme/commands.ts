@@ -63,7 +63,9 @@ export interface NvmeCommand {
   psdt?: number;
   /** Namespace Identifier (NSID). */
   nsid?: number;
+  /** Command Dword 2 (command specific; reserved in most commands). */
   cdw2?: number;
+  /** Command Dword 3 (command specific; reserved in most commands). */
   cdw3?: number;
   /** Metadata Pointer (MPTR). */
   mptr?: bigint;
@@ -71,11 +73,17 @@ export interface NvmeCommand {
   prp1?: bigint;
   /** PRP Entry 2: the second page, or the address of a PRP list. */
   prp2?: bigint;
+  /** Command Dword 10 (command specific: e.g. Identify CNS, Read/Write SLBA bits 31:0, the Set Features FID). */
   cdw10?: number;
+  /** Command Dword 11 (command specific: e.g. Read/Write SLBA bits 63:32, a feature's value). */
   cdw11?: number;
+  /** Command Dword 12 (command specific: e.g. Read/Write NLB, the 0-based block count, in bits 15:0). */
   cdw12?: number;
+  /** Command Dword 13 (command specific). */
   cdw13?: number;
+  /** Command Dword 14 (command specific). */
   cdw14?: number;
+  /** Command Dword 15 (command specific). */
   cdw15?: number;
 }
 
@@ -183,16 +191,27 @@ export function decodeCompletion(view: DataView, offset: number): NvmeCompletion
 
 /** A completion to post (the controller's side); status fields absent are 0 (success), `more`/`dnr` false. */
 export interface NvmeCompletionInput {
+  /** DW0, command specific (default 0). */
   dw0?: number;
+  /** DW1, command specific (default 0). */
   dw1?: number;
+  /** SQ Head Pointer: the controller's submission queue head. */
   sqhd: number;
+  /** SQ Identifier of the completed command. */
   sqid: number;
+  /** Command Identifier of the completed command. */
   cid: number;
+  /** Phase Tag to post (0 or 1). */
   phase: number;
+  /** Status Code Type (default 0, generic). */
   sct?: number;
+  /** Status Code (default 0, success). */
   sc?: number;
+  /** Command Retry Delay index, 0..3 (default 0). */
   crd?: number;
+  /** More status in the Error Information log page (default false). */
   more?: boolean;
+  /** Do Not Retry (default false). */
   dnr?: boolean;
 }
 

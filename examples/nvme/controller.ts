@@ -51,8 +51,9 @@ export interface NvmeCapabilities {
   dstrd: number;
   /** Timeout in 500 ms units. */
   to: number;
-  /** Minimum and maximum memory page size, as 2^(12 + n). */
+  /** Minimum memory page size, as 2^(12 + n) bytes (CAP.MPSMIN). */
   mpsmin: number;
+  /** Maximum memory page size, as 2^(12 + n) bytes (CAP.MPSMAX). */
   mpsmax: number;
   /** Command Sets Supported. */
   css: number;

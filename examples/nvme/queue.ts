@@ -81,8 +81,11 @@ export interface QueueSlot {
 
 /** Counters, for tests and the command line. */
 export interface NvmeQueueStats {
+  /** Commands written to the submission queue. */
   submitted: number;
+  /** Completions matched to a command in flight (a timed-out command's late completion too: it frees the slot). */
   completed: number;
+  /** Commands whose timeout fired (rejected with ETIMEDOUT). */
   timedOut: number;
   /** Completions whose CID matched no command in flight (dropped). */
   stray: number;
