@@ -15,7 +15,7 @@
 import type { DmaCoherent, DmaDevice } from '../core/dma.js';
 import type { PciConfigSpace } from '../core/pci-config.js';
 import type { DmaChange, DmaSyncPoint, RecordedDmaStep, RecordingDmaSettings } from './dma-steps.js';
-import { asBuffer } from './dma-steps.js';
+import { asBuffer } from './byte-view.js';
 
 /** Unchanged bytes up to which two changed runs are recorded as one (a new run costs about as much in JSON). */
 const MERGE_GAP = 8;

@@ -18,7 +18,7 @@
 import { checkDmaMask, checkDmaSize, DMA_BIT_MASK, type DmaCoherent, type DmaDevice } from '../core/dma.js';
 import type { PciConfigSpace } from '../core/pci-config.js';
 import type { DmaSyncPoint, RecordedConfigAccess, RecordedDmaAlloc, RecordedDmaData, RecordingDmaSettings } from './dma-steps.js';
-import { asBuffer } from './dma-steps.js';
+import { asBuffer } from './byte-view.js';
 import type { RecordedStep } from './recording-format.js';
 
 /** What {@link ReplayDma} needs of the replay's position in the recording (replay.ts's Cursor). */

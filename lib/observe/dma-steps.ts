@@ -22,9 +22,6 @@
 
 /** A read or write of the device's PCI config space (pci_read_config_* / pci_write_config_*). */
 
-/** A Buffer view of `a`'s bytes (no copy), for `equals`: one memcmp instead of a byte loop. */
-export const asBuffer = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
 export interface RecordedConfigAccess {
   /** `'config-read'` or `'config-write'`. */
   op: 'config-read' | 'config-write';
