@@ -32,6 +32,11 @@ fail() {
 
 case " $(cat /proc/cmdline) " in *" mmio.verbose "*) VERBOSE=1 ;; *) VERBOSE= ; dmesg -n 1 ;; esac
 
+# DMA without an IOMMU (openPhysDma) hands the device the physical addresses of mlocked 4 KiB pages; compaction may
+# still move mlocked pages (to a new physical address the device does not know) unless this is 0. (A no-IOMMU NVMe
+# run once lost every I/O completion, intermittently; moved pages are one cause this rules out.) See docs/vfio.md.
+echo 0 > /proc/sys/vm/compact_unevictable_allowed 2>/dev/null || true
+
 for m in $(cat /etc/mmio-vm/modules.boot); do
   insmod "/lib/modules/$m.ko" || fail "insmod $m"
 done
